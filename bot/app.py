@@ -1,0 +1,27 @@
+"""build_app: a Bolt App with every listener and the one error handler registered."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.config import Settings
+from bot.slack.errors import build_error_handler
+from bot.slack.listeners import actions, commands, events, shortcuts, views
+from bot.slack.services import SlackServices
+
+
+def build_app(settings: Settings, services: SlackServices, client: WebClient) -> App:
+    """A Bolt app that persists before it acks, so nothing acked can be lost."""
+    app = App(
+        client=client,
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        process_before_response=True,
+        logger=logging.getLogger("bot.bolt"),
+    )
+    for module in (commands, events, shortcuts, actions, views):
+        module.register(app, services)
+    app.error(build_error_handler(services.chat))
+    return app

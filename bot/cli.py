@@ -1,0 +1,72 @@
+"""`incident-bot`: the only place with start-up side effects."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from types import FrameType
+
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.config import ConfigError, load_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="incident-bot", description="Run your incident runbook in Slack.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve Slack (HTTP on /slack/events, or Socket Mode) and /healthz")
+    serve.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
+    serve.add_argument("--host", default="0.0.0.0", help="interface to listen on (default all)")
+    commands.add_parser("migrate", help="create or upgrade the database schema and exit")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "migrate":
+            return _migrate()
+        return _serve(args.host, args.port)
+    except ConfigError as error:
+        print(f"incident-bot: {error}", file=sys.stderr)
+        return 2
+    except SlackApiError as error:
+        code = error.response.get("error") if error.response else error
+        print(f"incident-bot: Slack refused the bot token (SLACK_BOT_TOKEN): {code}", file=sys.stderr)
+        return 1
+    except SlackClientError as error:
+        print(f"incident-bot: cannot reach Slack at SLACK_API_URL: {error}", file=sys.stderr)
+        return 1
+
+
+def _migrate() -> int:
+    from bot.storage import create_engine_for, migrate
+
+    settings = load_settings()
+    migrate(create_engine_for(settings.database_url))
+    print("database is up to date")
+    return 0
+
+
+def _serve(host: str, port: int) -> int:
+    from bot.server import RunningBot
+
+    settings = load_settings()
+    bot = RunningBot(settings, host=host, port=port)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        bot.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    print(f"incident-bot listening on http://{host}:{bot.port} (health: /healthz)", flush=True)
+    bot.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""Settings from the environment, validated once at start."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+
+
+class Settings(BaseSettings):
+    """Every knob of the bot; names are the environment variables, upper-cased."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
+
+    slack_bot_token: SecretStr
+    slack_signing_secret: SecretStr
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    database_url: str = "sqlite:///incident-bot.db"
+    incident_announce_channel: str | None = None
+    sev1_escalation_users: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    timeline_emoji: str = "pushpin"
+    # 0 makes a web-only replica; another process (or replica) runs the queued work.
+    worker_threads: int = Field(default=2, ge=0, le=16)
+
+    @field_validator("sev1_escalation_users", mode="before")
+    @classmethod
+    def _split_users(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("timeline_emoji")
+    @classmethod
+    def _bare_emoji(cls, value: str) -> str:
+        name = value.strip().strip(":")
+        if not name or " " in name:
+            raise ValueError("must be an emoji name such as pushpin")
+        return name
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("incident_announce_channel", "slack_app_token", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+
+class ConfigError(Exception):
+    """Configuration that cannot start the bot; the message names each bad variable."""
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    """Build Settings from `environ` (default: the process environment) plus explicit overrides."""
+    try:
+        if environ is None:
+            return Settings(**overrides)  # type: ignore[arg-type]
+        lowered = {key.lower(): value for key, value in environ.items() if key.lower() in Settings.model_fields}
+        return Settings.model_validate({**lowered, **overrides})
+    except ValidationError as error:
+        problems = []
+        for issue in error.errors():
+            name = str(issue["loc"][0]).upper() if issue["loc"] else "configuration"
+            reason = "is required but not set" if issue["type"] == "missing" else issue["msg"]
+            problems.append(f"{name} {reason}")
+        raise ConfigError("Invalid configuration: " + "; ".join(problems)) from None

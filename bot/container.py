@@ -1,0 +1,71 @@
+"""The composition root: every long-lived object, built from Settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from sqlalchemy import Engine
+
+from bot.app import build_app
+from bot.clock import SystemClock
+from bot.config import Settings
+from bot.core.ports import Clock
+from bot.services.deps import Deps, Policy
+from bot.services.jobs import JobHandlers
+from bot.slack.chat import SlackChat
+from bot.slack.services import SlackServices
+from bot.storage import SqlJobStore, SqlUnitOfWork, create_engine_for, migrate
+from bot.worker import JobRunner
+
+
+@dataclass
+class Container:
+    settings: Settings
+    engine: Engine
+    client: WebClient
+    deps: Deps
+    chat: SlackChat
+    runner: JobRunner
+    app: App
+
+    def close(self) -> None:
+        self.runner.stop()
+        self.engine.dispose()
+
+
+def build_container(settings: Settings, *, clock: Clock | None = None, poll_seconds: float = 1.0) -> Container:
+    """Connect to the database (migrating it), to Slack, and wire the services and the app."""
+    engine = create_engine_for(settings.database_url)
+    migrate(engine)
+    clock = clock or SystemClock()
+    client = WebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url)
+    bot_user_id = client.auth_test().get("user_id")
+    chat = SlackChat(client, bot_user_id=bot_user_id)
+    wake_box: list[JobRunner] = []
+
+    def uow_factory() -> SqlUnitOfWork:
+        return SqlUnitOfWork(engine, on_jobs_enqueued=lambda: wake_box[0].wake() if wake_box else None)
+
+    deps = Deps(
+        uow=uow_factory,
+        clock=clock,
+        policy=Policy(
+            announce_channel=settings.incident_announce_channel,
+            escalation_users=tuple(settings.sev1_escalation_users),
+        ),
+    )
+    handlers = JobHandlers(deps, chat)
+    runner = JobRunner(
+        SqlJobStore(engine),
+        handlers.run,
+        handlers.report_failure,
+        clock,
+        threads=settings.worker_threads,
+        poll_seconds=poll_seconds,
+    )
+    wake_box.append(runner)
+    services = SlackServices(deps=deps, chat=chat, timeline_emoji=settings.timeline_emoji)
+    app = build_app(settings, services, client)
+    return Container(settings=settings, engine=engine, client=client, deps=deps, chat=chat, runner=runner, app=app)

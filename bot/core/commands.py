@@ -1,0 +1,153 @@
+"""The `/incident` grammar: text in, a typed command out."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.core.errors import InvalidCommand, InvalidInput, InvalidSeverity
+from bot.core.models import Severity
+
+_SEVERITY_RE = re.compile(r"^sev[-_ ]?([0-9]+)$", re.IGNORECASE)
+
+
+def parse_severity(text: str) -> Severity:
+    """Read `sev1`, `SEV-1`, `SEV1` (any case) as a runbook severity."""
+    match = _SEVERITY_RE.match(text.strip())
+    if match is None:
+        raise InvalidSeverity(f"`{text}` is not a severity. Use sev1, sev2 or sev3.")
+    level = match.group(1)
+    for severity in Severity:
+        if str(severity.level) == level:
+            return severity
+    raise InvalidSeverity(f"There is no {text.upper()}: the runbook knows SEV-1, SEV-2 and SEV-3.")
+
+
+def looks_like_severity(word: str) -> bool:
+    return _SEVERITY_RE.match(word) is not None
+
+
+@dataclass(frozen=True)
+class OpenDeclareForm:
+    """`/incident` with no text: open the declare modal."""
+
+
+@dataclass(frozen=True)
+class SeverityCommand:
+    """`/incident sevN [title]`: declare with a title, change severity without one."""
+
+    severity: Severity
+    title: str | None
+
+
+@dataclass(frozen=True)
+class AddNote:
+    text: str
+
+
+@dataclass(frozen=True)
+class ShowTimeline:
+    pass
+
+
+@dataclass(frozen=True)
+class ShowStatus:
+    pass
+
+
+@dataclass(frozen=True)
+class ShowHelp:
+    pass
+
+
+@dataclass(frozen=True)
+class AddActionItem:
+    owner: str
+    action: str
+
+
+@dataclass(frozen=True)
+class Resolve:
+    pass
+
+
+@dataclass(frozen=True)
+class PreviewRca:
+    pass
+
+
+@dataclass(frozen=True)
+class Reopen:
+    pass
+
+
+@dataclass(frozen=True)
+class MarkDone:
+    number: int
+
+
+Command = (
+    OpenDeclareForm
+    | SeverityCommand
+    | AddNote
+    | ShowTimeline
+    | ShowStatus
+    | ShowHelp
+    | AddActionItem
+    | Resolve
+    | PreviewRca
+    | Reopen
+    | MarkDone
+)
+
+HELP_TEXT = """\
+*/incident* — run the incident runbook from Slack
+• `/incident` — open a form to declare an incident
+• `/incident sev1 <title>` — declare a SEV-1 (also `sev2`, `sev3`; `SEV-2` and `SEV2` work too)
+In an incident channel:
+• `/incident sev1|sev2|sev3` — change the severity
+• `/incident note <text>` — add a note to the timeline
+• `/incident timeline` — show the timeline so far (only to you)
+• `/incident status` — title, severity, commander, age, timeline count
+• React with the timeline emoji on any message to add it to the timeline
+• `/incident help` — this help"""
+
+_SIMPLE: dict[str, Command] = {
+    "timeline": ShowTimeline(),
+    "status": ShowStatus(),
+    "help": ShowHelp(),
+    "resolve": Resolve(),
+    "rca": PreviewRca(),
+    "reopen": Reopen(),
+}
+
+
+def parse_command(text: str) -> Command:
+    """Parse what followed `/incident`; raise InvalidCommand with a helpful sentence."""
+    stripped = text.strip()
+    if not stripped:
+        return OpenDeclareForm()
+    head, _, rest = stripped.partition(" ")
+    word = head.lower()
+    rest = rest.strip()
+    if looks_like_severity(word):
+        return SeverityCommand(severity=parse_severity(word), title=rest or None)
+    if word in _SIMPLE:
+        if rest:
+            raise InvalidCommand(f"`/incident {word}` takes no text. Try `/incident help`.")
+        return _SIMPLE[word]
+    if word == "note":
+        if not rest:
+            raise InvalidInput("A note needs text: `/incident note <text>`.")
+        return AddNote(text=rest)
+    if word == "action":
+        owner, _, action = rest.partition(" ")
+        if not owner or not action.strip():
+            raise InvalidInput("Usage: `/incident action @owner <what needs doing>`.")
+        return AddActionItem(owner=owner, action=action.strip())
+    if word == "done":
+        number = rest.lstrip("#")
+        if not number.isdigit():
+            raise InvalidInput("Usage: `/incident done <action item number>`, for example `/incident done 2`.")
+        return MarkDone(number=int(number))
+    raise InvalidCommand(f"I don't know `/incident {head}`.\n\n{HELP_TEXT}")

@@ -1,0 +1,36 @@
+"""Typed domain errors; each carries the sentence the person who asked should read."""
+
+from __future__ import annotations
+
+
+class IncidentBotError(Exception):
+    """Base of every error a user is meant to see."""
+
+    def __init__(self, user_message: str, *, field: str | None = None) -> None:
+        super().__init__(user_message)
+        self.user_message = user_message
+        self.field = field
+
+
+class InvalidCommand(IncidentBotError):
+    """The text after /incident does not follow the grammar."""
+
+
+class InvalidSeverity(IncidentBotError):
+    """A severity other than SEV-1, SEV-2 or SEV-3."""
+
+
+class InvalidInput(IncidentBotError):
+    """A value that cannot be accepted, such as an empty title."""
+
+
+class NotInIncidentChannel(IncidentBotError):
+    """A subcommand that only works inside an incident's channel."""
+
+
+class IncidentNotFound(IncidentBotError):
+    """No incident matches."""
+
+
+class InvalidTransition(IncidentBotError):
+    """The incident is not in a state that allows this."""

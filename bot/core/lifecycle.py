@@ -1,0 +1,83 @@
+"""Explicit transitions of an incident; each returns what goes on the timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.core.errors import InvalidInput, InvalidTransition
+from bot.core.models import Incident, IncidentStatus, Severity, TimelineEntry, TimelineKind
+
+
+def clean_title(title: str) -> str:
+    """Keep the title as written, but refuse one that is only white space."""
+    cleaned = " ".join(title.split())
+    if not cleaned:
+        raise InvalidInput("An incident needs a title, e.g. `/incident sev2 Checkout API returns 500s`.", field="title")
+    return cleaned
+
+
+def declare(
+    *,
+    title: str,
+    severity: Severity,
+    declared_by: str,
+    now: datetime,
+    summary: str = "",
+    private: bool = False,
+    origin_room_id: str | None = None,
+) -> Incident:
+    """A new active incident with the declarer as commander."""
+    return Incident(
+        title=clean_title(title),
+        severity=severity,
+        commander_id=declared_by,
+        declared_by=declared_by,
+        declared_at=now,
+        summary=summary.strip(),
+        private=private,
+        origin_room_id=origin_room_id,
+    )
+
+
+def declared_entry(incident: Incident) -> TimelineEntry:
+    assert incident.id is not None
+    return TimelineEntry(
+        incident_id=incident.id,
+        kind=TimelineKind.DECLARED,
+        occurred_at=incident.declared_at,
+        author_id=incident.declared_by,
+        text=f"Incident declared as {incident.severity}: {incident.title}",
+    )
+
+
+def change_severity(incident: Incident, new: Severity, *, by: str, now: datetime) -> TimelineEntry:
+    """Set a new severity; the returned entry records the change."""
+    if incident.status is not IncidentStatus.ACTIVE:
+        raise InvalidTransition("This incident is resolved; reopen it before changing its severity.")
+    if incident.severity is new:
+        raise InvalidTransition(f"This incident is already {new}.")
+    previous = incident.severity
+    incident.severity = new
+    assert incident.id is not None
+    return TimelineEntry(
+        incident_id=incident.id,
+        kind=TimelineKind.SEVERITY_CHANGED,
+        occurred_at=now,
+        author_id=by,
+        text=f"Severity changed from {previous} to {new}",
+    )
+
+
+def note_entry(incident: Incident, text: str, *, by: str, now: datetime) -> TimelineEntry:
+    if not text.strip():
+        raise InvalidInput("A note needs text: `/incident note <text>`.")
+    assert incident.id is not None
+    return TimelineEntry(
+        incident_id=incident.id, kind=TimelineKind.NOTE, occurred_at=now, author_id=by, text=text.strip()
+    )
+
+
+def topic_for(incident: Incident) -> str:
+    """The channel topic: severity and title, within the platform's 250 characters."""
+    topic = f"{incident.severity} · {incident.title}"
+    return topic if len(topic) <= 250 else topic[:249] + "…"

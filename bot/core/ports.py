@@ -1,0 +1,160 @@
+"""What the services need from the outside world, as typed Protocols."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol
+
+from bot.core.models import ActionItem, Incident, Severity, TimelineEntry
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware (UTC)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+class IncidentRepo(Protocol):
+    def add(self, incident: Incident) -> Incident: ...
+    def get(self, incident_id: int) -> Incident | None: ...
+    def by_room(self, room_id: str) -> Incident | None: ...
+    def save(self, incident: Incident) -> None: ...
+    def list_active(self) -> list[Incident]: ...
+
+
+class TimelineRepo(Protocol):
+    def add(self, entry: TimelineEntry) -> TimelineEntry: ...
+    def for_incident(self, incident_id: int) -> list[TimelineEntry]: ...
+    def by_source(self, incident_id: int, room_id: str, message_id: str) -> TimelineEntry | None: ...
+    def by_message(self, room_id: str, message_id: str) -> list[TimelineEntry]: ...
+    def update(self, entry: TimelineEntry) -> None: ...
+    def delete(self, entry_id: int) -> None: ...
+    def count(self, incident_id: int) -> int: ...
+
+
+class PinRepo(Protocol):
+    """Who reacted with the timeline emoji on which message."""
+
+    def add(self, incident_id: int, room_id: str, message_id: str, user_id: str) -> bool: ...
+    def remove(self, incident_id: int, room_id: str, message_id: str, user_id: str) -> bool: ...
+    def count(self, incident_id: int, room_id: str, message_id: str) -> int: ...
+
+
+class ActionItemRepo(Protocol):
+    def add(self, item: ActionItem) -> ActionItem:
+        """Store a new item, numbering it 1, 2, … within its incident (item.number is ignored)."""
+        ...
+
+    def for_incident(self, incident_id: int) -> list[ActionItem]: ...
+    def get(self, incident_id: int, number: int) -> ActionItem | None: ...
+    def save(self, item: ActionItem) -> None: ...
+    def open_items(self) -> list[ActionItem]: ...
+
+
+class EventLog(Protocol):
+    def first_delivery(self, event_id: str) -> bool:
+        """Record an event id; False when it was seen before (a retry or duplicate)."""
+        ...
+
+
+class JobQueue(Protocol):
+    def enqueue(self, kind: str, payload: dict[str, Any], *, run_at: datetime | None = None) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One database transaction: everything in it is committed together or not at all."""
+
+    incidents: IncidentRepo
+    timeline: TimelineRepo
+    pins: PinRepo
+    actions: ActionItemRepo
+    events: EventLog
+    jobs: JobQueue
+
+    def __enter__(self) -> UnitOfWork: ...
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+    def commit(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+class JobStore(Protocol):
+    """The worker's side of the durable job queue."""
+
+    def claim(self, worker_id: str, now: datetime, lease_seconds: float) -> Job | None: ...
+    def complete(self, job_id: int, now: datetime) -> None: ...
+    def retry(self, job_id: int, error: str, run_at: datetime) -> None: ...
+    def fail(self, job_id: int, error: str, now: datetime) -> None: ...
+    def pending(self) -> int: ...
+
+
+class ChatError(Exception):
+    """A chat platform call failed; `retryable` failures are tried again later."""
+
+    def __init__(self, message: str, *, retryable: bool = False, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+class RoomNameTaken(Exception):
+    """The chat platform already has a room of that name."""
+
+
+@dataclass(frozen=True)
+class Room:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    room_id: str
+    message_id: str
+    author_id: str | None
+    text: str
+    posted_at: datetime
+    thread_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Where to answer the person who asked for something."""
+
+    user_id: str
+    room_id: str | None = None
+    response_url: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class Chat(Protocol):
+    """Everything the services ask of the chat platform."""
+
+    def create_room(self, name: str, *, private: bool) -> Room: ...
+    def invite(self, room_id: str, user_ids: Sequence[str]) -> None: ...
+    def set_topic(self, room_id: str, topic: str) -> None: ...
+    def post_summary(self, incident: Incident) -> str: ...
+    def update_summary(self, incident: Incident) -> None: ...
+    def post_in_room(self, room_id: str, text: str) -> str: ...
+    def announce_declared(self, channel: str, incident: Incident) -> None: ...
+    def announce_severity_change(self, channel: str, incident: Incident, previous: Severity) -> None: ...
+    def escalate_to(self, user_id: str, incident: Incident) -> None: ...
+    def tell(self, reply: Reply, text: str) -> None: ...
+    def fetch_message(self, room_id: str, message_id: str) -> ChatMessage | None: ...
+    def permalink(self, room_id: str, message_id: str) -> str | None: ...
+    def confirm_recorded(self, room_id: str, message_id: str) -> None: ...
+    def unconfirm_recorded(self, room_id: str, message_id: str) -> None: ...

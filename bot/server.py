@@ -1,0 +1,68 @@
+"""Running the bot: the HTTP server (and Socket Mode when an app token is set) plus the job runner."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from waitress.server import create_server
+
+from bot.config import Settings
+from bot.container import Container, build_container
+from bot.slack.http import HttpFrontend
+
+log = logging.getLogger(__name__)
+
+
+class RunningBot:
+    """A started bot; `stop()` shuts every part down."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        host: str = "0.0.0.0",
+        port: int = 3000,
+        build: Callable[[Settings], Container] = build_container,
+    ) -> None:
+        self.frontend = HttpFrontend()
+        self._server = create_server(self.frontend, host=host, port=port, threads=8, ident="incident-bot")
+        self.port: int = self._server.effective_port
+        self._stopping = False
+        self._thread = threading.Thread(target=self._serve_http, name="http", daemon=True)
+        self._thread.start()
+        try:
+            self.container = build(settings)
+        except BaseException:
+            self._server.close()
+            raise
+        self.container.runner.start()
+        self._socket: SocketModeHandler | None = None
+        if settings.slack_app_token is not None:
+            self._socket = SocketModeHandler(
+                self.container.app, settings.slack_app_token.get_secret_value(), web_client=self.container.client
+            )
+            self._socket.connect()  # type: ignore[no-untyped-call]
+            log.info("connected to Slack in Socket Mode")
+        self.frontend.attach(self.container.app, serve_slack=self._socket is None)
+        log.info("incident-bot ready on port %s", self.port)
+
+    def _serve_http(self) -> None:
+        try:
+            self._server.run()
+        except OSError:
+            # Closing the listening socket from another thread interrupts select(); that is the shutdown.
+            if not self._stopping:
+                raise
+
+    def wait(self) -> None:
+        self._thread.join()
+
+    def stop(self) -> None:
+        self._stopping = True
+        if self._socket is not None:
+            self._socket.close()  # type: ignore[no-untyped-call]
+        self._server.close()
+        self.container.close()

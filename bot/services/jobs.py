@@ -1,0 +1,184 @@
+"""The work done after Slack is answered: each job is small and safe to run again."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from bot.core import lifecycle
+from bot.core.models import Incident, Severity, TimelineEntry, TimelineKind
+from bot.core.naming import incident_channel_name
+from bot.core.ports import Chat, ChatError, Job, Reply, RoomNameTaken
+from bot.services import jobkinds
+from bot.services.deps import Deps
+
+MAX_NAME_ATTEMPTS = 50
+
+
+def reply_from(payload: dict[str, Any] | None) -> Reply | None:
+    return Reply(**payload) if payload else None
+
+
+class JobHandlers:
+    """Runs one job of each kind against the chat platform and the database."""
+
+    def __init__(self, deps: Deps, chat: Chat) -> None:
+        self._deps = deps
+        self._chat = chat
+        self._handlers: dict[str, Callable[[dict[str, Any]], None]] = {
+            jobkinds.OPEN_ROOM: self._open_room,
+            jobkinds.ANNOUNCE_DECLARED: self._announce_declared,
+            jobkinds.ESCALATE_DM: self._escalate_dm,
+            jobkinds.ANNOUNCE_SEVERITY: self._announce_severity,
+            jobkinds.CAPTURE_MESSAGE: self._capture_message,
+            jobkinds.UNCONFIRM_MESSAGE: self._unconfirm_message,
+            jobkinds.TELL: self._tell,
+        }
+
+    def run(self, job: Job) -> None:
+        """Run a job; raises ChatError (maybe retryable) or a domain error."""
+        handler = self._handlers.get(job.kind)
+        if handler is None:
+            raise ChatError(f"unknown job kind {job.kind!r}")
+        handler(job.payload)
+
+    def report_failure(self, job: Job, error: Exception) -> None:
+        """Tell the person who asked that the work after the ack failed."""
+        reply = reply_from(job.payload.get("reply"))
+        if reply is None:
+            return
+        what = _DESCRIPTIONS.get(job.kind, "finish that")
+        self._chat.tell(reply, f":warning: Sorry, I could not {what}: {error}")
+
+    def _load(self, incident_id: int) -> Incident:
+        with self._deps.uow() as uow:
+            incident = uow.incidents.get(incident_id)
+        if incident is None:
+            raise ChatError(f"incident #{incident_id} no longer exists")
+        return incident
+
+    def _save(self, incident: Incident, *, enqueue: Sequence[tuple[str, dict[str, Any]]] = ()) -> None:
+        with self._deps.uow() as uow:
+            uow.incidents.save(incident)
+            for kind, payload in enqueue:
+                uow.jobs.enqueue(kind, payload)
+            uow.commit()
+
+    def _open_room(self, payload: dict[str, Any]) -> None:
+        incident = self._load(payload["incident_id"])
+        reply = reply_from(payload.get("reply"))
+        if incident.room_id is None:
+            room = None
+            for attempt in range(1, MAX_NAME_ATTEMPTS + 1):
+                name = incident_channel_name(incident.title, incident.declared_at.date(), attempt)
+                try:
+                    room = self._chat.create_room(name, private=incident.private)
+                    break
+                except RoomNameTaken:
+                    continue
+            if room is None:
+                raise ChatError("every channel name for this incident is taken")
+            incident.room_id, incident.room_name = room.id, room.name
+            # Saved at once so a retry after a crash reuses this channel instead of making another.
+            self._save(incident)
+        assert incident.room_id is not None
+        members = [incident.declared_by]
+        if incident.severity.is_escalation:
+            members += [user for user in self._deps.policy.escalation_users if user not in members]
+        self._chat.invite(incident.room_id, members)
+        self._chat.set_topic(incident.room_id, lifecycle.topic_for(incident))
+        follow_up: list[tuple[str, dict[str, Any]]] = []
+        if incident.summary_message_id is None:
+            incident.summary_message_id = self._chat.post_summary(incident)
+            follow_up.append((jobkinds.ANNOUNCE_DECLARED, {"incident_id": incident.id}))
+            if incident.severity.is_escalation:
+                follow_up += self._escalation_jobs(incident)
+            if reply is not None:
+                text = f"Declared {incident.severity} *{incident.title}*: <#{incident.room_id}>"
+                follow_up.append((jobkinds.TELL, {"reply": payload.get("reply"), "text": text}))
+        self._save(incident, enqueue=follow_up)
+
+    def _escalation_jobs(self, incident: Incident) -> list[tuple[str, dict[str, Any]]]:
+        return [
+            (jobkinds.ESCALATE_DM, {"incident_id": incident.id, "user_id": user})
+            for user in self._deps.policy.escalation_users
+        ]
+
+    def _announce_declared(self, payload: dict[str, Any]) -> None:
+        channel = self._deps.policy.announce_channel
+        if channel:
+            self._chat.announce_declared(channel, self._load(payload["incident_id"]))
+
+    def _escalate_dm(self, payload: dict[str, Any]) -> None:
+        self._chat.escalate_to(payload["user_id"], self._load(payload["incident_id"]))
+
+    def _announce_severity(self, payload: dict[str, Any]) -> None:
+        incident = self._load(payload["incident_id"])
+        previous = Severity(payload["previous"])
+        if incident.room_id is None:
+            return  # The room job has not run yet; it will use the new severity.
+        self._chat.set_topic(incident.room_id, lifecycle.topic_for(incident))
+        self._chat.update_summary(incident)
+        self._chat.post_in_room(
+            incident.room_id, f"<@{payload['by']}> changed the severity from {previous} to {incident.severity}."
+        )
+        follow_up: list[tuple[str, dict[str, Any]]] = []
+        escalated = incident.severity.is_escalation and not previous.is_escalation
+        if escalated:
+            self._chat.invite(incident.room_id, list(self._deps.policy.escalation_users))
+            follow_up += self._escalation_jobs(incident)
+        if self._deps.policy.announce_channel:
+            self._chat.announce_severity_change(self._deps.policy.announce_channel, incident, previous)
+        if follow_up:
+            self._save(incident, enqueue=follow_up)
+
+    def _capture_message(self, payload: dict[str, Any]) -> None:
+        incident_id: int = payload["incident_id"]
+        room_id: str = payload["room_id"]
+        message_id: str = payload["message_id"]
+        reply = reply_from(payload.get("reply"))
+        with self._deps.uow() as uow:
+            existing = uow.timeline.by_source(incident_id, room_id, message_id)
+            still_pinned = uow.pins.count(incident_id, room_id, message_id) > 0
+        if existing is not None or (payload.get("via_pin") and not still_pinned):
+            if existing is not None and reply is not None:
+                self._chat.tell(reply, "That message is already on the incident's timeline.")
+            return
+        message = self._chat.fetch_message(room_id, message_id)
+        if message is None:
+            raise ChatError("I cannot read that message (is the bot a member of that channel?)")
+        permalink = self._chat.permalink(room_id, message_id)
+        entry = TimelineEntry(
+            incident_id=incident_id,
+            kind=TimelineKind.MESSAGE,
+            occurred_at=message.posted_at,
+            author_id=message.author_id,
+            text=message.text,
+            source_room_id=room_id,
+            source_message_id=message_id,
+            permalink=permalink,
+        )
+        with self._deps.uow() as uow:
+            # A concurrent capture of the same message may have won; the unique source keeps one entry.
+            if uow.timeline.by_source(incident_id, room_id, message_id) is None:
+                uow.timeline.add(entry)
+                uow.commit()
+        self._chat.confirm_recorded(room_id, message_id)
+        if reply is not None:
+            incident = self._load(incident_id)
+            self._chat.tell(reply, f"Added to the timeline of *{incident.title}*.")
+
+    def _unconfirm_message(self, payload: dict[str, Any]) -> None:
+        self._chat.unconfirm_recorded(payload["room_id"], payload["message_id"])
+
+    def _tell(self, payload: dict[str, Any]) -> None:
+        reply = reply_from(payload["reply"])
+        if reply is not None:
+            self._chat.tell(reply, payload["text"])
+
+
+_DESCRIPTIONS = {
+    jobkinds.OPEN_ROOM: "set up the incident channel",
+    jobkinds.ANNOUNCE_SEVERITY: "update Slack after the severity change",
+    jobkinds.CAPTURE_MESSAGE: "add that message to the timeline",
+}

@@ -1,0 +1,275 @@
+"""Pure Block Kit builders: every message and modal the bot shows."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from bot.core.models import Incident, Severity, TimelineEntry
+from bot.slack.text import clip, escape, humanize_age, slack_date, user
+
+Block = dict[str, Any]
+
+# action_id / callback_id values the listeners match on.
+CHANGE_SEVERITY = "incident_change_severity"
+ADD_ACTION_ITEM = "incident_add_action_item"
+RESOLVE = "incident_resolve"
+DECLARE_VIEW = "declare_incident"
+SEVERITY_VIEW = "change_severity"
+PICK_INCIDENT_VIEW = "shortcut_pick_incident"
+
+SECTION_LIMIT = 3000
+MAX_MESSAGE_BLOCKS = 50
+
+
+def plain(text: str, limit: int = 75) -> dict[str, Any]:
+    return {"type": "plain_text", "text": clip(text, limit), "emoji": True}
+
+
+def mrkdwn_section(text: str, block_id: str | None = None) -> Block:
+    block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, SECTION_LIMIT)}}
+    if block_id:
+        block["block_id"] = block_id
+    return block
+
+
+def severity_label(severity: Severity) -> str:
+    return f"{severity} — {severity.info.criteria}"
+
+
+def severity_line(severity: Severity) -> str:
+    info = severity.info
+    return f"*{severity}* — {info.meaning}. Response time: {info.response_time}."
+
+
+def summary_blocks(incident: Incident) -> list[Block]:
+    """The pinned-style summary message at the top of an incident channel."""
+    status = "Active" if incident.is_active else "Resolved"
+    blocks: list[Block] = [
+        {"type": "header", "text": plain(f"{incident.severity}: {incident.title}", 150)},
+        mrkdwn_section(f"*{escape(incident.title)}*"),
+        {
+            "type": "section",
+            "fields": [
+                {"type": "mrkdwn", "text": clip(f"*Severity*\n{severity_line(incident.severity)}", 2000)},
+                {"type": "mrkdwn", "text": f"*Commander*\n{user(incident.commander_id)}"},
+                {"type": "mrkdwn", "text": f"*Declared*\n{slack_date(incident.declared_at)}"},
+                {"type": "mrkdwn", "text": f"*Status*\n{status}"},
+            ],
+        },
+    ]
+    if incident.summary:
+        blocks.append(mrkdwn_section(f"*Summary*\n{escape(incident.summary)}"))
+    value = str(incident.id)
+    blocks.append(
+        {
+            "type": "actions",
+            "block_id": "incident_actions",
+            "elements": [
+                {"type": "button", "action_id": CHANGE_SEVERITY, "text": plain("Change severity"), "value": value},
+                {"type": "button", "action_id": ADD_ACTION_ITEM, "text": plain("Add action item"), "value": value},
+                {"type": "button", "action_id": RESOLVE, "text": plain("Resolve"), "value": value, "style": "primary"},
+            ],
+        }
+    )
+    return blocks
+
+
+def summary_fallback(incident: Incident) -> str:
+    return clip(f"{incident.severity}: {escape(incident.title)}", 3000)
+
+
+def announcement_text(incident: Incident) -> str:
+    here = "<!here> " if incident.severity.is_escalation else ""
+    if incident.private:
+        return (
+            f"{here}:rotating_light: A private *{incident.severity}* incident was declared by "
+            f"{user(incident.declared_by)}. {severity_line(incident.severity)}"
+        )
+    return clip(
+        f"{here}:rotating_light: *{incident.severity}* declared: *{escape(incident.title)}*\n"
+        f"{severity_line(incident.severity)} Commander: {user(incident.commander_id)}. "
+        f"Join <#{incident.room_id}>.",
+        3000,
+    )
+
+
+def severity_change_text(incident: Incident, previous: Severity) -> str:
+    raised = incident.severity.outranks(previous)
+    here = "<!here> " if raised and incident.severity.is_escalation else ""
+    title = "a private incident" if incident.private else f"*{escape(incident.title)}*"
+    where = "" if incident.private else f" in <#{incident.room_id}>"
+    verb = "raised" if raised else "lowered"
+    return clip(f"{here}Severity of {title} {verb} from {previous} to *{incident.severity}*{where}.", 3000)
+
+
+def escalation_dm_text(incident: Incident) -> str:
+    return clip(
+        f":rotating_light: You are on the SEV-1 escalation list. {user(incident.declared_by)} declared "
+        f"*{escape(incident.title)}* ({severity_line(incident.severity)}) Please join <#{incident.room_id}> now.",
+        3000,
+    )
+
+
+def _severity_options() -> list[dict[str, Any]]:
+    return [{"text": plain(severity_label(sev)), "value": sev.value} for sev in Severity]
+
+
+def declare_modal(origin_room_id: str | None) -> dict[str, Any]:
+    """The form behind `/incident` with no text."""
+    return {
+        "type": "modal",
+        "callback_id": DECLARE_VIEW,
+        "private_metadata": json.dumps({"origin": origin_room_id}),
+        "title": plain("Declare an incident", 24),
+        "submit": plain("Declare", 24),
+        "close": plain("Cancel", 24),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "title",
+                "label": plain("Title", 2000),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "value",
+                    "max_length": 3000,
+                    "placeholder": plain("What is broken?", 150),
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "severity",
+                "label": plain("Severity", 2000),
+                "element": {
+                    "type": "static_select",
+                    "action_id": "value",
+                    "options": _severity_options(),
+                    "placeholder": plain("Pick a severity", 150),
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "summary",
+                "optional": True,
+                "label": plain("Summary", 2000),
+                "element": {"type": "plain_text_input", "action_id": "value", "multiline": True, "max_length": 3000},
+            },
+            {
+                "type": "input",
+                "block_id": "private",
+                "optional": True,
+                "label": plain("Visibility", 2000),
+                "element": {
+                    "type": "checkboxes",
+                    "action_id": "value",
+                    "options": [
+                        {
+                            "text": plain("Private channel"),
+                            "description": plain("For security incidents and data exposure", 150),
+                            "value": "private",
+                        }
+                    ],
+                },
+            },
+        ],
+    }
+
+
+def severity_modal(incident: Incident) -> dict[str, Any]:
+    """The form behind the summary message's "Change severity" button."""
+    initial = {"text": plain(severity_label(incident.severity)), "value": incident.severity.value}
+    return {
+        "type": "modal",
+        "callback_id": SEVERITY_VIEW,
+        "private_metadata": json.dumps({"incident_id": incident.id}),
+        "title": plain("Change severity", 24),
+        "submit": plain("Change", 24),
+        "close": plain("Cancel", 24),
+        "blocks": [
+            mrkdwn_section(f"*{escape(incident.title)}* is now *{incident.severity}*."),
+            {
+                "type": "input",
+                "block_id": "severity",
+                "label": plain("Severity", 2000),
+                "element": {
+                    "type": "static_select",
+                    "action_id": "value",
+                    "options": _severity_options(),
+                    "initial_option": initial,
+                },
+            },
+        ],
+    }
+
+
+def pick_incident_modal(incidents: Sequence[Incident], room_id: str, message_id: str) -> dict[str, Any]:
+    """The message shortcut outside an incident channel: which incident should get the message?"""
+    options = [{"text": plain(f"{inc.severity} · {inc.title}"), "value": str(inc.id)} for inc in incidents[:100]]
+    return {
+        "type": "modal",
+        "callback_id": PICK_INCIDENT_VIEW,
+        "private_metadata": json.dumps({"room_id": room_id, "message_id": message_id}),
+        "title": plain("Add to timeline", 24),
+        "submit": plain("Add", 24),
+        "close": plain("Cancel", 24),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "incident",
+                "label": plain("Incident", 2000),
+                "element": {"type": "static_select", "action_id": "value", "options": options},
+            }
+        ],
+    }
+
+
+def info_modal(title: str, text: str) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "title": plain(title, 24),
+        "close": plain("Close", 24),
+        "blocks": [mrkdwn_section(text)],
+    }
+
+
+def timeline_line(entry: TimelineEntry) -> str:
+    link = f" (<{entry.permalink}|link>)" if entry.permalink else ""
+    text = escape(" ".join(entry.text.split()))
+    return f"• {slack_date(entry.occurred_at)} — {user(entry.author_id)}: {clip(text, 1500)}{link}"
+
+
+def timeline_blocks(incident: Incident, entries: Sequence[TimelineEntry]) -> list[Block]:
+    """The timeline, oldest first, packed into as few sections as Slack allows."""
+    head = mrkdwn_section(f"*Timeline of {escape(clip(incident.title, 200))}* ({len(entries)} entries)")
+    blocks: list[Block] = [head]
+    chunk = ""
+    shown = 0
+    for entry in entries:
+        line = timeline_line(entry)
+        if len(chunk) + len(line) + 1 > SECTION_LIMIT:
+            if len(blocks) == MAX_MESSAGE_BLOCKS - 1:
+                break
+            blocks.append(mrkdwn_section(chunk))
+            chunk = ""
+        chunk = f"{chunk}\n{line}" if chunk else line
+        shown += 1
+    if chunk:
+        blocks.append(mrkdwn_section(chunk))
+    if shown < len(entries):
+        blocks[-1] = mrkdwn_section(blocks[-1]["text"]["text"][:2900] + f"\n…and {len(entries) - shown} more.")
+    if not entries:
+        blocks.append(mrkdwn_section("_Nothing on the timeline yet._"))
+    return blocks
+
+
+def status_text(incident: Incident, timeline_count: int, now: datetime) -> str:
+    state = "Active" if incident.is_active else "Resolved"
+    return (
+        f"*{escape(clip(incident.title, 2000))}*\n"
+        f"{severity_line(incident.severity)}\n"
+        f"Status: {state} · Commander: {user(incident.commander_id)} · "
+        f"Age: {humanize_age(incident.age(now).total_seconds())} · "
+        f"Declared {slack_date(incident.declared_at)} · Timeline: {timeline_count} entries"
+    )

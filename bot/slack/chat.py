@@ -1,0 +1,200 @@
+"""The Chat port over slack_sdk's WebClient: every Slack call the services make goes through here."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.webhook import WebhookClient
+
+from bot.core.models import Incident, Severity
+from bot.core.ports import ChatError, ChatMessage, Reply, Room, RoomNameTaken
+from bot.slack import blocks
+from bot.slack.text import clip, ts_to_datetime
+
+log = logging.getLogger(__name__)
+
+CONFIRM_EMOJI = "white_check_mark"
+_RETRYABLE = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+
+
+def _call(method: Callable[..., Any], **kwargs: Any) -> Any:
+    """Run a WebClient method, turning Slack's failures into ChatError (retryable when transient)."""
+    try:
+        return method(**kwargs)
+    except SlackApiError as error:
+        code = error.response.get("error", "unknown_error") if error.response else "unknown_error"
+        status = error.response.status_code if error.response else 0
+        retry_after = None
+        if status == 429:
+            retry_after = float(error.response.headers.get("Retry-After", "1") or 1)
+        raise ChatError(
+            f"Slack said `{code}`",
+            retryable=status == 429 or status >= 500 or code in _RETRYABLE,
+            retry_after=retry_after,
+        ) from error
+    except (SlackClientError, OSError) as error:
+        raise ChatError(f"could not reach Slack ({error})", retryable=True) from error
+
+
+def _slack_error(error: ChatError) -> str:
+    cause = error.__cause__
+    if isinstance(cause, SlackApiError) and cause.response:
+        return str(cause.response.get("error", ""))
+    return ""
+
+
+class SlackChat:
+    """Implements bot.core.ports.Chat with real Slack Web API calls."""
+
+    def __init__(self, client: WebClient, *, bot_user_id: str | None = None) -> None:
+        self._client = client
+        self._bot_user_id = bot_user_id
+
+    def create_room(self, name: str, *, private: bool) -> Room:
+        try:
+            response = _call(self._client.conversations_create, name=name, is_private=private)
+        except ChatError as error:
+            if _slack_error(error) == "name_taken":
+                raise RoomNameTaken(name) from error
+            raise
+        channel = response["channel"]
+        return Room(id=channel["id"], name=channel["name"])
+
+    def invite(self, room_id: str, user_ids: Sequence[str]) -> None:
+        # One call per person so that one unknown user does not keep everyone else out.
+        for user_id in dict.fromkeys(user_ids):
+            if user_id == self._bot_user_id:
+                continue
+            try:
+                _call(self._client.conversations_invite, channel=room_id, users=user_id)
+            except ChatError as error:
+                code = _slack_error(error)
+                if code in {"already_in_channel", "cant_invite_self"}:
+                    continue
+                if code in {"user_not_found", "user_is_restricted", "cant_invite", "user_disabled"}:
+                    log.warning("could not invite %s to %s: %s", user_id, room_id, code)
+                    self.post_in_room(room_id, f":warning: I could not invite <@{user_id}> (`{code}`).")
+                    continue
+                raise
+
+    def set_topic(self, room_id: str, topic: str) -> None:
+        _call(self._client.conversations_setTopic, channel=room_id, topic=clip(topic, 250))
+
+    def post_summary(self, incident: Incident) -> str:
+        assert incident.room_id is not None
+        response = _call(
+            self._client.chat_postMessage,
+            channel=incident.room_id,
+            text=blocks.summary_fallback(incident),
+            blocks=blocks.summary_blocks(incident),
+        )
+        return str(response["ts"])
+
+    def update_summary(self, incident: Incident) -> None:
+        if incident.room_id is None or incident.summary_message_id is None:
+            return
+        _call(
+            self._client.chat_update,
+            channel=incident.room_id,
+            ts=incident.summary_message_id,
+            text=blocks.summary_fallback(incident),
+            blocks=blocks.summary_blocks(incident),
+        )
+
+    def post_in_room(self, room_id: str, text: str) -> str:
+        response = _call(self._client.chat_postMessage, channel=room_id, text=clip(text, 3000))
+        return str(response["ts"])
+
+    def announce_declared(self, channel: str, incident: Incident) -> None:
+        _call(self._client.chat_postMessage, channel=channel, text=blocks.announcement_text(incident))
+
+    def announce_severity_change(self, channel: str, incident: Incident, previous: Severity) -> None:
+        _call(self._client.chat_postMessage, channel=channel, text=blocks.severity_change_text(incident, previous))
+
+    def escalate_to(self, user_id: str, incident: Incident) -> None:
+        self._dm(user_id, blocks.escalation_dm_text(incident))
+
+    def _dm(self, user_id: str, text: str, block_list: list[dict[str, Any]] | None = None) -> None:
+        opened = _call(self._client.conversations_open, users=user_id)
+        _call(self._client.chat_postMessage, channel=opened["channel"]["id"], text=text, blocks=block_list)
+
+    def tell(self, reply: Reply, text: str) -> None:
+        if reply.response_url:
+            try:
+                response = WebhookClient(reply.response_url).send(
+                    text=text, response_type="ephemeral", replace_original=False
+                )
+                if response.status_code == 200:
+                    return
+                log.warning("response_url answered %s; falling back", response.status_code)
+            except OSError:
+                log.warning("response_url unreachable; falling back", exc_info=True)
+        if reply.room_id:
+            try:
+                _call(self._client.chat_postEphemeral, channel=reply.room_id, user=reply.user_id, text=text)
+                return
+            except ChatError as error:
+                if error.retryable:
+                    raise
+        self._dm(reply.user_id, text)
+
+    def fetch_message(self, room_id: str, message_id: str) -> ChatMessage | None:
+        window = {"channel": room_id, "latest": message_id, "oldest": message_id, "inclusive": True, "limit": 1}
+        try:
+            found = self._find(_call(self._client.conversations_history, **window), message_id)
+            if found is None:
+                # A reply is not in the channel history; its thread (parent first) is found by its own ts.
+                replies = _call(self._client.conversations_replies, channel=room_id, ts=message_id, limit=1000)
+                found = self._find(replies, message_id)
+        except ChatError as error:
+            if _slack_error(error) in {"channel_not_found", "not_in_channel", "thread_not_found"}:
+                return None
+            raise
+        if found is None:
+            return None
+        thread = found.get("thread_ts")
+        return ChatMessage(
+            room_id=room_id,
+            message_id=message_id,
+            author_id=found.get("user") or found.get("bot_id"),
+            text=found.get("text", ""),
+            posted_at=ts_to_datetime(message_id),
+            thread_id=thread if thread and thread != message_id else None,
+        )
+
+    @staticmethod
+    def _find(response: Any, message_id: str) -> dict[str, Any] | None:
+        for message in response.get("messages", []):
+            if message.get("ts") == message_id:
+                return dict(message)
+        return None
+
+    def permalink(self, room_id: str, message_id: str) -> str | None:
+        try:
+            response = _call(self._client.chat_getPermalink, channel=room_id, message_ts=message_id)
+        except ChatError as error:
+            if error.retryable:
+                raise
+            return None
+        return str(response["permalink"])
+
+    def confirm_recorded(self, room_id: str, message_id: str) -> None:
+        try:
+            _call(self._client.reactions_add, channel=room_id, timestamp=message_id, name=CONFIRM_EMOJI)
+        except ChatError as error:
+            if _slack_error(error) not in {"already_reacted", "message_not_found"}:
+                raise
+
+    def unconfirm_recorded(self, room_id: str, message_id: str) -> None:
+        try:
+            _call(self._client.reactions_remove, channel=room_id, timestamp=message_id, name=CONFIRM_EMOJI)
+        except ChatError as error:
+            if _slack_error(error) not in {"no_reaction", "message_not_found"}:
+                raise
+
+    def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
+        _call(self._client.views_open, trigger_id=trigger_id, view=view)

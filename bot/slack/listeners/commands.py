@@ -1,0 +1,76 @@
+"""`/incident`: parse the text, call one service, answer within Slack's three seconds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.core import commands as grammar
+from bot.core.errors import InvalidCommand
+from bot.core.ports import Reply
+from bot.services import incidents, timeline
+from bot.slack import blocks
+from bot.slack.listeners import SLASH_COMMAND
+from bot.slack.services import SlackServices
+from bot.slack.text import escape
+
+
+def _reply(command: dict[str, Any]) -> Reply:
+    return Reply(
+        user_id=command["user_id"], room_id=command.get("channel_id"), response_url=command.get("response_url")
+    )
+
+
+def register(app: App, services: SlackServices) -> None:
+    deps = services.deps
+
+    @app.command(SLASH_COMMAND)
+    def incident_command(ack: Ack, command: dict[str, Any]) -> None:
+        parsed = grammar.parse_command(command.get("text", ""))
+        user_id: str = command["user_id"]
+        room_id: str | None = command.get("channel_id")
+        match parsed:
+            case grammar.OpenDeclareForm():
+                services.chat.open_view(command["trigger_id"], blocks.declare_modal(room_id))
+                ack()
+            case grammar.SeverityCommand(severity=severity, title=str() as title):
+                incident = incidents.declare_incident(
+                    deps, title=title, severity=severity, declared_by=user_id, reply=_reply(command)
+                )
+                ack(
+                    response_type="ephemeral",
+                    text=f":rotating_light: Declaring *{incident.severity}* *{escape(incident.title)}* — "
+                    "I'm opening its channel and will link it here in a moment.",
+                )
+            case grammar.SeverityCommand(severity=severity, title=None):
+                incident = incidents.change_severity(
+                    deps, room_id=room_id, severity=severity, by=user_id, reply=_reply(command)
+                )
+                ack(
+                    response_type="in_channel",
+                    text=f"Severity is now *{incident.severity}* — {incident.severity.info.meaning}.",
+                )
+            case grammar.AddNote(text=text):
+                timeline.add_note(deps, room_id=room_id, text=text, by=user_id)
+                ack(response_type="in_channel", text=f":memo: Added to the timeline: {escape(text)}")
+            case grammar.ShowTimeline():
+                incident, entries = timeline.timeline_of(deps, room_id=room_id)
+                ack(
+                    response_type="ephemeral",
+                    text=f"Timeline of {escape(incident.title)}",
+                    blocks=blocks.timeline_blocks(incident, entries),
+                )
+            case grammar.ShowStatus():
+                view = incidents.incident_status(deps, room_id=room_id)
+                ack(
+                    response_type="ephemeral",
+                    text=blocks.status_text(view.incident, view.timeline_count, deps.clock.now()),
+                )
+            case grammar.ShowHelp():
+                ack(response_type="ephemeral", text=grammar.HELP_TEXT)
+            case _:
+                raise InvalidCommand(
+                    f"`/incident {command.get('text', '').split()[0]}` is not available in this version yet.\n\n"
+                    f"{grammar.HELP_TEXT}"
+                )

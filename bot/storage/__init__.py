@@ -1,0 +1,8 @@
+"""Persistence on SQLite or PostgreSQL; the only package that knows about SQLAlchemy."""
+
+from bot.storage.engine import create_engine_for
+from bot.storage.jobs import SqlJobStore
+from bot.storage.migrate import migrate
+from bot.storage.repository import SqlUnitOfWork
+
+__all__ = ["SqlJobStore", "SqlUnitOfWork", "create_engine_for", "migrate"]

@@ -1,0 +1,111 @@
+"""Engines for SQLite and PostgreSQL, configured for a multi-threaded, multi-process bot."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
+
+# Execution option naming how a SQLite transaction begins: "IMMEDIATE" (the default) or "DEFERRED".
+SQLITE_BEGIN_OPTION = "incident_bot_sqlite_begin"
+
+# Read-only work can pass these to Connection.execution_options() so that, on SQLite, it does not
+# take the write lock; they are ignored by PostgreSQL.
+READ_ONLY: dict[str, Any] = {SQLITE_BEGIN_OPTION: "DEFERRED"}
+
+_BUSY_TIMEOUT_MS = 5000
+_SQLITE_BEGIN_MODES = frozenset({"DEFERRED", "IMMEDIATE", "EXCLUSIVE"})
+
+
+def normalize_url(url: str | URL) -> URL:
+    """Parse a database URL, sending every PostgreSQL spelling to the psycopg 3 driver."""
+    if isinstance(url, str) and url.startswith("postgres://"):
+        # Heroku-style URLs; SQLAlchemy dropped the "postgres" alias.
+        url = "postgresql://" + url.removeprefix("postgres://")
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def is_memory_sqlite(url: URL) -> bool:
+    """True for an in-memory SQLite URL, which only lives as long as its one connection."""
+    database = url.database or ""
+    return database in ("", ":memory:") or database.startswith("file::memory:")
+
+
+def create_engine_for(url: str | URL, **engine_kwargs: Any) -> Engine:
+    """An engine for `url`; SQLite gets WAL, a busy timeout, foreign keys and BEGIN IMMEDIATE."""
+    parsed = normalize_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed, engine_kwargs)
+    # pre_ping replaces connections the server or a proxy closed while they sat in the pool.
+    return create_engine(parsed, pool_pre_ping=True, **engine_kwargs)
+
+
+def _sqlite_engine(url: URL, engine_kwargs: dict[str, Any]) -> Engine:
+    connect_args: dict[str, Any] = {
+        # Pooled connections move between the web server's and the worker's threads.
+        "check_same_thread": False,
+        # The driver's own busy wait, in seconds; the PRAGMA below says the same in milliseconds.
+        "timeout": _BUSY_TIMEOUT_MS / 1000,
+    }
+    connect_args.update(engine_kwargs.pop("connect_args", {}))
+    if is_memory_sqlite(url):
+        # Every new connection would see a different empty database, so share one; such an engine
+        # is only fit for single-threaded tests and scripts.
+        engine_kwargs.setdefault("poolclass", StaticPool)
+    elif url.database and not url.query.get("uri"):
+        # A fresh deployment's data directory may not exist yet; SQLite would only say "unable to open".
+        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    # No pool_pre_ping: a SQLite file cannot drop a connection the way a server can.
+    engine = create_engine(url, connect_args=connect_args, **engine_kwargs)
+    event.listen(engine, "connect", _on_sqlite_connect)
+    event.listen(engine, "begin", _on_sqlite_begin)
+    return engine
+
+
+def _on_sqlite_connect(dbapi_connection: Any, connection_record: ConnectionPoolEntry) -> None:
+    # Stop the sqlite3 module from issuing its own (deferred) BEGIN; _on_sqlite_begin issues ours.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        # busy_timeout first, so that switching to WAL waits for other processes instead of failing.
+        cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+        _enable_wal(cursor)
+        cursor.execute("PRAGMA foreign_keys=ON")
+    finally:
+        cursor.close()
+
+
+def _enable_wal(cursor: Any) -> None:
+    # WAL lets readers proceed while one writer writes, across threads and processes. Switching a
+    # new database to WAL needs an exclusive lock, and when two processes open it at the same moment
+    # SQLite may report SQLITE_BUSY at once instead of calling the busy handler, so wait here instead.
+    deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
+    delay = 0.005
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.fetchall()
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
+
+
+def _on_sqlite_begin(connection: Connection) -> None:
+    # A deferred transaction that reads and then writes cannot wait for the lock (SQLite reports
+    # "database is locked" at once to avoid deadlock), so transactions take the write lock up front
+    # and wait up to busy_timeout for it. Readers opt out with READ_ONLY.
+    mode = str(connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "IMMEDIATE")).upper()
+    if mode not in _SQLITE_BEGIN_MODES:
+        raise ValueError(f"unknown SQLite BEGIN mode {mode!r}")
+    connection.exec_driver_sql(f"BEGIN {mode}")

@@ -1,0 +1,282 @@
+"""Repositories for incidents, their timelines, timeline pins and action items."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import Connection, RowMapping, delete, func, insert, select, update
+
+from bot.core.models import ActionItem, ActionStatus, Incident, IncidentStatus, TimelineEntry
+from bot.storage.sql import insert_if_absent, insert_ignoring_conflicts
+from bot.storage.tables import action_items, incidents, timeline_entries, timeline_pins
+
+ConnectionSource = Callable[[], Connection]
+
+# Each retry happens only after a concurrent writer committed the number we tried, so a handful
+# covers any realistic burst of people adding action items at the same moment.
+_MAX_NUMBERING_ATTEMPTS = 50
+
+
+def row_values(model: BaseModel, *, exclude: set[str]) -> dict[str, Any]:
+    """A model's fields as column values, with enums stored as their plain values."""
+    # Enum values are converted explicitly rather than trusting each driver to adapt str enums alike.
+    return {
+        key: value.value if isinstance(value, Enum) else value
+        for key, value in model.model_dump(exclude=exclude).items()
+    }
+
+
+def _require_id(value: int | None, what: str) -> int:
+    if value is None:
+        raise ValueError(f"cannot save a {what} that was never added (it has no id)")
+    return value
+
+
+class SqlIncidentRepo:
+    """Incidents, looked up by id or by their chat room."""
+
+    def __init__(self, connection: ConnectionSource) -> None:
+        self._conn = connection
+
+    def add(self, incident: Incident) -> Incident:
+        """Insert the incident and return it with its new id."""
+        stmt = insert(incidents).values(row_values(incident, exclude={"id"})).returning(incidents.c.id)
+        return incident.model_copy(update={"id": self._conn().execute(stmt).scalar_one()})
+
+    def get(self, incident_id: int) -> Incident | None:
+        """The incident with this id, if any."""
+        return self._one(incidents.c.id == incident_id)
+
+    def by_room(self, room_id: str) -> Incident | None:
+        """The incident whose chat room this is, if any."""
+        return self._one(incidents.c.room_id == room_id)
+
+    def save(self, incident: Incident) -> None:
+        """Write every field of an incident that was added before."""
+        incident_id = _require_id(incident.id, "incident")
+        result = self._conn().execute(
+            update(incidents).where(incidents.c.id == incident_id).values(row_values(incident, exclude={"id"}))
+        )
+        if result.rowcount != 1:
+            raise LookupError(f"incident {incident_id} does not exist")
+
+    def list_active(self) -> list[Incident]:
+        """Active incidents, oldest first."""
+        rows = self._conn().execute(
+            select(incidents)
+            .where(incidents.c.status == IncidentStatus.ACTIVE.value)
+            .order_by(incidents.c.declared_at, incidents.c.id)
+        )
+        return [_incident(row) for row in rows.mappings()]
+
+    def _one(self, condition: Any) -> Incident | None:
+        row = self._conn().execute(select(incidents).where(condition)).mappings().one_or_none()
+        return None if row is None else _incident(row)
+
+
+class SqlTimelineRepo:
+    """Timeline entries; a chat message is recorded at most once per incident."""
+
+    def __init__(self, connection: ConnectionSource) -> None:
+        self._conn = connection
+
+    def add(self, entry: TimelineEntry) -> TimelineEntry:
+        """Insert the entry; if its source message is already recorded, return that entry instead."""
+        conn = self._conn()
+        stmt = insert_ignoring_conflicts(conn, timeline_entries, row_values(entry, exclude={"id"}))
+        new_id = conn.execute(stmt.returning(timeline_entries.c.id)).scalar_one_or_none()
+        if new_id is not None:
+            return entry.model_copy(update={"id": new_id})
+        # Only the source constraint can conflict, so both source fields are set here.
+        assert entry.source_room_id is not None and entry.source_message_id is not None
+        existing = self.by_source(entry.incident_id, entry.source_room_id, entry.source_message_id)
+        if existing is None:  # pragma: no cover - the conflicting row cannot vanish inside a transaction
+            raise LookupError("timeline entry conflicted but could not be found")
+        return existing
+
+    def for_incident(self, incident_id: int) -> list[TimelineEntry]:
+        """The incident's timeline in the order things happened."""
+        rows = self._conn().execute(
+            select(timeline_entries)
+            .where(timeline_entries.c.incident_id == incident_id)
+            .order_by(timeline_entries.c.occurred_at, timeline_entries.c.id)
+        )
+        return [_entry(row) for row in rows.mappings()]
+
+    def by_source(self, incident_id: int, room_id: str, message_id: str) -> TimelineEntry | None:
+        """The entry recording this chat message in this incident, if any."""
+        row = (
+            self._conn()
+            .execute(
+                select(timeline_entries).where(
+                    timeline_entries.c.incident_id == incident_id,
+                    timeline_entries.c.source_room_id == room_id,
+                    timeline_entries.c.source_message_id == message_id,
+                )
+            )
+            .mappings()
+            .one_or_none()
+        )
+        return None if row is None else _entry(row)
+
+    def by_message(self, room_id: str, message_id: str) -> list[TimelineEntry]:
+        """Entries recording this chat message, in any incident."""
+        rows = self._conn().execute(
+            select(timeline_entries)
+            .where(
+                timeline_entries.c.source_room_id == room_id,
+                timeline_entries.c.source_message_id == message_id,
+            )
+            .order_by(timeline_entries.c.incident_id, timeline_entries.c.id)
+        )
+        return [_entry(row) for row in rows.mappings()]
+
+    def update(self, entry: TimelineEntry) -> None:
+        """Write every field of an entry that was added before."""
+        entry_id = _require_id(entry.id, "timeline entry")
+        result = self._conn().execute(
+            update(timeline_entries).where(timeline_entries.c.id == entry_id).values(row_values(entry, exclude={"id"}))
+        )
+        if result.rowcount != 1:
+            raise LookupError(f"timeline entry {entry_id} does not exist")
+
+    def delete(self, entry_id: int) -> None:
+        """Remove the entry; removing one that is already gone is not an error."""
+        self._conn().execute(delete(timeline_entries).where(timeline_entries.c.id == entry_id))
+
+    def count(self, incident_id: int) -> int:
+        """How many entries the incident's timeline has."""
+        return (
+            self._conn()
+            .execute(
+                select(func.count()).select_from(timeline_entries).where(timeline_entries.c.incident_id == incident_id)
+            )
+            .scalar_one()
+        )
+
+
+class SqlPinRepo:
+    """Who reacted with the timeline emoji on which message."""
+
+    def __init__(self, connection: ConnectionSource) -> None:
+        self._conn = connection
+
+    def add(self, incident_id: int, room_id: str, message_id: str, user_id: str) -> bool:
+        """Record a pin; True only if this person had not pinned this message already."""
+        values = {
+            "incident_id": incident_id,
+            "room_id": room_id,
+            "message_id": message_id,
+            "user_id": user_id,
+        }
+        return insert_if_absent(self._conn(), timeline_pins, values)
+
+    def remove(self, incident_id: int, room_id: str, message_id: str, user_id: str) -> bool:
+        """Forget a pin; True only if it existed."""
+        result = self._conn().execute(
+            delete(timeline_pins).where(
+                timeline_pins.c.incident_id == incident_id,
+                timeline_pins.c.room_id == room_id,
+                timeline_pins.c.message_id == message_id,
+                timeline_pins.c.user_id == user_id,
+            )
+        )
+        return result.rowcount == 1
+
+    def count(self, incident_id: int, room_id: str, message_id: str) -> int:
+        """How many people pinned this message."""
+        return (
+            self._conn()
+            .execute(
+                select(func.count())
+                .select_from(timeline_pins)
+                .where(
+                    timeline_pins.c.incident_id == incident_id,
+                    timeline_pins.c.room_id == room_id,
+                    timeline_pins.c.message_id == message_id,
+                )
+            )
+            .scalar_one()
+        )
+
+
+class SqlActionItemRepo:
+    """Action items, numbered 1, 2, … within each incident."""
+
+    def __init__(self, connection: ConnectionSource) -> None:
+        self._conn = connection
+
+    def add(self, item: ActionItem) -> ActionItem:
+        """Insert the item under the incident's next number and return it with its id and number."""
+        conn = self._conn()
+        values = row_values(item, exclude={"id", "number"})
+        for _ in range(_MAX_NUMBERING_ATTEMPTS):
+            # Each statement sees what other transactions have committed (READ COMMITTED), so after
+            # losing a race to the unique (incident_id, number) constraint the next try moves on.
+            number = conn.execute(
+                select(func.coalesce(func.max(action_items.c.number), 0) + 1).where(
+                    action_items.c.incident_id == item.incident_id
+                )
+            ).scalar_one()
+            stmt = insert_ignoring_conflicts(conn, action_items, {**values, "number": number})
+            new_id = conn.execute(stmt.returning(action_items.c.id)).scalar_one_or_none()
+            if new_id is not None:
+                return item.model_copy(update={"id": new_id, "number": number})
+        raise RuntimeError(f"could not number a new action item for incident {item.incident_id}")
+
+    def for_incident(self, incident_id: int) -> list[ActionItem]:
+        """The incident's action items by number."""
+        rows = self._conn().execute(
+            select(action_items).where(action_items.c.incident_id == incident_id).order_by(action_items.c.number)
+        )
+        return [_action(row) for row in rows.mappings()]
+
+    def get(self, incident_id: int, number: int) -> ActionItem | None:
+        """The incident's action item with this number, if any."""
+        row = (
+            self._conn()
+            .execute(
+                select(action_items).where(action_items.c.incident_id == incident_id, action_items.c.number == number)
+            )
+            .mappings()
+            .one_or_none()
+        )
+        return None if row is None else _action(row)
+
+    def save(self, item: ActionItem) -> None:
+        """Write the item's mutable fields; it is found by id, or by incident and number without one."""
+        if item.id is not None:
+            condition = action_items.c.id == item.id
+        else:
+            condition = (action_items.c.incident_id == item.incident_id) & (action_items.c.number == item.number)
+        result = self._conn().execute(
+            update(action_items)
+            .where(condition)
+            .values(row_values(item, exclude={"id", "incident_id", "number", "created_at"}))
+        )
+        if result.rowcount != 1:
+            raise LookupError(f"action item {item.incident_id}#{item.number} does not exist")
+
+    def open_items(self) -> list[ActionItem]:
+        """Items not done yet, across all incidents."""
+        rows = self._conn().execute(
+            select(action_items)
+            .where(action_items.c.status != ActionStatus.DONE.value)
+            .order_by(action_items.c.incident_id, action_items.c.number)
+        )
+        return [_action(row) for row in rows.mappings()]
+
+
+def _incident(row: RowMapping) -> Incident:
+    return Incident.model_validate(dict(row))
+
+
+def _entry(row: RowMapping) -> TimelineEntry:
+    return TimelineEntry.model_validate(dict(row))
+
+
+def _action(row: RowMapping) -> ActionItem:
+    return ActionItem.model_validate(dict(row))

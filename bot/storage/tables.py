@@ -1,0 +1,164 @@
+"""The database schema as SQLAlchemy Core tables; private to the storage package."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+# Explicit constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+# Slack ids are short, but other chat platforms' ids may not be; 255 is generous everywhere.
+ID_LENGTH = 255
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware timestamp that is always stored and returned in UTC."""
+
+    # SQLite has no time zone type: SQLAlchemy writes the wall-clock digits and drops the offset,
+    # so values are normalised to UTC first, which also keeps its text comparisons chronological.
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Normalise to UTC; naive values are taken to be UTC already."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any | None, dialect: Dialect) -> datetime | None:
+        """Give the core an aware UTC datetime whatever the driver returned."""
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _id_column(name: str, *, nullable: bool = True) -> Column[str]:
+    return Column(name, String(ID_LENGTH), nullable=nullable)
+
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("title", Text, nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    _id_column("commander_id", nullable=False),
+    _id_column("declared_by", nullable=False),
+    Column("declared_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime, nullable=True),
+    Column("summary", Text, nullable=False, default=""),
+    Column("private", Boolean, nullable=False, default=False),
+    # One chat room belongs to one incident; NULLs (no room yet) never collide.
+    _id_column("room_id"),
+    _id_column("room_name"),
+    _id_column("summary_message_id"),
+    _id_column("origin_room_id"),
+    UniqueConstraint("room_id", name="uq_incidents_room_id"),
+    Index("ix_incidents_status", "status"),
+)
+
+timeline_entries = Table(
+    "timeline_entries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("incident_id", Integer, ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    _id_column("author_id"),
+    Column("text", Text, nullable=False),
+    _id_column("source_room_id"),
+    _id_column("source_message_id"),
+    Column("permalink", Text, nullable=True),
+    # A chat message is recorded at most once per incident; entries without a source have NULLs,
+    # which a UNIQUE constraint treats as distinct on both SQLite and PostgreSQL.
+    UniqueConstraint("incident_id", "source_room_id", "source_message_id", name="uq_timeline_entries_source"),
+    Index("ix_timeline_entries_incident_order", "incident_id", "occurred_at", "id"),
+    Index("ix_timeline_entries_source", "source_room_id", "source_message_id"),
+)
+
+timeline_pins = Table(
+    "timeline_pins",
+    metadata,
+    Column(
+        "incident_id",
+        Integer,
+        ForeignKey("incidents.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("room_id", String(ID_LENGTH), primary_key=True),
+    Column("message_id", String(ID_LENGTH), primary_key=True),
+    Column("user_id", String(ID_LENGTH), primary_key=True),
+)
+
+action_items = Table(
+    "action_items",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("incident_id", Integer, ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("action", Text, nullable=False),
+    _id_column("owner_id"),
+    Column("owner_label", Text, nullable=False, default=""),
+    Column("status", String(32), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    # Also what makes concurrent numbering safe: a second writer of the same number loses and retries.
+    UniqueConstraint("incident_id", "number", name="uq_action_items_number"),
+    Index("ix_action_items_status", "status"),
+)
+
+processed_events = Table(
+    "processed_events",
+    metadata,
+    Column("event_id", String(ID_LENGTH), primary_key=True),
+    Column("received_at", UTCDateTime, nullable=False),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(100), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("run_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("locked_by", String(ID_LENGTH), nullable=True),
+    Column("locked_until", UTCDateTime, nullable=True),
+    Column("done_at", UTCDateTime, nullable=True),
+    Column("failed_at", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    # The worker's query: unfinished jobs, oldest due first.
+    Index("ix_jobs_due", "done_at", "failed_at", "run_at"),
+)

@@ -1,0 +1,208 @@
+"""SqlJobStore: leases, retries and exactly-once claiming across threads and processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine, select
+
+from bot.storage import SqlJobStore, SqlUnitOfWork, create_engine_for, migrate
+from bot.storage.tables import jobs
+from tests.storage.concurrency import run_together
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+NOW = datetime(2024, 3, 9, 12, 0, tzinfo=UTC)
+
+
+def _enqueue(engine: Engine, count: int = 1, *, run_at: datetime | None = NOW, kind: str = "k") -> None:
+    with SqlUnitOfWork(engine) as uow:
+        for n in range(count):
+            uow.jobs.enqueue(kind, {"n": n, "text": "héllo ✅"}, run_at=run_at)
+        uow.commit()
+
+
+def _row(engine: Engine, job_id: int) -> dict[str, object]:
+    with engine.connect() as conn:
+        return dict(conn.execute(select(jobs).where(jobs.c.id == job_id)).mappings().one())
+
+
+def _all_ids(engine: Engine) -> list[int]:
+    with engine.connect() as conn:
+        return sorted(conn.execute(select(jobs.c.id)).scalars())
+
+
+def test_claim_leases_the_oldest_due_job(engine: Engine) -> None:
+    store = SqlJobStore(engine)
+    assert store.claim("w1", NOW, 30) is None
+    _enqueue(engine, run_at=NOW + timedelta(minutes=1), kind="newer")
+    _enqueue(engine, run_at=NOW - timedelta(minutes=1), kind="older")
+    _enqueue(engine, run_at=NOW + timedelta(hours=1), kind="future")
+    assert store.pending() == 3
+
+    job = store.claim("w1", NOW + timedelta(minutes=2), 30)
+    assert job is not None
+    assert (job.kind, job.payload, job.attempts) == ("older", {"n": 0, "text": "héllo ✅"}, 1)
+    row = _row(engine, job.id)
+    assert row["locked_by"] == "w1"
+    assert row["locked_until"] == NOW + timedelta(minutes=2, seconds=30)
+
+    second = store.claim("w2", NOW + timedelta(minutes=2), 30)
+    assert second is not None and second.kind == "newer"
+    assert store.claim("w3", NOW + timedelta(minutes=2), 30) is None  # "future" is not due
+    assert store.pending() == 3  # leased jobs are still pending
+
+
+def test_an_expired_lease_lets_another_worker_reclaim(engine: Engine) -> None:
+    store = SqlJobStore(engine)
+    _enqueue(engine)
+    first = store.claim("w1", NOW, 30)
+    assert first is not None and first.attempts == 1
+    assert store.claim("w2", NOW + timedelta(seconds=29), 30) is None
+    again = store.claim("w2", NOW + timedelta(seconds=30), 30)
+    assert again is not None and again.id == first.id and again.attempts == 2
+    assert _row(engine, first.id)["locked_by"] == "w2"
+
+
+def test_complete_finishes_the_job(engine: Engine) -> None:
+    store = SqlJobStore(engine)
+    _enqueue(engine)
+    job = store.claim("w1", NOW, 30)
+    assert job is not None
+    store.complete(job.id, NOW + timedelta(seconds=1))
+    assert store.pending() == 0
+    assert store.claim("w1", NOW + timedelta(days=1), 30) is None
+    row = _row(engine, job.id)
+    assert row["done_at"] == NOW + timedelta(seconds=1)
+    assert row["locked_by"] is None and row["locked_until"] is None
+
+
+def test_retry_releases_the_job_until_its_new_time(engine: Engine) -> None:
+    store = SqlJobStore(engine)
+    _enqueue(engine)
+    job = store.claim("w1", NOW, 300)
+    assert job is not None
+    store.retry(job.id, "Slack said ratelimited", NOW + timedelta(minutes=1))
+    row = _row(engine, job.id)
+    assert row["last_error"] == "Slack said ratelimited" and row["locked_by"] is None
+    assert store.claim("w1", NOW + timedelta(seconds=59), 300) is None
+    again = store.claim("w2", NOW + timedelta(minutes=1), 300)
+    assert again is not None and again.id == job.id and again.attempts == 2
+    assert store.pending() == 1
+
+
+def test_fail_is_terminal(engine: Engine) -> None:
+    store = SqlJobStore(engine)
+    _enqueue(engine)
+    job = store.claim("w1", NOW, 30)
+    assert job is not None
+    store.fail(job.id, "x" * 20_000, NOW)
+    assert store.pending() == 0
+    assert store.claim("w1", NOW + timedelta(days=1), 30) is None
+    row = _row(engine, job.id)
+    assert row["failed_at"] == NOW and len(str(row["last_error"])) < 20_000
+
+
+def test_purge_finished_removes_only_old_finished_jobs(engine: Engine) -> None:
+    store = SqlJobStore(engine)
+    _enqueue(engine, 3)
+    done, failed, _open = _all_ids(engine)
+    store.complete(done, NOW)
+    store.fail(failed, "no", NOW + timedelta(days=2))
+    assert store.purge_finished(NOW + timedelta(days=1)) == 1
+    assert _all_ids(engine) == [failed, _open]
+
+
+def test_threads_on_two_engines_claim_each_job_once(database_url: str) -> None:
+    engines = [create_engine_for(database_url) for _ in range(2)]
+    try:
+        migrate(engines[0])
+        _enqueue(engines[0], 120)
+
+        def work(worker: int) -> list[int]:
+            store = SqlJobStore(engines[worker % 2])
+            claimed = []
+            while (job := store.claim(f"w{worker}", NOW, 300)) is not None:
+                claimed.append(job.id)
+                store.complete(job.id, NOW)
+            return claimed
+
+        claimed = [job_id for ids in run_together(8, work) for job_id in ids]
+        assert sorted(claimed) == _all_ids(engines[0])
+        assert len(claimed) == len(set(claimed)) == 120
+        assert SqlJobStore(engines[0]).pending() == 0
+    finally:
+        for eng in engines:
+            eng.dispose()
+
+
+# Each process migrates (all at once, on a fresh database), waits for "go", then claims with threads.
+_WORKER_SCRIPT = """
+import json, sys, threading
+from datetime import datetime, UTC
+from bot.storage import SqlJobStore, create_engine_for, migrate
+
+url, name, now = sys.argv[1], sys.argv[2], datetime.fromisoformat(sys.argv[3])
+migrate(url)
+engine = create_engine_for(url)
+store = SqlJobStore(engine)
+print("ready", flush=True)
+sys.stdin.readline()
+claimed = []
+def work(n):
+    while (job := store.claim(f"{name}-{n}", now, 300)) is not None:
+        claimed.append(job.id)
+        store.complete(job.id, now)
+threads = [threading.Thread(target=work, args=(n,)) for n in range(3)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(json.dumps(claimed), flush=True)
+"""
+
+
+def test_processes_migrate_together_and_claim_each_job_once(database_url: str) -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WORKER_SCRIPT, database_url, f"p{n}", NOW.isoformat()],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for n in range(2)
+    ]
+    try:
+        for proc in procs:
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            assert line.strip() == "ready", proc.stderr.read() if proc.stderr else line
+
+        engine = create_engine_for(database_url)
+        try:
+            _enqueue(engine, 150)
+            expected = _all_ids(engine)
+            for proc in procs:
+                assert proc.stdin is not None
+                proc.stdin.write("go\n")
+                proc.stdin.flush()
+            claimed: list[int] = []
+            for proc in procs:
+                out, err = proc.communicate(timeout=60)
+                assert proc.returncode == 0, err
+                claimed.extend(json.loads(out.strip().splitlines()[-1]))
+            assert sorted(claimed) == expected
+            assert len(claimed) == len(set(claimed)) == 150
+            assert SqlJobStore(engine).pending() == 0
+        finally:
+            engine.dispose()
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
