@@ -21,6 +21,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
     serve.add_argument("--host", default="0.0.0.0", help="interface to listen on (default all)")
     commands.add_parser("migrate", help="create or upgrade the database schema and exit")
+    publish = commands.add_parser("publish", help="publish RCAs whose commit or push is still pending")
+    publish.add_argument("--retry", action="store_true", help="retry every pending or failed publish now")
     return parser
 
 
@@ -30,6 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "migrate":
             return _migrate()
+        if args.command == "publish":
+            return _publish(retry=args.retry)
         return _serve(args.host, args.port)
     except ConfigError as error:
         print(f"incident-bot: {error}", file=sys.stderr)
@@ -49,6 +53,26 @@ def _migrate() -> int:
     settings = load_settings()
     migrate(create_engine_for(settings.database_url))
     print("database is up to date")
+    return 0
+
+
+def _publish(*, retry: bool) -> int:
+    from bot.container import build_container
+    from bot.services.jobkinds import PUBLISH_RCA
+
+    container = build_container(load_settings())
+    try:
+        if retry:
+            container.jobs.reschedule(PUBLISH_RCA, container.deps.clock.now())
+        container.runner.run_pending()
+        left = container.jobs.unfinished(PUBLISH_RCA)
+    finally:
+        container.close()
+    if left:
+        for job_id, error in left:
+            print(f"incident-bot: publish job {job_id} is still pending: {error or 'not due yet'}", file=sys.stderr)
+        return 1
+    print("every RCA is published")
     return 0
 
 

@@ -24,6 +24,15 @@ class Settings(BaseSettings):
     incident_announce_channel: str | None = None
     sev1_escalation_users: Annotated[list[str], NoDecode] = Field(default_factory=list)
     timeline_emoji: str = "pushpin"
+    docs_repo_path: str | None = None
+    docs_repo_web_url: str | None = None
+    incidents_dir: str = "DOCS/incidents"
+    fleet_status_path: str = "fleet-status.md"
+    runbook_path: str | None = None
+    timezone: str = "UTC"
+    templates_dir: str | None = None
+    git_author_name: str = "incident-bot"
+    git_author_email: str = "incident-bot@users.noreply.github.com"
     # 0 makes a web-only replica; another process (or replica) runs the queued work.
     worker_threads: int = Field(default=2, ge=0, le=16)
 
@@ -47,7 +56,36 @@ class Settings(BaseSettings):
     def _trailing_slash(cls, value: str) -> str:
         return value if value.endswith("/") else value + "/"
 
-    @field_validator("incident_announce_channel", "slack_app_token", mode="before")
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Berlin") from None
+        return value
+
+    @field_validator("incidents_dir", "fleet_status_path", "runbook_path")
+    @classmethod
+    def _inside_repo(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        cleaned = value.strip().strip("/")
+        if not cleaned or ".." in cleaned.split("/") or "\\" in cleaned:
+            raise ValueError("must be a path inside the docs repo, such as DOCS/incidents")
+        return cleaned
+
+    @field_validator(
+        "incident_announce_channel",
+        "slack_app_token",
+        "docs_repo_path",
+        "docs_repo_web_url",
+        "runbook_path",
+        "templates_dir",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value

@@ -12,8 +12,10 @@ from bot.app import build_app
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.core.ports import Clock
+from bot.publish import GitPublisher
 from bot.services.deps import Deps, Policy
 from bot.services.jobs import JobHandlers
+from bot.services.publishing import DocsLayout, RcaPublishing
 from bot.slack.chat import SlackChat
 from bot.slack.services import SlackServices
 from bot.storage import SqlJobStore, SqlUnitOfWork, create_engine_for, migrate
@@ -28,6 +30,7 @@ class Container:
     deps: Deps
     chat: SlackChat
     runner: JobRunner
+    jobs: SqlJobStore
     app: App
 
     def close(self) -> None:
@@ -56,9 +59,25 @@ def build_container(settings: Settings, *, clock: Clock | None = None, poll_seco
             escalation_users=tuple(settings.sev1_escalation_users),
         ),
     )
-    handlers = JobHandlers(deps, chat)
+    publisher = (
+        GitPublisher(
+            settings.docs_repo_path, author_name=settings.git_author_name, author_email=settings.git_author_email
+        )
+        if settings.docs_repo_path
+        else None
+    )
+    layout = DocsLayout(
+        incidents_dir=settings.incidents_dir,
+        fleet_status_path=settings.fleet_status_path,
+        runbook_path=settings.runbook_path,
+        tz=settings.timezone,
+        templates_dir=settings.templates_dir,
+        web_url=settings.docs_repo_web_url,
+    )
+    handlers = JobHandlers(deps, chat, RcaPublishing(deps, chat, publisher, layout))
+    jobs = SqlJobStore(engine)
     runner = JobRunner(
-        SqlJobStore(engine),
+        jobs,
         handlers.run,
         handlers.report_failure,
         clock,
@@ -68,4 +87,6 @@ def build_container(settings: Settings, *, clock: Clock | None = None, poll_seco
     wake_box.append(runner)
     services = SlackServices(deps=deps, chat=chat, timeline_emoji=settings.timeline_emoji)
     app = build_app(settings, services, client)
-    return Container(settings=settings, engine=engine, client=client, deps=deps, chat=chat, runner=runner, app=app)
+    return Container(
+        settings=settings, engine=engine, client=client, deps=deps, chat=chat, runner=runner, jobs=jobs, app=app
+    )

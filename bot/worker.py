@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 
-from bot.core.errors import IncidentBotError
+from bot.core.errors import IncidentBotError, RetryLater
 from bot.core.ports import ChatError, Clock, Job, JobStore
 
 log = logging.getLogger(__name__)
@@ -41,8 +41,6 @@ class JobRunner:
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._worker_id = f"{socket.gethostname()}:{os.getpid()}"
-        self._idle = threading.Condition()
-        self._busy = 0
 
     def wake(self) -> None:
         """Called after a commit that queued jobs, so they run at once rather than at the next poll."""
@@ -85,6 +83,12 @@ class JobRunner:
             return False
         try:
             self._run(job)
+        except RetryLater as error:
+            if job.attempts < error.max_attempts:
+                log.warning("job %s (%s) will be retried in %.0fs: %s", job.id, job.kind, error.delay_seconds, error)
+                self._store.retry(job.id, str(error), self._clock.now() + timedelta(seconds=error.delay_seconds))
+            else:
+                self._after_failure(job, error, retryable=False, retry_after=None)
         except ChatError as error:
             self._after_failure(job, error, retryable=error.retryable, retry_after=error.retry_after)
         except IncidentBotError as error:

@@ -160,9 +160,7 @@ def needed_scopes(
                 )
             need(chosen, f"{call.method} ({call.where()})")
         elif listed is None:
-            problems.append(
-                f"{call.method} ({call.where()}) is not in the Slack reference: add it to CHOSEN_SCOPES"
-            )
+            problems.append(f"{call.method} ({call.where()}) is not in the Slack reference: add it to CHOSEN_SCOPES")
         elif len(listed) == 1:
             need(listed, f"{call.method} ({call.where()})")
         elif listed:
@@ -359,6 +357,4 @@ def test_scan_flags_web_client_methods_missing_from_the_reference(tmp_path: Path
     assert calls == [SlackCall("files.upload.v2", "bot/slack/files.py", 1)]
     reasons, problems = needed_scopes(calls=calls, bot_events=[], has_commands=False, reference=reference)
     assert reasons == {}
-    assert problems == [
-        "files.upload.v2 (bot/slack/files.py:1) is not in the Slack reference: add it to CHOSEN_SCOPES"
-    ]
+    assert problems == ["files.upload.v2 (bot/slack/files.py:1) is not in the Slack reference: add it to CHOSEN_SCOPES"]

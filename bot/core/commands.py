@@ -109,6 +109,10 @@ In an incident channel:
 • `/incident note <text>` — add a note to the timeline
 • `/incident timeline` — show the timeline so far (only to you)
 • `/incident status` — title, severity, commander, age, timeline count
+• `/incident action @owner <what needs doing>` — add an action item
+• `/incident rca` — show the RCA draft (only to you)
+• `/incident resolve` — resolve: the RCA and fleet-status entry are committed to the docs repo
+• `/incident reopen` — reopen a resolved incident
 • React with the timeline emoji on any message to add it to the timeline
 • `/incident help` — this help"""
 

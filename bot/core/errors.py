@@ -34,3 +34,12 @@ class IncidentNotFound(IncidentBotError):
 
 class InvalidTransition(IncidentBotError):
     """The incident is not in a state that allows this."""
+
+
+class RetryLater(Exception):
+    """Work after the ack that should be tried again later (e.g. the docs repo is unreachable)."""
+
+    def __init__(self, message: str, *, delay_seconds: float, max_attempts: int = 100) -> None:
+        super().__init__(message)
+        self.delay_seconds = delay_seconds
+        self.max_attempts = max_attempts

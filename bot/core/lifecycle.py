@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.core.errors import InvalidInput, InvalidTransition
-from bot.core.models import Incident, IncidentStatus, Severity, TimelineEntry, TimelineKind
+from bot.core.models import ActionItem, Incident, IncidentStatus, Severity, TimelineEntry, TimelineKind
 
 
 def clean_title(title: str) -> str:
@@ -81,3 +81,76 @@ def topic_for(incident: Incident) -> str:
     """The channel topic: severity and title, within the platform's 250 characters."""
     topic = f"{incident.severity} · {incident.title}"
     return topic if len(topic) <= 250 else topic[:249] + "…"
+
+
+def resolve(
+    incident: Incident,
+    *,
+    by: str,
+    now: datetime,
+    summary: str,
+    root_causes: str,
+    resolution: str,
+    lessons: str,
+    rca_wanted: bool = False,
+) -> TimelineEntry:
+    """Mark the incident resolved with what the resolve form captured."""
+    if incident.status is not IncidentStatus.ACTIVE:
+        raise InvalidTransition("This incident is already resolved. `/incident reopen` reopens it.")
+    if not summary.strip():
+        raise InvalidInput("Write a one or two sentence summary; it goes into fleet-status.", field="summary")
+    incident.status = IncidentStatus.RESOLVED
+    incident.resolved_at = now
+    incident.summary = " ".join(summary.split())
+    incident.root_causes = root_causes.strip()
+    incident.resolution = resolution.strip()
+    incident.lessons = lessons.strip()
+    incident.rca_wanted = rca_wanted
+    assert incident.id is not None
+    return TimelineEntry(
+        incident_id=incident.id, kind=TimelineKind.RESOLVED, occurred_at=now, author_id=by, text="Incident resolved"
+    )
+
+
+def reopen(incident: Incident, *, by: str, now: datetime) -> TimelineEntry:
+    """Make a resolved incident active again; its RCA will be updated when it is resolved again."""
+    if incident.status is not IncidentStatus.RESOLVED:
+        raise InvalidTransition("This incident is still active; there is nothing to reopen.")
+    incident.status = IncidentStatus.ACTIVE
+    incident.resolved_at = None
+    assert incident.id is not None
+    return TimelineEntry(
+        incident_id=incident.id, kind=TimelineKind.REOPENED, occurred_at=now, author_id=by, text="Incident reopened"
+    )
+
+
+def new_action_item(
+    incident: Incident, *, action: str, owner_id: str | None, owner_label: str, now: datetime
+) -> ActionItem:
+    """An open action item for this incident; the repository gives it its number."""
+    cleaned = " ".join(action.split())
+    if not cleaned:
+        raise InvalidInput("An action item needs a description of what needs doing.", field="action")
+    if not owner_id and not owner_label.strip():
+        raise InvalidInput("An action item needs an owner.", field="owner")
+    assert incident.id is not None
+    return ActionItem(
+        incident_id=incident.id,
+        number=0,
+        action=cleaned,
+        owner_id=owner_id,
+        owner_label=owner_label.strip(),
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def action_item_entry(item: ActionItem, *, by: str, now: datetime) -> TimelineEntry:
+    owner = f"<@{item.owner_id}>" if item.owner_id else item.owner_label
+    return TimelineEntry(
+        incident_id=item.incident_id,
+        kind=TimelineKind.ACTION_ITEM,
+        occurred_at=now,
+        author_id=by,
+        text=f"Action item #{item.number} added: {item.action} (owner: {owner})",
+    )

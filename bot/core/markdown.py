@@ -23,6 +23,8 @@ _SAFE_URL = re.compile(r"(?i)^(?:https?://|mailto:)[^\s]+$")
 _MARK_OPEN, _MARK_CLOSE = "\ue000", "\ue001"
 _MARKER = re.compile(f"{_MARK_OPEN}([0-9]+){_MARK_CLOSE}")
 _MARKER_CHARS = re.compile(f"[{_MARK_OPEN}{_MARK_CLOSE}]")
+# JSON can carry lone surrogates, which no UTF-8 file can hold.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _SLACK_FENCE = re.compile(r"(?<!`)```(?!`)")
 _LIST_PREFIX = r"^(\s*(?:(?:[-*+]|[0-9]{1,9}[.)])\s+)*)"
 _HEADING_START = re.compile(_LIST_PREFIX + r"(#)")
@@ -31,7 +33,7 @@ _TILDE_FENCE = re.compile(r"^(\s*)(~~~)")
 _LINK_DEFINITION = re.compile(r"^(\s{0,3})(\[)(?=[^\]]*\]:)")
 _FENCE_OPEN = re.compile(r"^(`{3,}|~{3,})(.*)$")
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
-_URL_UNSAFE = {c: f"%{ord(c):02X}" for c in " ()<>|\\`\"[]"}
+_URL_UNSAFE = {c: f"%{ord(c):02X}" for c in ' ()<>|\\`"[]'}
 
 
 @dataclass(frozen=True)
@@ -46,14 +48,19 @@ def slack_to_markdown(text: str, names: Mapping[str, str]) -> str:
     return _put_links(_escape_block(source), links, cell=False)
 
 
-def markdown_block(text: str) -> str:
-    """Plain text as a block of Markdown that cannot add headings, HTML or an unclosed code fence."""
-    return _escape_block(_normalise(text))
+def mentioned_user_ids(text: str) -> set[str]:
+    """The user ids of every `<@U…>` mention in Slack text, so their names can be looked up."""
+    return {
+        match.group(1)[1:].partition("|")[0]
+        for match in _SLACK_TOKEN.finditer(text)
+        if match.group(1) and match.group(1).startswith("@")
+    }
 
 
 def markdown_inline(text: str, names: Mapping[str, str] | None = None) -> str:
     """Text (Slack mrkdwn when `names` is given) as one line of Markdown, for titles and list items."""
-    return " ".join(_cell(text, names).replace("<br>", " ").split())
+    source, links = _from_slack(text, names) if names is not None else (_normalise(text), [])
+    return _put_links(_escape_inline(" ".join(source.split()), cell=False), links, cell=False)
 
 
 def table_cell(text: str) -> str:
@@ -125,7 +132,7 @@ def _cell(text: str, names: Mapping[str, str] | None) -> str:
 
 
 def _normalise(text: str) -> str:
-    return "\n".join(_MARKER_CHARS.sub("", text).splitlines())
+    return "\n".join(_SURROGATE.sub("\ufffd", _MARKER_CHARS.sub("", text)).splitlines())
 
 
 def _fence_on_own_line(match: re.Match[str]) -> str:
@@ -181,7 +188,8 @@ def _put_links(markdown: str, links: list[_Link], *, cell: bool) -> str:
 
 
 def _link_markdown(link: _Link, *, cell: bool) -> str:
-    label = _escape_inline(" ".join(link.label.split()), cell=cell)
+    # No backticks: the link may land inside someone's code span, where one would close it early.
+    label = _escape_inline(" ".join(link.label.replace("`", "'").split()), cell=cell)
     label = label.replace("[", "\\[").replace("]", "\\]")
     # An `&name;` in a destination would be read as an entity, so it is percent-encoded too.
     url = _ENTITY.sub(lambda m: "%26" + m.group(0)[1:], link.url)
@@ -231,7 +239,7 @@ def _escape_inline(text: str, *, cell: bool) -> str:
         if char == "`":
             end = _run_end(text, i)
             close = _closing_run(text, end, end - i)
-            if close is None:
+            if close is None or _in_bare_url(text, i):
                 out.append("\\`" * (end - i))
                 i = end
                 continue
@@ -262,6 +270,15 @@ def _escape_char(text: str, i: int, *, cell: bool) -> str:
     if cell and char == "\n":
         return "<br>"
     return char
+
+
+def _in_bare_url(text: str, start: int) -> bool:
+    """Whether a GFM autolink could run on into the backticks at `start`, so they must not open code."""
+    word_start = start
+    while word_start > 0 and not text[word_start - 1].isspace():
+        word_start -= 1
+    word = text[word_start:start]
+    return ":" in word or "www." in word.lower()
 
 
 def _run_end(text: str, start: int) -> int:

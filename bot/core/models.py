@@ -105,6 +105,17 @@ class Incident(BaseModel):
     room_name: str | None = None
     summary_message_id: str | None = None
     origin_room_id: str | None = None
+    root_causes: str = ""
+    resolution: str = ""
+    lessons: str = ""
+    rca_wanted: bool = False
+    rca_path: str | None = None
+    rca_commit: str | None = None
+
+    @property
+    def needs_rca(self) -> bool:
+        """SEV-1 and SEV-2 always get an RCA; a SEV-3 only when someone asks for one."""
+        return self.severity.info.rca_required or self.rca_wanted
 
     @property
     def is_active(self) -> bool:

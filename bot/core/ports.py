@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol
 
-from bot.core.models import ActionItem, Incident, Severity, TimelineEntry
+from bot.core.errors import IncidentBotError
+from bot.core.models import ActionItem, Incident, IncidentStatus, Severity, TimelineEntry
 
 
 class Clock(Protocol):
@@ -30,7 +31,12 @@ class IncidentRepo(Protocol):
     def get(self, incident_id: int) -> Incident | None: ...
     def by_room(self, room_id: str) -> Incident | None: ...
     def save(self, incident: Incident) -> None: ...
+    def save_if_status(self, incident: Incident, expected: IncidentStatus) -> bool:
+        """Save only while the stored status is still `expected` (guards concurrent transitions)."""
+        ...
+
     def list_active(self) -> list[Incident]: ...
+    def list_resolved(self) -> list[Incident]: ...
 
 
 class TimelineRepo(Protocol):
@@ -111,6 +117,36 @@ class ChatError(Exception):
         self.retry_after = retry_after
 
 
+Edit = Callable[[str | None], str]
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """`commit_sha` is the commit this call made (None: nothing changed); `pushed`: the remote has it all."""
+
+    commit_sha: str | None
+    pushed: bool
+    files: list[str] = field(default_factory=list)
+
+
+class PublishError(IncidentBotError):
+    """Publishing failed; `retryable` when trying again later can work, `commit_sha` if one is kept locally."""
+
+    def __init__(self, user_message: str, *, retryable: bool = False, commit_sha: str | None = None) -> None:
+        super().__init__(user_message)
+        self.retryable = retryable
+        self.commit_sha = commit_sha
+
+
+class Publisher(Protocol):
+    """The team's docs repository: read files, and write several in one published change."""
+
+    def publish(self, *, edits: Mapping[str, Edit], message: str) -> PublishResult: ...
+    def push_pending(self) -> PublishResult: ...
+    def pull(self) -> None: ...
+    def read(self, path: str) -> str | None: ...
+
+
 class RoomNameTaken(Exception):
     """The chat platform already has a room of that name."""
 
@@ -158,3 +194,18 @@ class Chat(Protocol):
     def permalink(self, room_id: str, message_id: str) -> str | None: ...
     def confirm_recorded(self, room_id: str, message_id: str) -> None: ...
     def unconfirm_recorded(self, room_id: str, message_id: str) -> None: ...
+    def display_names(self, user_ids: Sequence[str]) -> dict[str, str]: ...
+    def action_item_added(self, incident: Incident, item: ActionItem, by: str) -> None: ...
+    def incident_resolved(self, incident: Incident, by: str, announce_channel: str | None) -> None: ...
+    def incident_reopened(self, incident: Incident, by: str) -> None: ...
+    def share_draft(self, reply: Reply, incident: Incident, markdown: str) -> None: ...
+    def rca_published(
+        self,
+        incident: Incident,
+        *,
+        path: str | None,
+        fleet_status_path: str,
+        web_link: str | None,
+        commit: str | None,
+        pushed: bool,
+    ) -> None: ...

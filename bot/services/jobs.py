@@ -11,6 +11,7 @@ from bot.core.naming import incident_channel_name
 from bot.core.ports import Chat, ChatError, Job, Reply, RoomNameTaken
 from bot.services import jobkinds
 from bot.services.deps import Deps
+from bot.services.publishing import RcaPublishing
 
 MAX_NAME_ATTEMPTS = 50
 
@@ -22,9 +23,10 @@ def reply_from(payload: dict[str, Any] | None) -> Reply | None:
 class JobHandlers:
     """Runs one job of each kind against the chat platform and the database."""
 
-    def __init__(self, deps: Deps, chat: Chat) -> None:
+    def __init__(self, deps: Deps, chat: Chat, publishing: RcaPublishing) -> None:
         self._deps = deps
         self._chat = chat
+        self._publishing = publishing
         self._handlers: dict[str, Callable[[dict[str, Any]], None]] = {
             jobkinds.OPEN_ROOM: self._open_room,
             jobkinds.ANNOUNCE_DECLARED: self._announce_declared,
@@ -33,10 +35,17 @@ class JobHandlers:
             jobkinds.CAPTURE_MESSAGE: self._capture_message,
             jobkinds.UNCONFIRM_MESSAGE: self._unconfirm_message,
             jobkinds.TELL: self._tell,
+            jobkinds.ACTION_ADDED: self._action_added,
+            jobkinds.ANNOUNCE_RESOLVED: self._announce_resolved,
+            jobkinds.ANNOUNCE_REOPENED: self._announce_reopened,
+            jobkinds.PREVIEW_RCA: self._preview_rca,
         }
 
     def run(self, job: Job) -> None:
         """Run a job; raises ChatError (maybe retryable) or a domain error."""
+        if job.kind == jobkinds.PUBLISH_RCA:
+            self._publishing.publish(job.payload, job.attempts)
+            return
         handler = self._handlers.get(job.kind)
         if handler is None:
             raise ChatError(f"unknown job kind {job.kind!r}")
@@ -171,6 +180,27 @@ class JobHandlers:
     def _unconfirm_message(self, payload: dict[str, Any]) -> None:
         self._chat.unconfirm_recorded(payload["room_id"], payload["message_id"])
 
+    def _action_added(self, payload: dict[str, Any]) -> None:
+        incident = self._load(payload["incident_id"])
+        with self._deps.uow() as uow:
+            item = uow.actions.get(payload["incident_id"], payload["number"])
+        if item is not None:
+            self._chat.action_item_added(incident, item, payload["by"])
+
+    def _announce_resolved(self, payload: dict[str, Any]) -> None:
+        incident = self._load(payload["incident_id"])
+        if not incident.is_active:
+            self._chat.incident_resolved(incident, payload["by"], self._deps.policy.announce_channel)
+
+    def _announce_reopened(self, payload: dict[str, Any]) -> None:
+        self._chat.incident_reopened(self._load(payload["incident_id"]), payload["by"])
+
+    def _preview_rca(self, payload: dict[str, Any]) -> None:
+        reply = reply_from(payload.get("reply"))
+        record = self._publishing.load(payload["incident_id"])
+        if reply is not None:
+            self._chat.share_draft(reply, record.incident, self._publishing.render(record))
+
     def _tell(self, payload: dict[str, Any]) -> None:
         reply = reply_from(payload["reply"])
         if reply is not None:
@@ -181,4 +211,6 @@ _DESCRIPTIONS = {
     jobkinds.OPEN_ROOM: "set up the incident channel",
     jobkinds.ANNOUNCE_SEVERITY: "update Slack after the severity change",
     jobkinds.CAPTURE_MESSAGE: "add that message to the timeline",
+    jobkinds.PUBLISH_RCA: "publish the RCA",
+    jobkinds.PREVIEW_RCA: "render the RCA draft",
 }

@@ -63,17 +63,14 @@ def summary_blocks(incident: Incident) -> list[Block]:
     if incident.summary:
         blocks.append(mrkdwn_section(f"*Summary*\n{escape(incident.summary)}"))
     value = str(incident.id)
-    blocks.append(
-        {
-            "type": "actions",
-            "block_id": "incident_actions",
-            "elements": [
-                {"type": "button", "action_id": CHANGE_SEVERITY, "text": plain("Change severity"), "value": value},
-                {"type": "button", "action_id": ADD_ACTION_ITEM, "text": plain("Add action item"), "value": value},
-                {"type": "button", "action_id": RESOLVE, "text": plain("Resolve"), "value": value, "style": "primary"},
-            ],
-        }
-    )
+    buttons = [{"type": "button", "action_id": ADD_ACTION_ITEM, "text": plain("Add action item"), "value": value}]
+    if incident.is_active:
+        buttons = [
+            {"type": "button", "action_id": CHANGE_SEVERITY, "text": plain("Change severity"), "value": value},
+            *buttons,
+            {"type": "button", "action_id": RESOLVE, "text": plain("Resolve"), "value": value, "style": "primary"},
+        ]
+    blocks.append({"type": "actions", "block_id": "incident_actions", "elements": buttons})
     return blocks
 
 

@@ -10,9 +10,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.webhook import WebhookClient
 
-from bot.core.models import Incident, Severity
+from bot.core.models import ActionItem, Incident, Severity
 from bot.core.ports import ChatError, ChatMessage, Reply, Room, RoomNameTaken
-from bot.slack import blocks
+from bot.slack import blocks, resolve_blocks
 from bot.slack.text import clip, ts_to_datetime
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,7 @@ class SlackChat:
     def __init__(self, client: WebClient, *, bot_user_id: str | None = None) -> None:
         self._client = client
         self._bot_user_id = bot_user_id
+        self._names: dict[str, str] = {}
 
     def create_room(self, name: str, *, private: bool) -> Room:
         try:
@@ -195,6 +196,83 @@ class SlackChat:
         except ChatError as error:
             if _slack_error(error) not in {"no_reaction", "message_not_found"}:
                 raise
+
+    def display_names(self, user_ids: Sequence[str]) -> dict[str, str]:
+        """Display name, else real name, else username; unknown users are left out."""
+        names: dict[str, str] = {}
+        for user_id in user_ids:
+            if user_id not in self._names:
+                try:
+                    found = _call(self._client.users_info, user=user_id)["user"]
+                except ChatError as error:
+                    if error.retryable:
+                        raise
+                    continue
+                profile = found.get("profile") or {}
+                self._names[user_id] = (
+                    profile.get("display_name") or profile.get("real_name") or found.get("real_name") or found["name"]
+                )
+            names[user_id] = self._names[user_id]
+        return names
+
+    def find_user(self, name: str) -> str | None:
+        """The user whose username or display name is `name` (case-insensitive), if any."""
+        wanted = name.lstrip("@").casefold()
+        cursor = None
+        while True:
+            page = _call(self._client.users_list, limit=200, cursor=cursor)
+            for member in page.get("members", []):
+                profile = member.get("profile") or {}
+                candidates = {member.get("name"), profile.get("display_name"), profile.get("real_name")}
+                if not member.get("deleted") and wanted in {c.casefold() for c in candidates if c}:
+                    return str(member["id"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
+
+    def action_item_added(self, incident: Incident, item: ActionItem, by: str) -> None:
+        if incident.room_id:
+            self.post_in_room(incident.room_id, resolve_blocks.action_added_text(item, by))
+
+    def incident_resolved(self, incident: Incident, by: str, announce_channel: str | None) -> None:
+        self.update_summary(incident)
+        text = resolve_blocks.resolved_text(incident, by)
+        if incident.room_id:
+            self.post_in_room(incident.room_id, text)
+        if announce_channel:
+            where = "" if incident.private else f" <#{incident.room_id}>"
+            _call(self._client.chat_postMessage, channel=announce_channel, text=text + where)
+
+    def incident_reopened(self, incident: Incident, by: str) -> None:
+        self.update_summary(incident)
+        if incident.room_id:
+            self.post_in_room(incident.room_id, f":arrows_counterclockwise: <@{by}> reopened this incident.")
+
+    def share_draft(self, reply: Reply, incident: Incident, markdown: str) -> None:
+        block_list = resolve_blocks.draft_blocks(incident, markdown)
+        if reply.response_url:
+            response = WebhookClient(reply.response_url).send(
+                text="RCA draft", blocks=block_list, response_type="ephemeral", replace_original=False
+            )
+            if response.status_code == 200:
+                return
+        self._dm(reply.user_id, "RCA draft", block_list)
+
+    def rca_published(
+        self,
+        incident: Incident,
+        *,
+        path: str | None,
+        fleet_status_path: str,
+        web_link: str | None,
+        commit: str | None,
+        pushed: bool,
+    ) -> None:
+        if incident.room_id:
+            text = resolve_blocks.rca_published_text(
+                path=path, fleet_status_path=fleet_status_path, web_link=web_link, commit=commit, pushed=pushed
+            )
+            self.post_in_room(incident.room_id, text)
 
     def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         _call(self._client.views_open, trigger_id=trigger_id, view=view)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 
@@ -39,3 +40,12 @@ def humanize_age(seconds: float) -> str:
         return f"{hours} h {minutes} min"
     days, hours = divmod(hours, 24)
     return f"{days} d {hours} h"
+
+
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+
+
+def mentioned_user(token: str) -> str | None:
+    """The user id in an escaped mention (`<@U123|name>` or `<@U123>`), if the token is one."""
+    match = _MENTION.match(token.strip())
+    return match.group(1) if match else None

@@ -63,6 +63,25 @@ class SqlIncidentRepo:
         if result.rowcount != 1:
             raise LookupError(f"incident {incident_id} does not exist")
 
+    def save_if_status(self, incident: Incident, expected: IncidentStatus) -> bool:
+        """Save only if the stored status is still `expected`; False when a concurrent change won."""
+        incident_id = _require_id(incident.id, "incident")
+        result = self._conn().execute(
+            update(incidents)
+            .where(incidents.c.id == incident_id, incidents.c.status == expected.value)
+            .values(row_values(incident, exclude={"id"}))
+        )
+        return bool(result.rowcount == 1)
+
+    def list_resolved(self) -> list[Incident]:
+        """Resolved incidents, newest first."""
+        rows = self._conn().execute(
+            select(incidents)
+            .where(incidents.c.status == IncidentStatus.RESOLVED.value)
+            .order_by(incidents.c.resolved_at.desc(), incidents.c.id.desc())
+        )
+        return [_incident(row) for row in rows.mappings()]
+
     def list_active(self) -> list[Incident]:
         """Active incidents, oldest first."""
         rows = self._conn().execute(

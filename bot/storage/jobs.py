@@ -70,6 +70,24 @@ class SqlJobStore:
                 select(func.count()).select_from(jobs).where(jobs.c.done_at.is_(None), jobs.c.failed_at.is_(None))
             ).scalar_one()
 
+    def reschedule(self, kind: str, now: datetime) -> int:
+        """Make every unfinished or failed job of `kind` due now (an operator's "retry now"); returns how many."""
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                update(jobs)
+                .where(jobs.c.kind == kind, jobs.c.done_at.is_(None))
+                .values(run_at=now, failed_at=None, locked_by=None, locked_until=None)
+            )
+            return result.rowcount
+
+    def unfinished(self, kind: str) -> list[tuple[int, str | None]]:
+        """Jobs of `kind` not done yet (pending or failed), with their last error."""
+        with self._engine.connect() as conn, conn.execution_options(**READ_ONLY).begin():
+            rows = conn.execute(
+                select(jobs.c.id, jobs.c.last_error).where(jobs.c.kind == kind, jobs.c.done_at.is_(None))
+            )
+            return [(row.id, row.last_error) for row in rows]
+
     def purge_finished(self, before: datetime) -> int:
         """Delete jobs that were done or failed before `before` (housekeeping); returns how many."""
         with self._engine.begin() as conn:

@@ -84,6 +84,13 @@ incidents = Table(
     _id_column("room_name"),
     _id_column("summary_message_id"),
     _id_column("origin_room_id"),
+    # What the resolve form captured, and where the RCA went in the docs repo.
+    Column("root_causes", Text, nullable=False, default=""),
+    Column("resolution", Text, nullable=False, default=""),
+    Column("lessons", Text, nullable=False, default=""),
+    Column("rca_wanted", Boolean, nullable=False, default=False),
+    Column("rca_path", Text, nullable=True),
+    Column("rca_commit", String(64), nullable=True),
     UniqueConstraint("room_id", name="uq_incidents_room_id"),
     Index("ix_incidents_status", "status"),
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from bot.config import Settings, load_settings
 from bot.container import build_container
 from bot.server import RunningBot
 from bot.simulator import FakeSlack, SlackDriver
+from bot.simulator.docs_repo import DocsRepo, create_docs_repo
 
 SECRET = "test-signing-secret"
 COMMANDER = "UALICE"
@@ -32,10 +34,22 @@ def fake_slack() -> Iterator[FakeSlack]:
     fake.stop()
 
 
+FLEET_FIXTURE = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "fleet-repo"
+
+
 @pytest.fixture
-def bot_env(fake_slack: FakeSlack, database_url: str) -> dict[str, Any]:
+def docs_repo(tmp_path: Path) -> DocsRepo:
+    """The team's docs repo (the shared fixture when present): a bare remote and the bot's clone."""
+    return create_docs_repo(tmp_path / "docs-repo", seed=FLEET_FIXTURE if FLEET_FIXTURE.is_dir() else None)
+
+
+@pytest.fixture
+def bot_env(fake_slack: FakeSlack, database_url: str, docs_repo: DocsRepo) -> dict[str, Any]:
     """The environment a team would set, pointed at the fake Slack and the test database."""
     return {
+        "DOCS_REPO_PATH": str(docs_repo.clone),
+        "RUNBOOK_PATH": "runbooks/incident-response.md",
+        "DOCS_REPO_WEB_URL": "https://github.example/team/fleet/blob/main",
         "SLACK_BOT_TOKEN": "xoxb-test",
         "SLACK_SIGNING_SECRET": SECRET,
         "SLACK_API_URL": fake_slack.url,

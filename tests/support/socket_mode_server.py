@@ -60,9 +60,7 @@ class FakeSocketModeServer:
         if self._server is not None:
             raise RuntimeError("FakeSocketModeServer is already running")
         self._server = serve(self._handle, "127.0.0.1", 0, close_timeout=self._close_timeout)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="fake-socket-mode-server", daemon=True
-        )
+        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-socket-mode-server", daemon=True)
         self._thread.start()
         return self
 
@@ -105,9 +103,7 @@ class FakeSocketModeServer:
 
     def send_disconnect(self, reason: str = "refresh_requested", *, timeout: float = 5.0) -> None:
         """Ask the client to reconnect, as Slack does before recycling a connection."""
-        self._send(
-            {"type": "disconnect", "reason": reason, "debug_info": {"host": "fake-applink"}}, timeout=timeout
-        )
+        self._send({"type": "disconnect", "reason": reason, "debug_info": {"host": "fake-applink"}}, timeout=timeout)
 
     def wait_for_connections(self, count: int, timeout: float = 5.0) -> None:
         """Block until clients have connected `count` times in total (reconnects included)."""

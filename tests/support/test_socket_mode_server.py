@@ -74,9 +74,7 @@ def web_api(socket_server: FakeSocketModeServer) -> Iterator[ConnectionsOpenStub
 
 
 @pytest.fixture
-def socket_client(
-    socket_server: FakeSocketModeServer, web_api: ConnectionsOpenStub
-) -> Iterator[SocketModeClient]:
+def socket_client(socket_server: FakeSocketModeServer, web_api: ConnectionsOpenStub) -> Iterator[SocketModeClient]:
     # No auto-reconnect: after the server stops, the client would otherwise keep dialling it.
     # A `disconnect` message still makes it reconnect, which is the path Slack actually uses.
     client = SocketModeClient(

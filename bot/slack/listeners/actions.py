@@ -6,9 +6,8 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.core.errors import InvalidCommand
-from bot.services import incidents
-from bot.slack import blocks
+from bot.services import incidents, resolve
+from bot.slack import blocks, resolve_blocks
 from bot.slack.services import SlackServices
 
 
@@ -22,7 +21,13 @@ def register(app: App, services: SlackServices) -> None:
         ack()
 
     @app.action(blocks.ADD_ACTION_ITEM)
-    @app.action(blocks.RESOLVE)
-    def not_yet(ack: Ack, action: dict[str, Any]) -> None:
+    def add_action_item_button(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        incident = incidents.get_incident(deps, int(action["value"]))
+        services.chat.open_view(body["trigger_id"], resolve_blocks.action_modal(incident))
         ack()
-        raise InvalidCommand("Action items and resolving are not available in this version yet.")
+
+    @app.action(blocks.RESOLVE)
+    def resolve_button(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        incident = resolve.incident_to_resolve(deps, incident_id=int(action["value"]))
+        services.chat.open_view(body["trigger_id"], resolve_blocks.resolve_modal(incident))
+        ack()

@@ -7,13 +7,13 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.core import commands as grammar
-from bot.core.errors import InvalidCommand
+from bot.core.errors import InvalidCommand, InvalidInput
 from bot.core.ports import Reply
-from bot.services import incidents, timeline
-from bot.slack import blocks
+from bot.services import actions, incidents, resolve, timeline
+from bot.slack import blocks, resolve_blocks
 from bot.slack.listeners import SLASH_COMMAND
 from bot.slack.services import SlackServices
-from bot.slack.text import escape
+from bot.slack.text import escape, mentioned_user
 
 
 def _reply(command: dict[str, Any]) -> Reply:
@@ -69,6 +69,27 @@ def register(app: App, services: SlackServices) -> None:
                 )
             case grammar.ShowHelp():
                 ack(response_type="ephemeral", text=grammar.HELP_TEXT)
+            case grammar.AddActionItem(owner=owner, action=action):
+                owner_id = mentioned_user(owner) or services.chat.find_user(owner)
+                if owner_id is None:
+                    raise InvalidInput(
+                        f"I can't find a Slack user called {escape(owner)}. Mention them with @ so Slack links "
+                        "the name, e.g. `/incident action @alice Add a startup check`."
+                    )
+                _, item = actions.add_action_item(
+                    deps, room_id=room_id, action=action, owner_id=owner_id, owner_label=owner, by=user_id
+                )
+                ack(response_type="ephemeral", text=f"Added action item #{item.number}.")
+            case grammar.Resolve():
+                incident = resolve.incident_to_resolve(deps, room_id=room_id)
+                services.chat.open_view(command["trigger_id"], resolve_blocks.resolve_modal(incident))
+                ack()
+            case grammar.PreviewRca():
+                resolve.request_rca_preview(deps, room_id=room_id, reply=_reply(command))
+                ack(response_type="ephemeral", text="Rendering the RCA draft…")
+            case grammar.Reopen():
+                incident = resolve.reopen_incident(deps, room_id=room_id, by=user_id)
+                ack(response_type="in_channel", text=f"Reopened *{escape(incident.title)}*.")
             case _:
                 raise InvalidCommand(
                     f"`/incident {command.get('text', '').split()[0]}` is not available in this version yet.\n\n"

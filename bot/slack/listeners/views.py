@@ -10,8 +10,8 @@ from slack_bolt import Ack, App
 from bot.core.commands import parse_severity
 from bot.core.errors import InvalidInput
 from bot.core.ports import Reply
-from bot.services import incidents, timeline
-from bot.slack import blocks
+from bot.services import actions, incidents, resolve, timeline
+from bot.slack import blocks, resolve_blocks
 from bot.slack.services import SlackServices
 
 
@@ -22,6 +22,8 @@ def _value(view: dict[str, Any], block_id: str) -> Any:
     if kind == "static_select":
         option = element.get("selected_option")
         return option["value"] if option else None
+    if kind == "users_select":
+        return element.get("selected_user")
     if kind == "checkboxes":
         return [option["value"] for option in element.get("selected_options") or []]
     return element.get("value")
@@ -79,5 +81,39 @@ def register(app: App, services: SlackServices) -> None:
             message_id=meta["message_id"],
             by=user_id,
             reply=Reply(user_id=user_id, room_id=meta["room_id"]),
+        )
+        ack()
+
+    @app.view(resolve_blocks.ACTION_VIEW)
+    def action_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        incident_id = int(json.loads(view["private_metadata"])["incident_id"])
+        owner = _value(view, "owner")
+        if not owner:
+            raise InvalidInput("Pick an owner.", field="owner")
+        actions.add_action_item(
+            deps,
+            incident_id=incident_id,
+            action=_value(view, "action") or "",
+            owner_id=owner,
+            owner_label="",
+            by=body["user"]["id"],
+        )
+        ack()
+
+    @app.view(resolve_blocks.RESOLVE_VIEW)
+    def resolve_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        incident_id = int(json.loads(view["private_metadata"])["incident_id"])
+        user_id = body["user"]["id"]
+        incident = incidents.get_incident(deps, incident_id)
+        resolve.resolve_incident(
+            deps,
+            incident_id=incident_id,
+            by=user_id,
+            reply=Reply(user_id=user_id, room_id=incident.room_id),
+            summary=_value(view, "summary") or "",
+            root_causes=_value(view, "root_causes") or "",
+            resolution=_value(view, "resolution") or "",
+            lessons=_value(view, "lessons") or "",
+            rca_wanted="rca" in (_value(view, "rca") or []),
         )
         ack()

@@ -47,6 +47,12 @@ def upgrade() -> None:
         sa.Column("room_name", _ID, nullable=True),
         sa.Column("summary_message_id", _ID, nullable=True),
         sa.Column("origin_room_id", _ID, nullable=True),
+        sa.Column("root_causes", sa.Text(), nullable=False, server_default=""),
+        sa.Column("resolution", sa.Text(), nullable=False, server_default=""),
+        sa.Column("lessons", sa.Text(), nullable=False, server_default=""),
+        sa.Column("rca_wanted", sa.Boolean(), nullable=False, server_default=sa.false()),
+        sa.Column("rca_path", sa.Text(), nullable=True),
+        sa.Column("rca_commit", sa.String(64), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_incidents"),
         sa.UniqueConstraint("room_id", name="uq_incidents_room_id"),
     )

@@ -1,0 +1,313 @@
+"""Publishing edits to the team's docs repo: pull, edit, commit only those files, push, and after a
+push race rebase (or re-apply the edits on the new upstream) and push again. The only module that
+imports git.
+
+Failure contract: every failure is a `PublishError` with a sentence for people. When the remote
+cannot be reached the commit stays in the clone (`error.commit_sha`, `error.retryable`); calling
+`push_pending()` later, or `publish()` again with the same edits, finishes the job without a second
+commit. Other uncommitted changes in the clone are left as they are; uncommitted changes to the very
+files being edited (a crashed run's leftovers) are stashed first, so they are kept but not published.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import git
+
+from bot.core.ports import Edit, PublishError, PublishResult
+
+
+@dataclass(frozen=True)
+class _Upstream:
+    remote: str
+    branch: str
+
+    @property
+    def ref(self) -> str:
+        return f"{self.remote}/{self.branch}"
+
+
+class GitPublisher:
+    """One clone of the docs repo, written to only through this object."""
+
+    def __init__(
+        self,
+        repo_path: str | Path,
+        *,
+        author_name: str = "incident-bot",
+        author_email: str = "incident-bot@users.noreply.local",
+        push_attempts: int = 3,
+        network_timeout: float = 60.0,
+    ) -> None:
+        self._path = Path(repo_path)
+        self._push_attempts = max(1, push_attempts)
+        self._timeout = network_timeout
+        self._env = {
+            "GIT_AUTHOR_NAME": author_name,
+            "GIT_AUTHOR_EMAIL": author_email,
+            "GIT_COMMITTER_NAME": author_name,
+            "GIT_COMMITTER_EMAIL": author_email,
+            # A bot has nobody to type a password: fail fast instead of hanging on a prompt.
+            "GIT_TERMINAL_PROMPT": "0",
+            "GIT_SSH_COMMAND": os.environ.get("GIT_SSH_COMMAND", "ssh -o BatchMode=yes"),
+        }
+        self._lock = threading.Lock()
+
+    def publish(self, *, edits: Mapping[str, Edit], message: str) -> PublishResult:
+        """Apply `edits` (path → new content from current content), commit them alone and push."""
+        paths = {_repo_path(path): edit for path, edit in edits.items()}
+        with self._session() as repo:
+            upstream = _upstream(repo)
+            _set_aside(repo, list(paths))
+            offline: PublishError | None = None
+            if upstream:
+                try:
+                    self._fetch(repo, upstream)
+                except PublishError as error:
+                    offline = error  # still commit locally, so a later push_pending() has it
+                else:
+                    self._integrate(repo, upstream, redo=None)
+            files = self._commit(repo, paths, message)
+            if upstream is None:
+                return PublishResult(commit_sha=_head(repo) if files else None, pushed=False, files=files)
+            if offline:
+                sha = _head(repo) if files else None
+                raise PublishError(_kept_locally(offline.user_message, sha), retryable=True, commit_sha=sha)
+            if not files:
+                self._push(repo, upstream, redo=None)  # commits an earlier failed push left behind
+                return PublishResult(commit_sha=None, pushed=True)
+
+            def redo() -> bool:
+                nonlocal files
+                files = self._commit(repo, paths, message)
+                return bool(files)
+
+            still_ours = self._push(repo, upstream, redo=redo)
+            if not still_ours:  # the upstream already had the same content
+                return PublishResult(commit_sha=None, pushed=True)
+            return PublishResult(commit_sha=_head(repo), pushed=True, files=files)
+
+    def push_pending(self) -> PublishResult:
+        """Push commits still waiting in the clone (after a failed push); a no-op when there are none."""
+        with self._session() as repo:
+            upstream = _upstream(repo)
+            if upstream is None:
+                return PublishResult(commit_sha=None, pushed=False)
+            self._fetch(repo, upstream)
+            self._integrate(repo, upstream, redo=None)
+            pending = _changed_files(repo, f"{upstream.ref}..HEAD")
+            if not _ahead(repo, upstream):
+                return PublishResult(commit_sha=None, pushed=True)
+            self._push(repo, upstream, redo=None)
+            return PublishResult(commit_sha=_head(repo), pushed=True, files=pending)
+
+    def pull(self) -> None:
+        """Bring the clone up to date with its upstream, keeping local changes and unpushed commits."""
+        with self._session() as repo:
+            upstream = _upstream(repo)
+            if upstream:
+                self._fetch(repo, upstream)
+                self._integrate(repo, upstream, redo=None)
+
+    def read(self, path: str) -> str | None:
+        """The file's content at the clone's HEAD, or None if it does not exist (call pull() first)."""
+        relative = _repo_path(path)
+        with self._session() as repo:
+            try:
+                blob = repo.head.commit.tree / relative
+            except (KeyError, ValueError):
+                return None
+            data: bytes = blob.data_stream.read()
+            return data.decode("utf-8", errors="replace")
+
+    @contextmanager
+    def _session(self) -> Iterator[git.Repo]:
+        repo = self._open()
+        lock_path = Path(repo.git_dir) / "incident-bot.lock"
+        # The web process and the worker may share one clone: serialise threads and processes alike.
+        with self._lock, open(lock_path, "w") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            try:
+                repo.git.update_environment(**self._env)
+                if _rebase_in_progress(repo):
+                    repo.git.rebase("--abort")  # left behind by a crash; only this bot rebases here
+                yield repo
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
+                repo.close()
+
+    def _open(self) -> git.Repo:
+        if not self._path.exists():
+            raise PublishError(f"DOCS_REPO_PATH {self._path} does not exist.")
+        if not self._path.is_dir():
+            raise PublishError(f"DOCS_REPO_PATH {self._path} is not a folder.")
+        try:
+            repo = git.Repo(self._path)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError) as error:
+            raise PublishError(f"DOCS_REPO_PATH {self._path} is not a git repository.") from error
+        if repo.bare or repo.working_tree_dir is None:
+            raise PublishError(f"DOCS_REPO_PATH {self._path} is a bare repository; it needs a checkout.")
+        if repo.head.is_detached:
+            raise PublishError(f"DOCS_REPO_PATH {self._path} is not on a branch (detached HEAD).")
+        return repo
+
+    def _commit(self, repo: git.Repo, edits: Mapping[str, Edit], message: str) -> list[str]:
+        root = Path(str(repo.working_tree_dir))
+        for path, edit in edits.items():
+            file = root / path
+            current = _read_text(file)
+            new = edit(current)
+            if new != current:
+                file.parent.mkdir(parents=True, exist_ok=True)
+                with open(file, "w", encoding="utf-8", newline="") as handle:
+                    handle.write(new)
+        if not edits:
+            return []
+        repo.git.add("--", *edits)
+        files = _names(repo.git.diff("--cached", "--name-only", "-z", "--", *edits))
+        if files:
+            # Naming the paths commits only them, even if someone staged other changes in the clone.
+            repo.git.commit("-m", message, "--only", "--", *files)
+        return files
+
+    def _fetch(self, repo: git.Repo, upstream: _Upstream) -> None:
+        try:
+            repo.git.fetch(upstream.remote, kill_after_timeout=self._timeout)
+        except git.GitCommandError as error:
+            raise PublishError(
+                f"Could not fetch from the docs repository's remote {upstream.remote!r}: {_detail(error)}",
+                retryable=True,
+            ) from error
+
+    def _integrate(self, repo: git.Repo, upstream: _Upstream, *, redo: Callable[[], bool] | None) -> bool:
+        """Rebase local commits onto upstream; on a conflict drop the newest (the bot's) and `redo` it.
+
+        True while HEAD is still the bot's commit (rebased or made again).
+        """
+        self._refuse_clashing_changes(repo, upstream)
+        try:
+            # --autostash keeps uncommitted changes that are not the bot's exactly where they were.
+            repo.git.rebase("--autostash", upstream.ref)
+        except git.GitCommandError as error:
+            if not _rebase_in_progress(repo):
+                raise PublishError(f"Could not update {self._path} from {upstream.ref}: {_detail(error)}") from error
+            repo.git.rebase("--abort")
+            if redo is None:
+                raise PublishError(
+                    f"Unpushed commits in {self._path} conflict with {upstream.ref}; "
+                    "someone needs to rebase them by hand."
+                ) from error
+            repo.git.reset("--keep", "HEAD~1")
+            self._integrate(repo, upstream, redo=None)
+            return redo()
+        return True
+
+    def _refuse_clashing_changes(self, repo: git.Repo, upstream: _Upstream) -> None:
+        """Stop before a rebase whose autostash could not be put back cleanly."""
+        local = set(_names(repo.git.diff("--name-only", "-z", "HEAD")))
+        local |= set(_names(repo.git.ls_files("--others", "--exclude-standard", "-z")))
+        incoming = set(_names(repo.git.diff("--name-only", "-z", f"HEAD...{upstream.ref}")))
+        if clash := sorted(local & incoming):
+            raise PublishError(
+                f"Uncommitted changes to {', '.join(clash)} in DOCS_REPO_PATH {self._path} clash with new "
+                f"commits on {upstream.ref}; commit or discard them there so the bot can publish."
+            )
+
+    def _push(self, repo: git.Repo, upstream: _Upstream, *, redo: Callable[[], bool] | None) -> bool:
+        """Push HEAD, integrating races; True while HEAD is still the commit `redo` would make again."""
+        ours = redo is not None
+        for _ in range(self._push_attempts):
+            if not _ahead(repo, upstream):
+                return ours
+            try:
+                repo.git.push(upstream.remote, f"HEAD:{upstream.branch}", kill_after_timeout=self._timeout)
+                return ours
+            except git.GitCommandError as error:
+                if "[rejected]" not in str(error.stderr):
+                    sha = _head(repo)
+                    message = f"Could not push to {upstream.remote!r}: {_detail(error)}"
+                    # A hook or branch protection saying no will say no again; a network failure may not.
+                    declined = "[remote rejected]" in str(error.stderr)
+                    raise PublishError(_kept_locally(message, sha), retryable=not declined, commit_sha=sha) from error
+            # Someone pushed first: take their commits and put ours on top.
+            self._fetch(repo, upstream)
+            ours = self._integrate(repo, upstream, redo=redo if ours else None) and ours
+        if _ahead(repo, upstream):
+            sha = _head(repo)
+            tries = f"{self._push_attempts} push attempt{'s' if self._push_attempts > 1 else ''}"
+            message = f"{upstream.ref} kept moving; gave up after {tries}."
+            raise PublishError(_kept_locally(message, sha), retryable=True, commit_sha=sha)
+        return ours
+
+
+def _set_aside(repo: git.Repo, paths: list[str]) -> None:
+    """Stash uncommitted changes to the files the bot is about to write (say, left by a crash): kept, not lost."""
+    if paths and repo.git.status("--porcelain", "-z", "--untracked-files=all", "--", *paths).strip("\0"):
+        message = "incident-bot: uncommitted changes set aside before publishing"
+        repo.git.stash("push", "--include-untracked", "-m", message, "--", *paths)
+
+
+def _names(output: str) -> list[str]:
+    return [name for name in output.split("\0") if name]
+
+
+def _repo_path(path: str) -> str:
+    pure = PurePosixPath(path)
+    if not path or "\\" in path or pure.is_absolute() or ".." in pure.parts or pure.parts[0] == ".git":
+        raise PublishError(f"{path!r} is not a file path inside the docs repository.")
+    return str(pure)
+
+
+def _upstream(repo: git.Repo) -> _Upstream | None:
+    tracking = repo.active_branch.tracking_branch()
+    if tracking is None:
+        return None
+    return _Upstream(remote=tracking.remote_name, branch=tracking.remote_head)
+
+
+def _ahead(repo: git.Repo, upstream: _Upstream) -> int:
+    return int(repo.git.rev_list("--count", f"{upstream.ref}..HEAD"))
+
+
+def _head(repo: git.Repo) -> str:
+    return str(repo.head.commit.hexsha)
+
+
+def _changed_files(repo: git.Repo, revisions: str) -> list[str]:
+    return _names(repo.git.diff("--name-only", "-z", revisions))
+
+
+def _rebase_in_progress(repo: git.Repo) -> bool:
+    git_dir = Path(repo.git_dir)
+    return (git_dir / "rebase-merge").exists() or (git_dir / "rebase-apply").exists()
+
+
+def _read_text(file: Path) -> str | None:
+    if not file.is_file():
+        return None
+    with open(file, encoding="utf-8", newline="") as handle:
+        return handle.read()
+
+
+def _detail(error: git.GitCommandError) -> str:
+    """The line of git's stderr that says what went wrong (a server's own words first)."""
+    stderr = str(error.stderr).split("stderr: '", 1)[-1].rstrip().removesuffix("'")
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    for prefix in ("remote:", "fatal:", "error:"):
+        found = [line.removeprefix(prefix).strip() for line in lines if line.startswith(prefix)]
+        if any(found):
+            return "; ".join(line.rstrip(".") for line in found if line)
+    return lines[-1] if lines else f"git exited with status {error.status}"
+
+
+def _kept_locally(message: str, sha: str | None) -> str:
+    if sha is None:
+        return message
+    return f"{message.rstrip('.')}. Commit {sha[:12]} is kept in the docs clone until it can be pushed."

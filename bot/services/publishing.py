@@ -1,0 +1,202 @@
+"""Writing the RCA, the fleet-status entry and the incident history into the docs repo."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from bot.core.doc_updates import add_history_row, insert_fleet_status_entry, relative_link
+from bot.core.errors import RetryLater
+from bot.core.markdown import mentioned_user_ids
+from bot.core.models import ActionItem, Incident, TimelineEntry
+from bot.core.ports import Chat, Edit, Publisher, PublishError
+from bot.core.rca import fleet_status_line, rca_filename, render_rca, safe_join, zone_for
+from bot.services.deps import Deps
+
+log = logging.getLogger(__name__)
+
+NEW_FLEET_STATUS = "# Fleet Status\n"
+
+
+@dataclass(frozen=True)
+class DocsLayout:
+    """Where things live in the docs repo, and how they are rendered."""
+
+    incidents_dir: str = "DOCS/incidents"
+    fleet_status_path: str = "fleet-status.md"
+    runbook_path: str | None = None
+    tz: str = "UTC"
+    templates_dir: str | None = None
+    web_url: str | None = None
+
+    def web_link(self, path: str) -> str | None:
+        return f"{self.web_url.rstrip('/')}/{path}" if self.web_url else None
+
+
+@dataclass(frozen=True)
+class IncidentRecord:
+    incident: Incident
+    timeline: list[TimelineEntry]
+    actions: list[ActionItem]
+
+
+def retry_delay(attempts: int) -> float:
+    """Half a minute, doubling, at most an hour: a docs repo outage rarely lasts long."""
+    return float(min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+class RcaPublishing:
+    """Renders an incident's RCA and publishes it with the runbook's other documents."""
+
+    def __init__(self, deps: Deps, chat: Chat, publisher: Publisher | None, layout: DocsLayout) -> None:
+        self._deps = deps
+        self._chat = chat
+        self._publisher = publisher
+        self._layout = layout
+
+    def load(self, incident_id: int) -> IncidentRecord:
+        with self._deps.uow() as uow:
+            incident = uow.incidents.get(incident_id)
+            if incident is None:
+                raise PublishError(f"incident #{incident_id} no longer exists")
+            return IncidentRecord(
+                incident, uow.timeline.for_incident(incident_id), uow.actions.for_incident(incident_id)
+            )
+
+    def names_for(self, record: IncidentRecord) -> dict[str, str]:
+        """Display names of everyone the RCA mentions."""
+        ids = {record.incident.commander_id, record.incident.declared_by}
+        ids |= {entry.author_id for entry in record.timeline if entry.author_id}
+        ids |= {item.owner_id for item in record.actions if item.owner_id}
+        for text in [entry.text for entry in record.timeline] + [
+            record.incident.title,
+            record.incident.summary,
+            record.incident.root_causes,
+            record.incident.resolution,
+            record.incident.lessons,
+            *[item.action for item in record.actions],
+        ]:
+            ids |= mentioned_user_ids(text)
+        return self._chat.display_names(sorted(ids))
+
+    def render(self, record: IncidentRecord) -> str:
+        incident = record.incident
+        return render_rca(
+            incident=incident,
+            timeline=record.timeline,
+            action_items=record.actions,
+            names=self.names_for(record),
+            summary=incident.summary,
+            root_causes=incident.root_causes,
+            resolution=incident.resolution,
+            lessons=incident.lessons,
+            tz=self._layout.tz,
+            resolved_at=incident.resolved_at,
+            templates=self._layout.templates_dir,
+        )
+
+    def publish(self, payload: dict[str, Any], attempts: int) -> None:
+        """Commit and push the RCA; on failure tell the channel once and try again later."""
+        record = self.load(payload["incident_id"])
+        incident = record.incident
+        if incident.is_active:
+            return  # Reopened before this ran: the next resolve publishes.
+        if self._publisher is None:
+            self._tell_room(
+                incident,
+                ":information_source: No docs repo is configured (`DOCS_REPO_PATH`), so the "
+                "RCA was not committed. `/incident rca` shows the draft.",
+            )
+            return
+        try:
+            self._publish(record, self._publisher)
+        except PublishError as error:
+            if attempts == 1:
+                kept = (
+                    f"committed locally as `{error.commit_sha[:10]}`"
+                    if error.commit_sha
+                    else "kept in the bot's database"
+                )
+                self._tell_room(
+                    incident,
+                    f":warning: The incident is resolved, but I could not publish the RCA: {error.user_message}\n"
+                    f"The RCA is {kept}. I will keep retrying on my own; `incident-bot publish --retry` retries now.",
+                )
+            raise RetryLater(error.user_message, delay_seconds=retry_delay(attempts)) from error
+
+    def _publish(self, record: IncidentRecord, publisher: Publisher) -> None:
+        incident = record.incident
+        try:
+            publisher.pull()
+        except PublishError as error:
+            log.warning("could not update the docs repo before publishing: %s", error.user_message)
+        layout = self._layout
+        path = None
+        edits: dict[str, Edit] = {}
+        if incident.needs_rca:
+            path = incident.rca_path or self._choose_path(incident, publisher)
+            if incident.rca_path != path:
+                incident.rca_path = path
+                self._save(incident)  # A retry after a crash must reuse this file name.
+            markdown = self.render(record)
+            edits[path] = lambda _current: markdown
+        line = fleet_status_line(incident=incident, summary=incident.summary, rca_path=path, tz=layout.tz)
+        edits[layout.fleet_status_path] = lambda current: _with_fleet_line(current, line)
+        if path and layout.runbook_path and publisher.read(layout.runbook_path) is not None:
+            runbook, declared_on, link = (
+                layout.runbook_path,
+                self._declared_on(incident),
+                relative_link(layout.runbook_path, path),
+            )
+            edits[runbook] = lambda current: add_history_row(
+                current or "",
+                date=declared_on,
+                severity=incident.severity,
+                summary=f"{incident.title} — {incident.summary}",
+                rca_link=link,
+            )
+        what = "RCA and fleet-status entry" if path else "fleet-status entry"
+        result = publisher.publish(
+            edits=edits, message=f"{incident.severity} {incident.title[:200]}: {what} (incident #{incident.id})"
+        )
+        if result.commit_sha:
+            incident.rca_commit = result.commit_sha
+            self._save(incident)
+        self._chat.rca_published(
+            incident,
+            path=path,
+            fleet_status_path=layout.fleet_status_path,
+            web_link=layout.web_link(path) if path else None,
+            commit=result.commit_sha or incident.rca_commit,
+            pushed=result.pushed,
+        )
+
+    def _choose_path(self, incident: Incident, publisher: Publisher) -> str:
+        taken: set[str] = set()
+        while True:
+            name = rca_filename(declared_on=self._declared_on(incident), title=incident.title, taken=taken)
+            path = safe_join(self._layout.incidents_dir, name)
+            if publisher.read(path) is None:
+                return path
+            taken.add(name)
+
+    def _declared_on(self, incident: Incident) -> date:
+        return incident.declared_at.astimezone(zone_for(self._layout.tz)).date()
+
+    def _save(self, incident: Incident) -> None:
+        with self._deps.uow() as uow:
+            uow.incidents.save(incident)
+            uow.commit()
+
+    def _tell_room(self, incident: Incident, text: str) -> None:
+        if incident.room_id:
+            self._chat.post_in_room(incident.room_id, text)
+
+
+def _with_fleet_line(current: str | None, line: str) -> str:
+    text = current if current is not None else NEW_FLEET_STATUS
+    if line in text.splitlines():
+        return text  # Already there: a retry after a crash must not add it twice.
+    return insert_fleet_status_entry(text, line)

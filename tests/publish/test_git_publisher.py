@@ -1,0 +1,305 @@
+"""The git publisher against real repositories: a bare remote, the bot's clone, and a human's clone."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot.core.rca import insert_fleet_status_entry
+from bot.publish import GitPublisher, PublishError
+
+SHARED_FLEET_REPO = Path(__file__).resolve().parents[3] / "shared/fixtures/fleet-repo"
+FLEET = "fleet-status.md"
+RCA = "DOCS/incidents/2026-11-25-db-down-rca.md"
+ENTRY = "- [system] **INCIDENT — SEV-1 DB down (2026-11-25 10:00–10:30 UTC).** Failed over. Full RCA: `" + RCA + "`"
+# Used when the shared fixtures folder is not next to the repo, so the tests always run.
+MINIMAL_FLEET_STATUS = (
+    "# Fleet Status\n\n## Recent Activity\n\n- [content] Published the digest.\n\n## Notes\n\n- Keep it short.\n"
+)
+
+
+def git(cwd: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)
+    return done.stdout.rstrip("\n")
+
+
+@pytest.fixture(autouse=True)
+def no_git_config_on_this_machine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """CI has no global git identity; make every machine look like that."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "no-global-gitconfig"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for name in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "EMAIL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@dataclass
+class DocsRepo:
+    root: Path
+    remote: Path
+    clone: Path
+
+    def human_clone(self, name: str = "human") -> Path:
+        path = self.root / name
+        git(self.root, "clone", "-q", str(self.remote), str(path))
+        git(path, "config", "user.name", "Human")
+        git(path, "config", "user.email", "human@example.com")
+        return path
+
+    def remote_file(self, path: str) -> str:
+        return git(self.remote, "show", f"main:{path}") + "\n"
+
+    def remote_log(self) -> list[str]:
+        """`author | subject` of every commit on the remote's main, newest first."""
+        return git(self.remote, "log", "--format=%an | %cn | %s", "main").splitlines()
+
+
+@pytest.fixture
+def docs(tmp_path: Path) -> DocsRepo:
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
+    seed = tmp_path / "seed"
+    git(tmp_path, "clone", "-q", str(remote), str(seed))
+    if SHARED_FLEET_REPO.is_dir():
+        shutil.copytree(SHARED_FLEET_REPO, seed, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".git"))
+    else:
+        (seed / FLEET).write_text(MINIMAL_FLEET_STATUS, encoding="utf-8")
+        (seed / "DOCS").mkdir()
+        (seed / "DOCS/system-operations.md").write_text("# System operations\n", encoding="utf-8")
+    git(seed, "add", "-A")
+    git(seed, "-c", "user.name=Seed", "-c", "user.email=seed@example.com", "commit", "-q", "-m", "Seed docs")
+    git(seed, "push", "-q", "-u", "origin", "main")
+    clone = tmp_path / "bot-clone"
+    git(tmp_path, "clone", "-q", str(remote), str(clone))
+    return DocsRepo(root=tmp_path, remote=remote, clone=clone)
+
+
+def add_entry(current: str | None) -> str:
+    return insert_fleet_status_entry(current or "", ENTRY)
+
+
+def write_rca(current: str | None) -> str:
+    return "# RCA: DB down\n"
+
+
+def human_pushes(clone: Path, path: str, change: Callable[[str], str], message: str) -> None:
+    git(clone, "pull", "-q", "--rebase")
+    file = clone / path
+    file.write_text(change(file.read_text(encoding="utf-8")), encoding="utf-8")
+    git(clone, "commit", "-q", "-am", message)
+    git(clone, "push", "-q")
+
+
+def test_publish_commits_only_the_edited_files_as_the_bot_and_pushes(docs: DocsRepo) -> None:
+    result = GitPublisher(docs.clone).publish(edits={FLEET: add_entry, RCA: write_rca}, message="RCA: DB down")
+
+    assert result.pushed and sorted(result.files) == sorted([FLEET, RCA])
+    assert result.commit_sha == git(docs.remote, "rev-parse", "main")
+    assert docs.remote_log()[0] == "incident-bot | incident-bot | RCA: DB down"
+    assert git(docs.remote, "show", "--format=%ae", "-s", "main") == "incident-bot@users.noreply.local"
+    assert docs.remote_file(RCA) == "# RCA: DB down\n"
+    fleet = docs.remote_file(FLEET)
+    assert fleet.index(ENTRY) == fleet.index("## Recent Activity\n\n") + len("## Recent Activity\n\n")
+    assert git(docs.clone, "status", "--porcelain") == ""
+
+
+def test_unrelated_uncommitted_changes_in_the_clone_are_left_exactly_as_they_were(docs: DocsRepo) -> None:
+    human_pushes(docs.human_clone(), FLEET, lambda t: t + "\nUpstream line.\n", "Upstream note")
+    (docs.clone / "DOCS/system-operations.md").write_text("local edit, not for the bot\n", encoding="utf-8")
+    (docs.clone / "scratch.txt").write_text("untracked\n", encoding="utf-8")
+    (docs.clone / "staged.md").write_text("staged by someone\n", encoding="utf-8")
+    git(docs.clone, "add", "staged.md")
+    before = git(docs.clone, "status", "--porcelain")
+
+    result = GitPublisher(docs.clone).publish(edits={FLEET: add_entry}, message="Fleet status")
+
+    assert result.files == [FLEET]
+    assert git(docs.clone, "status", "--porcelain") == before
+    assert (docs.clone / "DOCS/system-operations.md").read_text(encoding="utf-8") == "local edit, not for the bot\n"
+    assert (docs.clone / "scratch.txt").read_text(encoding="utf-8") == "untracked\n"
+    assert git(docs.remote, "show", "--name-only", "--format=", "main") == FLEET
+    assert "Upstream line." in docs.remote_file(FLEET) and ENTRY in docs.remote_file(FLEET)
+
+
+def test_local_changes_that_clash_with_upstream_stop_the_publish_untouched(docs: DocsRepo) -> None:
+    ops = "DOCS/system-operations.md"
+    human_pushes(docs.human_clone(), ops, lambda t: t + "\nUpstream line.\n", "Ops note")
+    (docs.clone / ops).write_text("local edit\n", encoding="utf-8")
+    head = git(docs.clone, "rev-parse", "HEAD")
+
+    with pytest.raises(PublishError, match=f"Uncommitted changes to {ops} in DOCS_REPO_PATH"):
+        GitPublisher(docs.clone).publish(edits={FLEET: add_entry}, message="Fleet status")
+
+    assert git(docs.clone, "status", "--porcelain") == f" M {ops}"
+    assert (docs.clone / ops).read_text(encoding="utf-8") == "local edit\n"
+    assert git(docs.clone, "rev-parse", "HEAD") == head
+
+
+def test_leftovers_of_a_crashed_run_are_stashed_and_the_edits_made_again(docs: DocsRepo) -> None:
+    (docs.clone / FLEET).write_text("half written", encoding="utf-8")
+    (docs.clone / RCA).parent.mkdir(parents=True, exist_ok=True)
+    (docs.clone / RCA).write_text("# RCA: half", encoding="utf-8")
+
+    result = GitPublisher(docs.clone).publish(edits={FLEET: add_entry, RCA: write_rca}, message="RCA")
+
+    assert sorted(result.files) == sorted([FLEET, RCA])
+    assert ENTRY in docs.remote_file(FLEET) and docs.remote_file(RCA) == "# RCA: DB down\n"
+    assert "incident-bot: uncommitted changes set aside" in git(docs.clone, "stash", "list")
+    assert git(docs.clone, "status", "--porcelain") == ""
+
+
+def test_publishing_the_same_content_again_makes_no_commit(docs: DocsRepo) -> None:
+    publisher = GitPublisher(docs.clone)
+    first = publisher.publish(edits={FLEET: add_entry}, message="Fleet status")
+    again = publisher.publish(edits={FLEET: add_entry}, message="Fleet status")
+    unchanged = publisher.publish(edits={FLEET: lambda text: text or ""}, message="Nothing")
+
+    assert first.commit_sha is not None
+    assert (again.commit_sha, again.files, unchanged.commit_sha) == (None, [], None)
+    assert git(docs.remote, "rev-parse", "main") == first.commit_sha
+    assert [line for line in docs.remote_log() if line.startswith("incident-bot")] == [
+        "incident-bot | incident-bot | Fleet status"
+    ]
+
+
+def test_a_push_race_ends_with_both_changes_and_one_bot_commit(docs: DocsRepo) -> None:
+    human = docs.human_clone()
+
+    def add_entry_while_someone_pushes(current: str | None) -> str:
+        if "Human note" not in (current or ""):
+            human_pushes(human, FLEET, lambda t: t.replace("## Notes\n\n", "## Notes\n\n- Human note.\n"), "Note")
+        return add_entry(current)
+
+    result = GitPublisher(docs.clone).publish(edits={FLEET: add_entry_while_someone_pushes}, message="Fleet status")
+
+    fleet = docs.remote_file(FLEET)
+    assert ENTRY in fleet and "- Human note.\n" in fleet
+    assert docs.remote_log()[:2] == ["incident-bot | incident-bot | Fleet status", "Human | Human | Note"]
+    assert result.commit_sha == git(docs.remote, "rev-parse", "main")
+
+
+def test_a_conflicting_race_reapplies_the_edits_on_top_of_the_new_upstream(docs: DocsRepo) -> None:
+    human = docs.human_clone()
+    calls: list[str | None] = []
+    human_entry = "- [human] Rotated the gateway keys."
+
+    def add_entry_while_someone_edits_the_same_lines(current: str | None) -> str:
+        calls.append(current)
+        if len(calls) == 1:
+            human_pushes(human, FLEET, lambda t: insert_fleet_status_entry(t, human_entry), "Human entry")
+        return add_entry(current)
+
+    result = GitPublisher(docs.clone).publish(
+        edits={FLEET: add_entry_while_someone_edits_the_same_lines}, message="Fleet status"
+    )
+
+    assert len(calls) == 2 and human_entry in (calls[1] or "")
+    assert docs.remote_file(FLEET).count(ENTRY) == 1
+    assert f"## Recent Activity\n\n{ENTRY}\n{human_entry}\n" in docs.remote_file(FLEET)
+    assert docs.remote_log()[:2] == ["incident-bot | incident-bot | Fleet status", "Human | Human | Human entry"]
+    assert result.commit_sha == git(docs.remote, "rev-parse", "main")
+    assert git(docs.clone, "status", "--porcelain") == ""
+
+
+def test_when_the_remote_is_down_the_commit_waits_locally_for_push_pending(docs: DocsRepo) -> None:
+    publisher = GitPublisher(docs.clone)
+    away = docs.remote.rename(docs.root / "remote-away.git")
+
+    with pytest.raises(PublishError) as raised:
+        publisher.publish(edits={FLEET: add_entry}, message="Fleet status")
+
+    assert raised.value.retryable and raised.value.commit_sha == git(docs.clone, "rev-parse", "HEAD")
+    assert "kept in the docs clone until it can be pushed" in raised.value.user_message
+    assert git(docs.clone, "log", "--format=%s", "origin/main..HEAD") == "Fleet status"
+    with pytest.raises(PublishError):
+        publisher.push_pending()
+
+    away.rename(docs.remote)
+    pushed = publisher.push_pending()
+
+    assert pushed.pushed and pushed.commit_sha == raised.value.commit_sha and pushed.files == [FLEET]
+    assert ENTRY in docs.remote_file(FLEET)
+    assert publisher.push_pending().commit_sha is None
+
+
+def test_retrying_publish_after_a_failed_push_pushes_the_first_commit_without_a_second(docs: DocsRepo) -> None:
+    publisher = GitPublisher(docs.clone)
+    away = docs.remote.rename(docs.root / "remote-away.git")
+    with pytest.raises(PublishError):
+        publisher.publish(edits={FLEET: add_entry}, message="Fleet status")
+    away.rename(docs.remote)
+
+    retry = publisher.publish(edits={FLEET: add_entry}, message="Fleet status")
+
+    assert retry.commit_sha is None and retry.pushed
+    assert [line for line in docs.remote_log() if line.startswith("incident-bot")] == [
+        "incident-bot | incident-bot | Fleet status"
+    ]
+
+
+def test_a_clone_without_upstream_commits_locally(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q", "-b", "main")
+    result = GitPublisher(tmp_path).publish(edits={FLEET: add_entry}, message="First")
+
+    assert (result.pushed, result.files) == (False, [FLEET])
+    assert git(tmp_path, "log", "--format=%an %s") == "incident-bot First"
+
+
+def test_read_gives_the_committed_content(docs: DocsRepo) -> None:
+    publisher = GitPublisher(docs.clone)
+    publisher.publish(edits={RCA: write_rca}, message="RCA")
+    assert publisher.read(RCA) == "# RCA: DB down\n"
+    assert publisher.read("DOCS/incidents/missing.md") is None
+
+
+def test_pull_brings_in_what_others_pushed(docs: DocsRepo) -> None:
+    human_pushes(docs.human_clone(), FLEET, lambda t: t + "\nMore.\n", "More")
+    publisher = GitPublisher(docs.clone)
+    publisher.pull()
+    assert (publisher.read(FLEET) or "").endswith("\nMore.\n")
+
+
+def test_a_missing_folder_or_a_plain_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(PublishError, match=f"DOCS_REPO_PATH {tmp_path / 'nope'} does not exist"):
+        GitPublisher(tmp_path / "nope").publish(edits={FLEET: add_entry}, message="x")
+    with pytest.raises(PublishError, match=f"DOCS_REPO_PATH {tmp_path} is not a git repository"):
+        GitPublisher(tmp_path).push_pending()
+
+
+def test_paths_outside_the_repository_are_refused(docs: DocsRepo) -> None:
+    for bad in ("../escape.md", "/etc/passwd", ".git/config", "a\\b.md"):
+        with pytest.raises(PublishError, match="not a file path inside"):
+            GitPublisher(docs.clone).publish(edits={bad: write_rca}, message="x")
+
+
+def test_a_push_the_server_declines_is_reported_in_its_words_and_not_retried(docs: DocsRepo) -> None:
+    hook = docs.remote / "hooks/pre-receive"
+    hook.write_text("#!/bin/sh\necho 'main is protected' >&2\nexit 1\n", encoding="utf-8")
+    hook.chmod(0o755)
+
+    with pytest.raises(PublishError, match="Could not push to 'origin': main is protected") as raised:
+        GitPublisher(docs.clone).publish(edits={FLEET: add_entry}, message="Fleet status")
+
+    assert not raised.value.retryable
+    assert raised.value.commit_sha == git(docs.clone, "rev-parse", "HEAD")
+
+
+def test_running_out_of_push_attempts_keeps_the_commit_for_later(docs: DocsRepo) -> None:
+    human = docs.human_clone()
+
+    def add_entry_while_someone_pushes(current: str | None) -> str:
+        human_pushes(human, "DOCS/system-operations.md", lambda t: t + "\nMore.\n", "More")
+        return add_entry(current)
+
+    publisher = GitPublisher(docs.clone, push_attempts=1)
+    with pytest.raises(PublishError, match="gave up after 1 push attempt\\.") as raised:
+        publisher.publish(edits={FLEET: add_entry_while_someone_pushes}, message="Fleet status")
+
+    assert raised.value.retryable
+    assert publisher.push_pending().pushed
+    assert docs.remote_log()[:2] == ["incident-bot | incident-bot | Fleet status", "Human | Human | More"]

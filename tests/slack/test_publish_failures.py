@@ -1,0 +1,116 @@
+"""When the docs repo cannot be reached, the incident is still resolved and nothing is lost."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Any
+
+from bot.config import Settings
+from bot.container import build_container
+from bot.server import RunningBot
+from bot.simulator import FakeSlack, SlackDriver
+from bot.simulator.docs_repo import DocsRepo
+from tests.slack.conftest import COMMANDER, SECRET
+from tests.slack.test_resolve import TODAY, declare, open_resolve_form, room_says
+
+
+def test_remote_down_keeps_the_commit_and_publish_retry_pushes_it(
+    slack: SlackDriver, fake_slack: FakeSlack, docs_repo: DocsRepo, bot_env: dict[str, Any], running_bot: RunningBot
+) -> None:
+    room = declare(slack, fake_slack, "sev2 Remote is down")
+    hidden = docs_repo.remote.with_name("docs-away.git")
+    docs_repo.remote.rename(hidden)
+    slack.submit(COMMANDER, open_resolve_form(slack, fake_slack, room), {"Summary": "Fixed while git was away"})
+    told = room_says(fake_slack, room, "could not publish the RCA")
+    assert "committed locally" in told["text"] and "incident-bot publish --retry" in told["text"]
+    status = slack.command("/incident", "status", user=COMMANDER, channel=room["id"]).json()["text"]
+    assert "Status: Resolved" in status
+
+    hidden.rename(docs_repo.remote)
+    running_bot.stop()  # The operator retries from a shell while the bot is down.
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "publish", "--retry"],
+        env={**os.environ, **bot_env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "every RCA is published" in result.stdout
+    path = f"DOCS/incidents/{TODAY}-remote-is-down-rca.md"
+    assert docs_repo.remote_file(path) is not None
+    assert "Fixed while git was away" in (docs_repo.remote_file("fleet-status.md") or "")
+    assert len([s for s in docs_repo.remote_log() if "Remote is down" in s]) == 1
+
+
+def test_missing_docs_repo_is_reported_and_the_cli_says_what_is_left(
+    settings: Settings, fake_slack: FakeSlack, bot_env: dict[str, Any], tmp_path: Any
+) -> None:
+    missing = settings.model_copy(update={"docs_repo_path": str(tmp_path / "nowhere")})
+    bot = RunningBot(missing, host="127.0.0.1", port=0, build=lambda s: build_container(s, poll_seconds=0.05))
+    try:
+        slack = SlackDriver(app_url=f"http://127.0.0.1:{bot.port}/slack/events", signing_secret=SECRET, fake=fake_slack)
+        room = declare(slack, fake_slack, "sev1 Nowhere to write")
+        slack.submit(COMMANDER, open_resolve_form(slack, fake_slack, room), {"Summary": "Fixed"})
+        told = room_says(fake_slack, room, "could not publish the RCA")
+        assert "nowhere" in told["text"] and "kept in the bot's database" in told["text"]
+    finally:
+        bot.stop()
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "publish", "--retry"],
+        env={**os.environ, **bot_env, "DOCS_REPO_PATH": str(tmp_path / "nowhere")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "still pending" in result.stderr and "nowhere" in result.stderr
+
+
+def test_restart_between_resolve_and_commit_makes_exactly_one_commit(
+    settings: Settings, fake_slack: FakeSlack, docs_repo: DocsRepo
+) -> None:
+    first = RunningBot(settings, host="127.0.0.1", port=0, build=lambda s: build_container(s, poll_seconds=0.05))
+    slack = SlackDriver(app_url=f"http://127.0.0.1:{first.port}/slack/events", signing_secret=SECRET, fake=fake_slack)
+    room = declare(slack, fake_slack, "sev2 Crash mid publish")
+    first.stop()
+    web_only = RunningBot(settings.model_copy(update={"worker_threads": 0}), host="127.0.0.1", port=0)
+    slack = SlackDriver(
+        app_url=f"http://127.0.0.1:{web_only.port}/slack/events", signing_secret=SECRET, fake=fake_slack
+    )
+    slack.submit(COMMANDER, open_resolve_form(slack, fake_slack, room), {"Summary": "Done"})
+    web_only.stop()  # Acked, then the process died before any git work.
+    seeded = len(docs_repo.remote_log())
+
+    second = RunningBot(settings, host="127.0.0.1", port=0, build=lambda s: build_container(s, poll_seconds=0.05))
+    try:
+        room_says(fake_slack, room, "RCA `DOCS/incidents/")
+        assert len(docs_repo.remote_log()) == seeded + 1
+        fleet = docs_repo.remote_file("fleet-status.md") or ""
+        assert len([x for x in fleet.splitlines() if "Crash mid publish" in x]) == 1
+    finally:
+        second.stop()
+
+
+def test_people_text_cannot_break_the_rca(slack: SlackDriver, fake_slack: FakeSlack, docs_repo: DocsRepo) -> None:
+    room = declare(slack, fake_slack, "sev2 {{ config }} <script>alert(1)</script> | pipes")
+    nasty = "# Heading?\n`tick` {{ 7*7 }} <@UBOB|bob> in <#CGENERAL|general> see <https://x.example|the dashboard>"
+    ts = fake_slack.post_as_user(room["id"], COMMANDER, nasty)
+    slack.reaction_added(COMMANDER, room["id"], ts, "pushpin")
+    fake_slack.wait_for(
+        lambda: any(r["name"] == "white_check_mark" for r in fake_slack.message(room["id"], ts)["reactions"])
+    )
+    slack.submit(COMMANDER, open_resolve_form(slack, fake_slack, room), {"Summary": "Pipes | and\nnewlines"})
+    published = room_says(fake_slack, room, "RCA `DOCS/incidents/")
+    path = published["text"].split("`")[1]
+    assert path.startswith(f"DOCS/incidents/{TODAY}-config-script-alert-1-script-pipes")
+    rca = docs_repo.remote_file(path) or ""
+    assert "{{ config }}" in rca and "{{ 7*7 }}" in rca and "49" not in rca
+    assert "<script>" not in rca and "&lt;script&gt;" in rca
+    assert "\n# Heading" not in rca
+    assert "@Bob Example" in rca or "@bob" in rca
+    assert "#general" in rca and "[the dashboard](https://x.example)" in rca
+    fleet_line = next(x for x in (docs_repo.remote_file("fleet-status.md") or "").splitlines() if "pipes" in x)
+    assert "Pipes | and newlines." in fleet_line
