@@ -21,6 +21,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
     serve.add_argument("--host", default="0.0.0.0", help="interface to listen on (default all)")
     commands.add_parser("migrate", help="create or upgrade the database schema and exit")
+    demo = commands.add_parser("demo", help="play a whole incident offline against a local Slack simulator")
+    demo.add_argument("--keep", metavar="DIR", help="keep the demo's docs repo and database in DIR")
+    remind = commands.add_parser("remind", help="DM every owner of open action items not yet reminded today")
+    remind.add_argument("--dry-run", action="store_true", help="only list who would be reminded of what")
+    briefing = commands.add_parser("briefing", help="post the daily briefing to BRIEFING_CHANNEL now")
+    briefing.add_argument("--dry-run", action="store_true", help="print the briefing instead of posting it")
+    scan = commands.add_parser("scan", help="list every open action item in the docs repo's RCAs")
+    scan.add_argument("--json", action="store_true", help="machine-readable output for agents")
     publish = commands.add_parser("publish", help="publish RCAs whose commit or push is still pending")
     publish.add_argument("--retry", action="store_true", help="retry every pending or failed publish now")
     return parser
@@ -32,6 +40,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "migrate":
             return _migrate()
+        if args.command == "demo":
+            from bot.simulator.demo import run_demo
+
+            return run_demo(sys.stdout, keep=args.keep)
+        if args.command in ("remind", "briefing", "scan"):
+            from bot.followup_cli import run_followup_command
+
+            return run_followup_command(
+                args.command, dry_run=getattr(args, "dry_run", False), as_json=getattr(args, "json", False)
+            )
         if args.command == "publish":
             return _publish(retry=args.retry)
         return _serve(args.host, args.port)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import time
 from typing import Annotated
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
@@ -33,6 +34,12 @@ class Settings(BaseSettings):
     templates_dir: str | None = None
     git_author_name: str = "incident-bot"
     git_author_email: str = "incident-bot@users.noreply.github.com"
+    reminder_time: time = time(9, 0)
+    briefing_time: time = time(9, 0)
+    briefing_channel: str | None = None
+    owner_map: str | None = None
+    # How often `serve` checks who is due a reminder or the briefing; 0 leaves it to cron.
+    daily_check_seconds: float = Field(default=300.0, ge=0)
     # 0 makes a web-only replica; another process (or replica) runs the queued work.
     worker_threads: int = Field(default=2, ge=0, le=16)
 
@@ -91,6 +98,39 @@ class Settings(BaseSettings):
         return None if value == "" else value
 
 
+def read_owner_map(path: str | None) -> dict[str, str]:
+    """OWNER_MAP: a YAML mapping of owner names (as written in RCAs) to Slack user IDs."""
+    if not path:
+        return {}
+    import yaml
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle) or {}
+    except OSError as error:
+        raise ConfigError(f"Invalid configuration: OWNER_MAP cannot be read ({error})") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"Invalid configuration: OWNER_MAP is not valid YAML ({error})") from None
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise ConfigError("Invalid configuration: OWNER_MAP must map names to Slack user IDs, e.g. `matt: U0123`")
+    return {str(key): value for key, value in data.items()}
+
+
+class _ExplicitSettings(Settings):
+    """Settings from an explicit mapping only: the process environment is not consulted."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
 class ConfigError(Exception):
     """Configuration that cannot start the bot; the message names each bad variable."""
 
@@ -101,7 +141,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         if environ is None:
             return Settings(**overrides)  # type: ignore[arg-type]
         lowered = {key.lower(): value for key, value in environ.items() if key.lower() in Settings.model_fields}
-        return Settings.model_validate({**lowered, **overrides})
+        return _ExplicitSettings(**{**lowered, **overrides})  # type: ignore[arg-type]
     except ValidationError as error:
         problems = []
         for issue in error.errors():

@@ -6,14 +6,16 @@ from dataclasses import dataclass
 
 from slack_bolt import App
 from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlalchemy import Engine
 
 from bot.app import build_app
 from bot.clock import SystemClock
-from bot.config import Settings
+from bot.config import Settings, read_owner_map
 from bot.core.ports import Clock
 from bot.publish import GitPublisher
 from bot.services.deps import Deps, Policy
+from bot.services.followup import FollowUp, FollowUpPolicy
 from bot.services.jobs import JobHandlers
 from bot.services.publishing import DocsLayout, RcaPublishing
 from bot.slack.chat import SlackChat
@@ -31,6 +33,7 @@ class Container:
     chat: SlackChat
     runner: JobRunner
     jobs: SqlJobStore
+    followup: FollowUp
     app: App
 
     def close(self) -> None:
@@ -44,6 +47,8 @@ def build_container(settings: Settings, *, clock: Clock | None = None, poll_seco
     migrate(engine)
     clock = clock or SystemClock()
     client = WebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url)
+    # Waits out Slack's Retry-After on a 429 a few times; past that the job itself is retried later.
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
     bot_user_id = client.auth_test().get("user_id")
     chat = SlackChat(client, bot_user_id=bot_user_id)
     wake_box: list[JobRunner] = []
@@ -74,7 +79,20 @@ def build_container(settings: Settings, *, clock: Clock | None = None, poll_seco
         templates_dir=settings.templates_dir,
         web_url=settings.docs_repo_web_url,
     )
-    handlers = JobHandlers(deps, chat, RcaPublishing(deps, chat, publisher, layout))
+    followup = FollowUp(
+        deps,
+        chat,
+        publisher,
+        layout,
+        FollowUpPolicy(
+            reminder_time=settings.reminder_time,
+            briefing_time=settings.briefing_time,
+            briefing_channel=settings.briefing_channel,
+            tz=settings.timezone,
+            owner_map=read_owner_map(settings.owner_map),
+        ),
+    )
+    handlers = JobHandlers(deps, chat, RcaPublishing(deps, chat, publisher, layout), followup)
     jobs = SqlJobStore(engine)
     runner = JobRunner(
         jobs,
@@ -88,5 +106,13 @@ def build_container(settings: Settings, *, clock: Clock | None = None, poll_seco
     services = SlackServices(deps=deps, chat=chat, timeline_emoji=settings.timeline_emoji)
     app = build_app(settings, services, client)
     return Container(
-        settings=settings, engine=engine, client=client, deps=deps, chat=chat, runner=runner, jobs=jobs, app=app
+        settings=settings,
+        engine=engine,
+        client=client,
+        deps=deps,
+        chat=chat,
+        runner=runner,
+        jobs=jobs,
+        followup=followup,
+        app=app,
     )

@@ -11,6 +11,7 @@ from waitress.server import create_server
 
 from bot.config import Settings
 from bot.container import Container, build_container
+from bot.scheduler import DailyJobs
 from bot.slack.http import HttpFrontend
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,10 @@ class RunningBot:
             self._server.close()
             raise
         self.container.runner.start()
+        self._daily = DailyJobs(
+            self.container.followup, self.container.deps.clock, interval=settings.daily_check_seconds
+        )
+        self._daily.start()
         self._socket: SocketModeHandler | None = None
         if settings.slack_app_token is not None:
             self._socket = SocketModeHandler(
@@ -65,4 +70,5 @@ class RunningBot:
         if self._socket is not None:
             self._socket.close()  # type: ignore[no-untyped-call]
         self._server.close()
+        self._daily.stop()
         self.container.close()

@@ -34,6 +34,8 @@ CHOSEN_SCOPES: dict[str, frozenset[str]] = {
     "conversations.invite": frozenset({"channels:manage", "groups:write"}),
     "conversations.setTopic": frozenset({"channels:manage", "groups:write"}),
     "conversations.info": frozenset({"channels:read", "groups:read"}),
+    # Who may change an action item: membership of public and private incident channels.
+    "conversations.members": frozenset({"channels:read", "groups:read"}),
     "conversations.history": frozenset({"channels:history", "groups:history"}),
     "conversations.replies": frozenset({"channels:history", "groups:history"}),
     # Only ever used to open a DM with one person (reminders), never a group DM or channel.

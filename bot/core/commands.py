@@ -110,6 +110,7 @@ In an incident channel:
 • `/incident timeline` — show the timeline so far (only to you)
 • `/incident status` — title, severity, commander, age, timeline count
 • `/incident action @owner <what needs doing>` — add an action item
+• `/incident done <n>` — mark action item n as ✅ DONE (in the RCA too)
 • `/incident rca` — show the RCA draft (only to you)
 • `/incident resolve` — resolve: the RCA and fleet-status entry are committed to the docs repo
 • `/incident reopen` — reopen a resolved incident

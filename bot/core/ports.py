@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol
 
 from bot.core.errors import IncidentBotError
+from bot.core.followup import BriefingGroup, OpenItem, Person
 from bot.core.models import ActionItem, Incident, IncidentStatus, Severity, TimelineEntry
 
 
@@ -74,6 +75,13 @@ class EventLog(Protocol):
         ...
 
 
+class DailyClaims(Protocol):
+    """Once-a-day nudges (reminders, the briefing): claimed in the database, so sent once."""
+
+    def claim(self, kind: str, subject: str, day: date) -> bool: ...
+    def claimed(self, kind: str, subject: str, day: date) -> bool: ...
+
+
 class JobQueue(Protocol):
     def enqueue(self, kind: str, payload: dict[str, Any], *, run_at: datetime | None = None) -> None: ...
 
@@ -86,6 +94,7 @@ class UnitOfWork(Protocol):
     pins: PinRepo
     actions: ActionItemRepo
     events: EventLog
+    claims: DailyClaims
     jobs: JobQueue
 
     def __enter__(self) -> UnitOfWork: ...
@@ -145,6 +154,7 @@ class Publisher(Protocol):
     def push_pending(self) -> PublishResult: ...
     def pull(self) -> None: ...
     def read(self, path: str) -> str | None: ...
+    def list_files(self, folder: str, *, suffix: str = ".md") -> list[str]: ...
 
 
 class RoomNameTaken(Exception):
@@ -199,6 +209,21 @@ class Chat(Protocol):
     def incident_resolved(self, incident: Incident, by: str, announce_channel: str | None) -> None: ...
     def incident_reopened(self, incident: Incident, by: str) -> None: ...
     def share_draft(self, reply: Reply, incident: Incident, markdown: str) -> None: ...
+    def people(self) -> list[Person]: ...
+    def is_member(self, room_id: str, user_id: str) -> bool: ...
+    def action_status_changed(self, incident: Incident, item: ActionItem, by: str) -> None: ...
+    def send_action_items(
+        self, user_id: str, items: Sequence[OpenItem], *, reason: str, now: datetime, rca_links: Mapping[str, str]
+    ) -> None: ...
+    def post_briefing(
+        self,
+        channel: str,
+        groups: Sequence[BriefingGroup],
+        missing_rcas: Sequence[Incident],
+        *,
+        now: datetime,
+        rca_links: Mapping[str, str],
+    ) -> None: ...
     def rca_published(
         self,
         incident: Incident,

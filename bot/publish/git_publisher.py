@@ -127,6 +127,16 @@ class GitPublisher:
             data: bytes = blob.data_stream.read()
             return data.decode("utf-8", errors="replace")
 
+    def list_files(self, folder: str, *, suffix: str = ".md") -> list[str]:
+        """Repo-relative paths of the files directly in `folder` at HEAD (call pull() first)."""
+        relative = _repo_path(folder)
+        with self._session() as repo:
+            try:
+                tree = repo.head.commit.tree / relative
+            except (KeyError, ValueError):
+                return []
+            return sorted(f"{relative}/{blob.name}" for blob in tree.blobs if blob.name.endswith(suffix))
+
     @contextmanager
     def _session(self) -> Iterator[git.Repo]:
         repo = self._open()

@@ -11,6 +11,7 @@ from bot.core.naming import incident_channel_name
 from bot.core.ports import Chat, ChatError, Job, Reply, RoomNameTaken
 from bot.services import jobkinds
 from bot.services.deps import Deps
+from bot.services.followup import FollowUp
 from bot.services.publishing import RcaPublishing
 
 MAX_NAME_ATTEMPTS = 50
@@ -23,10 +24,11 @@ def reply_from(payload: dict[str, Any] | None) -> Reply | None:
 class JobHandlers:
     """Runs one job of each kind against the chat platform and the database."""
 
-    def __init__(self, deps: Deps, chat: Chat, publishing: RcaPublishing) -> None:
+    def __init__(self, deps: Deps, chat: Chat, publishing: RcaPublishing, followup: FollowUp) -> None:
         self._deps = deps
         self._chat = chat
         self._publishing = publishing
+        self._followup = followup
         self._handlers: dict[str, Callable[[dict[str, Any]], None]] = {
             jobkinds.OPEN_ROOM: self._open_room,
             jobkinds.ANNOUNCE_DECLARED: self._announce_declared,
@@ -39,6 +41,11 @@ class JobHandlers:
             jobkinds.ANNOUNCE_RESOLVED: self._announce_resolved,
             jobkinds.ANNOUNCE_REOPENED: self._announce_reopened,
             jobkinds.PREVIEW_RCA: self._preview_rca,
+            jobkinds.DM_OWNERS: lambda payload: followup.dm_owners_of(payload["incident_id"]),
+            jobkinds.SEND_ACTION_ITEMS: followup.send_action_items,
+            jobkinds.POST_BRIEFING: followup.post_briefing_job,
+            jobkinds.UPDATE_RCA_ROW: publishing.update_row,
+            jobkinds.ANNOUNCE_ITEM_STATUS: self._announce_item_status,
         }
 
     def run(self, job: Job) -> None:
@@ -54,6 +61,8 @@ class JobHandlers:
     def report_failure(self, job: Job, error: Exception) -> None:
         """Tell the person who asked that the work after the ack failed."""
         reply = reply_from(job.payload.get("reply"))
+        if reply is None and job.payload.get("by") and job.kind == jobkinds.UPDATE_RCA_ROW:
+            reply = Reply(user_id=job.payload["by"])
         if reply is None:
             return
         what = _DESCRIPTIONS.get(job.kind, "finish that")
@@ -201,6 +210,13 @@ class JobHandlers:
         if reply is not None:
             self._chat.share_draft(reply, record.incident, self._publishing.render(record))
 
+    def _announce_item_status(self, payload: dict[str, Any]) -> None:
+        incident = self._load(payload["incident_id"])
+        with self._deps.uow() as uow:
+            item = uow.actions.get(payload["incident_id"], payload["number"])
+        if item is not None:
+            self._chat.action_status_changed(incident, item, payload["by"])
+
     def _tell(self, payload: dict[str, Any]) -> None:
         reply = reply_from(payload["reply"])
         if reply is not None:
@@ -213,4 +229,5 @@ _DESCRIPTIONS = {
     jobkinds.CAPTURE_MESSAGE: "add that message to the timeline",
     jobkinds.PUBLISH_RCA: "publish the RCA",
     jobkinds.PREVIEW_RCA: "render the RCA draft",
+    jobkinds.UPDATE_RCA_ROW: "update the action item in the RCA",
 }

@@ -10,10 +10,12 @@ from typing import Any
 from bot.core.doc_updates import add_history_row, insert_fleet_status_entry, relative_link
 from bot.core.errors import RetryLater
 from bot.core.markdown import mentioned_user_ids
-from bot.core.models import ActionItem, Incident, TimelineEntry
+from bot.core.models import ActionItem, ActionStatus, Incident, TimelineEntry
 from bot.core.ports import Chat, Edit, Publisher, PublishError
 from bot.core.rca import fleet_status_line, rca_filename, render_rca, safe_join, zone_for
+from bot.core.rca_parse import set_action_status
 from bot.services.deps import Deps
+from bot.services.jobkinds import DM_OWNERS
 
 log = logging.getLogger(__name__)
 
@@ -109,11 +111,16 @@ class RcaPublishing:
                 ":information_source: No docs repo is configured (`DOCS_REPO_PATH`), so the "
                 "RCA was not committed. `/incident rca` shows the draft.",
             )
+            self._dm_owners_after(incident)
             return
         try:
             self._publish(record, self._publisher)
+            if attempts == 1:
+                self._dm_owners_after(incident)
         except PublishError as error:
             if attempts == 1:
+                # Owners hear about their items now, not after the docs repo comes back.
+                self._dm_owners_after(incident)
                 kept = (
                     f"committed locally as `{error.commit_sha[:10]}`"
                     if error.commit_sha
@@ -125,6 +132,28 @@ class RcaPublishing:
                     f"The RCA is {kept}. I will keep retrying on my own; `incident-bot publish --retry` retries now.",
                 )
             raise RetryLater(error.user_message, delay_seconds=retry_delay(attempts)) from error
+
+    def _dm_owners_after(self, incident: Incident) -> None:
+        # After the first attempt the RCA's path is chosen (and usually pushed), so the DM can link it.
+        with self._deps.uow() as uow:
+            uow.jobs.enqueue(DM_OWNERS, {"incident_id": incident.id})
+            uow.commit()
+
+    def update_row(self, payload: dict[str, Any]) -> None:
+        """Rewrite one action item's Status cell in its RCA and push it as a small commit."""
+        if self._publisher is None:
+            return
+        status = ActionStatus(payload["status"])
+        number = int(payload["number"])
+        try:
+            self._publisher.publish(
+                edits={payload["path"]: lambda current: set_action_status(current or "", number, status)},
+                message=f"{payload['title'][:200]}: action item #{number} {status.value}",
+            )
+        except PublishError as error:
+            if error.retryable:
+                raise RetryLater(error.user_message, delay_seconds=60) from error
+            raise
 
     def _publish(self, record: IncidentRecord, publisher: Publisher) -> None:
         incident = record.incident

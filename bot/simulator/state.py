@@ -136,7 +136,7 @@ class Workspace:
         # method -> queue of injected outcomes: ("fail", error) or ("ratelimit", retry_after)
         self.injected: dict[str, list[tuple[str, Any]]] = {}
         self._counter = 0
-        self._last_ts = (0, 0)
+        self._last_micros = 0
         self.add_user(bot_user_id, "incident-bot", real_name="Incident Bot", is_bot=True)
 
     # -- identifiers ----------------------------------------------------------
@@ -145,16 +145,11 @@ class Workspace:
         return f"{prefix}{self._counter:08X}"
 
     def new_ts(self) -> str:
-        """Unique, strictly increasing ``"<unix seconds>.<6 digits>"`` values."""
-        seconds, serial = self._last_ts
-        now = int(time.time())
-        serial += 1
-        if now > seconds:
-            seconds = now
-        if serial > 999_999:
-            seconds, serial = seconds + 1, 1
-        self._last_ts = (seconds, serial)
-        return f"{seconds}.{serial:06d}"
+        """Unique, strictly increasing ``"<unix seconds>.<6 digits>"`` values from real time, like Slack's."""
+        micros = max(time.time_ns() // 1000, self._last_micros + 1)
+        self._last_micros = micros
+        seconds, fraction = divmod(micros, 1_000_000)
+        return f"{seconds}.{fraction:06d}"
 
     # -- users ----------------------------------------------------------------
     def add_user(

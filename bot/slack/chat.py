@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.webhook import WebhookClient
 
+from bot.core.followup import BriefingGroup, OpenItem, Person
 from bot.core.models import ActionItem, Incident, Severity
 from bot.core.ports import ChatError, ChatMessage, Reply, Room, RoomNameTaken
-from bot.slack import blocks, resolve_blocks
+from bot.slack import blocks, followup_blocks, resolve_blocks
 from bot.slack.text import clip, ts_to_datetime
 
 log = logging.getLogger(__name__)
@@ -273,6 +275,80 @@ class SlackChat:
                 path=path, fleet_status_path=fleet_status_path, web_link=web_link, commit=commit, pushed=pushed
             )
             self.post_in_room(incident.room_id, text)
+
+    def people(self) -> list[Person]:
+        """Every workspace member with a time zone, for matching owners and local mornings."""
+        found: list[Person] = []
+        cursor = None
+        while True:
+            page = _call(self._client.users_list, limit=200, cursor=cursor)
+            for member in page.get("members", []):
+                profile = member.get("profile") or {}
+                found.append(
+                    Person(
+                        id=member["id"],
+                        name=member.get("name", ""),
+                        display_name=profile.get("display_name", ""),
+                        real_name=profile.get("real_name") or member.get("real_name", ""),
+                        tz=member.get("tz"),
+                        deleted=bool(member.get("deleted")),
+                    )
+                )
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return found
+
+    def is_member(self, room_id: str, user_id: str) -> bool:
+        cursor = None
+        while True:
+            try:
+                page = _call(self._client.conversations_members, channel=room_id, limit=500, cursor=cursor)
+            except ChatError as error:
+                if error.retryable:
+                    raise
+                return False
+            if user_id in page.get("members", []):
+                return True
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return False
+
+    def action_status_changed(self, incident: Incident, item: ActionItem, by: str) -> None:
+        if incident.room_id:
+            self.post_in_room(
+                incident.room_id, followup_blocks.status_changed_text(item.number, item.action, item.status, by)
+            )
+
+    def send_action_items(
+        self, user_id: str, items: Sequence[OpenItem], *, reason: str, now: datetime, rca_links: Mapping[str, str]
+    ) -> None:
+        if not items:
+            return
+        self._dm(
+            user_id,
+            followup_blocks.action_items_text(items, reason=reason),
+            followup_blocks.action_items_blocks(items, reason=reason, now=now, rca_links=rca_links),
+        )
+
+    def post_briefing(
+        self,
+        channel: str,
+        groups: Sequence[BriefingGroup],
+        missing_rcas: Sequence[Incident],
+        *,
+        now: datetime,
+        rca_links: Mapping[str, str],
+    ) -> None:
+        text = followup_blocks.briefing_text(groups, missing_rcas, now=now, rca_links=rca_links)
+        # Long briefings are split at line ends so that no message passes Slack's size limits.
+        chunk = ""
+        for line in text.split("\n"):
+            if len(chunk) + len(line) + 1 > 3500:
+                _call(self._client.chat_postMessage, channel=channel, text=chunk)
+                chunk = ""
+            chunk = f"{chunk}\n{line}" if chunk else line
+        if chunk:
+            _call(self._client.chat_postMessage, channel=channel, text=chunk)
 
     def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         _call(self._client.views_open, trigger_id=trigger_id, view=view)

@@ -5,13 +5,22 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, delete, insert
+from sqlalchemy import Connection, Engine, delete, insert, select
 
-from bot.core.ports import ActionItemRepo, EventLog, IncidentRepo, JobQueue, PinRepo, TimelineRepo, UnitOfWork
+from bot.core.ports import (
+    ActionItemRepo,
+    DailyClaims,
+    EventLog,
+    IncidentRepo,
+    JobQueue,
+    PinRepo,
+    TimelineRepo,
+    UnitOfWork,
+)
 from bot.storage.incident_repos import (
     ConnectionSource,
     SqlActionItemRepo,
@@ -20,7 +29,7 @@ from bot.storage.incident_repos import (
     SqlTimelineRepo,
 )
 from bot.storage.sql import insert_if_absent
-from bot.storage.tables import jobs, processed_events
+from bot.storage.tables import daily_claims, jobs, processed_events
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +50,28 @@ class SqlEventLog:
         """Delete event ids received before `cutoff` (housekeeping); returns how many."""
         result = self._conn().execute(delete(processed_events).where(processed_events.c.received_at < cutoff))
         return result.rowcount
+
+
+class SqlDailyClaims:
+    """Daily nudges already claimed, per kind, subject and local date."""
+
+    def __init__(self, connection: ConnectionSource) -> None:
+        self._conn = connection
+
+    def claim(self, kind: str, subject: str, day: date) -> bool:
+        """Claim today's nudge; False when this or another process already did."""
+        values = {"kind": kind, "subject": subject, "local_date": day.isoformat(), "claimed_at": datetime.now(UTC)}
+        return insert_if_absent(self._conn(), daily_claims, values)
+
+    def claimed(self, kind: str, subject: str, day: date) -> bool:
+        row = self._conn().execute(
+            select(daily_claims.c.kind).where(
+                daily_claims.c.kind == kind,
+                daily_claims.c.subject == subject,
+                daily_claims.c.local_date == day.isoformat(),
+            )
+        )
+        return row.first() is not None
 
 
 class SqlJobQueue:
@@ -69,6 +100,7 @@ class SqlUnitOfWork:
     pins: PinRepo
     actions: ActionItemRepo
     events: EventLog
+    claims: DailyClaims
     jobs: JobQueue
 
     def __init__(self, engine: Engine, *, on_jobs_enqueued: Callable[[], None] | None = None) -> None:
@@ -81,6 +113,7 @@ class SqlUnitOfWork:
         self.pins = SqlPinRepo(self._conn)
         self.actions = SqlActionItemRepo(self._conn)
         self.events = SqlEventLog(self._conn)
+        self.claims = SqlDailyClaims(self._conn)
         self.jobs = SqlJobQueue(self._conn, self._note_enqueued)
 
     def __enter__(self) -> SqlUnitOfWork:

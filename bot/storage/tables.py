@@ -152,6 +152,17 @@ processed_events = Table(
     Column("received_at", UTCDateTime, nullable=False),
 )
 
+# One row per daily nudge sent (a reminder to an owner, the briefing), claimed before it is queued,
+# so restarts and replicas never send the same day's nudge twice.
+daily_claims = Table(
+    "daily_claims",
+    metadata,
+    Column("kind", String(32), primary_key=True),
+    Column("subject", String(ID_LENGTH), primary_key=True),
+    Column("local_date", String(10), primary_key=True),
+    Column("claimed_at", UTCDateTime, nullable=False),
+)
+
 jobs = Table(
     "jobs",
     metadata,

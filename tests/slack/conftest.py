@@ -48,6 +48,7 @@ def bot_env(fake_slack: FakeSlack, database_url: str, docs_repo: DocsRepo) -> di
     """The environment a team would set, pointed at the fake Slack and the test database."""
     return {
         "DOCS_REPO_PATH": str(docs_repo.clone),
+        "DAILY_CHECK_SECONDS": "0",
         "RUNBOOK_PATH": "runbooks/incident-response.md",
         "DOCS_REPO_WEB_URL": "https://github.example/team/fleet/blob/main",
         "SLACK_BOT_TOKEN": "xoxb-test",

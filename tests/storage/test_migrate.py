@@ -12,7 +12,7 @@ from bot.storage.migrate import MIGRATIONS_DIR, alembic_config, current_revision
 from bot.storage.tables import metadata
 from tests.storage.concurrency import run_together
 
-TABLES = {"incidents", "timeline_entries", "timeline_pins", "action_items", "processed_events", "jobs"}
+TABLES = {"incidents", "timeline_entries", "timeline_pins", "action_items", "processed_events", "daily_claims", "jobs"}
 
 
 def _schema(engine: Engine) -> dict[str, object]:

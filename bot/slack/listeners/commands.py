@@ -8,10 +8,12 @@ from slack_bolt import Ack, App
 
 from bot.core import commands as grammar
 from bot.core.errors import InvalidCommand, InvalidInput
+from bot.core.models import ActionStatus
 from bot.core.ports import Reply
-from bot.services import actions, incidents, resolve, timeline
+from bot.services import action_status, actions, incidents, resolve, timeline
 from bot.slack import blocks, resolve_blocks
 from bot.slack.listeners import SLASH_COMMAND
+from bot.slack.listeners.actions import status_answer
 from bot.slack.services import SlackServices
 from bot.slack.text import escape, mentioned_user
 
@@ -90,6 +92,10 @@ def register(app: App, services: SlackServices) -> None:
             case grammar.Reopen():
                 incident = resolve.reopen_incident(deps, room_id=room_id, by=user_id)
                 ack(response_type="in_channel", text=f"Reopened *{escape(incident.title)}*.")
+            case grammar.MarkDone(number=number):
+                ref = action_status.item_in_room(deps, room_id=room_id, number=number)
+                change = action_status.change_status(deps, services.chat, ref=ref, status=ActionStatus.DONE, by=user_id)
+                ack(response_type="ephemeral", text=status_answer(change))
             case _:
                 raise InvalidCommand(
                     f"`/incident {command.get('text', '').split()[0]}` is not available in this version yet.\n\n"

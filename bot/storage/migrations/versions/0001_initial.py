@@ -111,6 +111,15 @@ def upgrade() -> None:
     )
 
     op.create_table(
+        "daily_claims",
+        sa.Column("kind", sa.String(32), nullable=False),
+        sa.Column("subject", _ID, nullable=False),
+        sa.Column("local_date", sa.String(10), nullable=False),
+        sa.Column("claimed_at", _TIMESTAMP, nullable=False),
+        sa.PrimaryKeyConstraint("kind", "subject", "local_date", name="pk_daily_claims"),
+    )
+
+    op.create_table(
         "jobs",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("kind", sa.String(100), nullable=False),
@@ -132,6 +141,7 @@ def downgrade() -> None:
     """Drop every table."""
     op.drop_index("ix_jobs_due", table_name="jobs")
     op.drop_table("jobs")
+    op.drop_table("daily_claims")
     op.drop_table("processed_events")
     op.drop_index("ix_action_items_status", table_name="action_items")
     op.drop_table("action_items")

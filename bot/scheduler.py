@@ -1,0 +1,46 @@
+"""The daily jobs inside `serve`: reminders and the briefing; claims in the database make them exactly-once."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from bot.core.ports import Clock
+from bot.services.followup import FollowUp
+
+log = logging.getLogger(__name__)
+
+
+class DailyJobs:
+    """Checks every `interval` seconds who is due; any number of replicas may run one."""
+
+    def __init__(self, followup: FollowUp, clock: Clock, *, interval: float = 300.0) -> None:
+        self._followup = followup
+        self._clock = clock
+        self._interval = interval
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def tick(self) -> None:
+        now = self._clock.now()
+        for name, run in (("reminders", self._followup.remind), ("briefing", self._followup.post_briefing)):
+            try:
+                run(now)
+            except Exception:
+                log.exception("daily %s failed; trying again in %.0fs", name, self._interval)
+
+    def start(self) -> None:
+        if self._interval <= 0:
+            return
+        self._thread = threading.Thread(target=self._loop, name="daily-jobs", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            self.tick()
+            self._stopping.wait(self._interval)

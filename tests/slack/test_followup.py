@@ -1,0 +1,263 @@
+"""Action items that get done: DMs on resolve, daily reminders, the briefing, the RCA kept true."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bot.config import Settings, load_settings
+from bot.container import build_container
+from bot.scheduler import DailyJobs
+from bot.server import RunningBot
+from bot.simulator import FakeSlack, SlackDriver
+from bot.simulator.docs_repo import DocsRepo
+from tests.slack.conftest import COMMANDER, RESPONDER, SECRET, all_text, button_texts
+from tests.slack.test_resolve import TODAY, declare, open_resolve_form, room_says
+
+HAND_WRITTEN = "DOCS/incidents/2026-02-23-gateway-auth-outage-rca.md"
+
+
+class MovableClock:
+    """The bot's clock, which the test moves through days; never behind real time, so jobs are due."""
+
+    def __init__(self, start: datetime) -> None:
+        self._now = start
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def set(self, moment: datetime) -> None:
+        with self._lock:
+            self._now = moment
+
+
+def tomorrow_at(hour: int, minute: int = 0, *, days: int = 1) -> datetime:
+    base = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=days)
+    return base.replace(hour=hour, minute=minute)
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock(datetime.now(UTC) + timedelta(minutes=1))
+
+
+@pytest.fixture
+def followup_env(bot_env: dict[str, Any], fake_slack: FakeSlack) -> dict[str, Any]:
+    fake_slack.add_user("UMATT", "matt", real_name="Matt Example", tz="America/New_York", tz_offset=-18000)
+    fake_slack.add_user("UCAROL", "carol", real_name="Carol Stranger")
+    fake_slack.add_channel("briefing", members=[COMMANDER], channel_id="CBRIEF")
+    return {**bot_env, "BRIEFING_CHANNEL": "CBRIEF", "REMINDER_TIME": "09:00", "BRIEFING_TIME": "08:00"}
+
+
+@pytest.fixture
+def bot(followup_env: dict[str, Any], clock: MovableClock) -> Iterator[RunningBot]:
+    settings = load_settings(followup_env)
+    running = RunningBot(
+        settings, host="127.0.0.1", port=0, build=lambda s: build_container(s, clock=clock, poll_seconds=0.05)
+    )
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def driver(bot: RunningBot, fake_slack: FakeSlack) -> SlackDriver:
+    return SlackDriver(app_url=f"http://127.0.0.1:{bot.port}/slack/events", signing_secret=SECRET, fake=fake_slack)
+
+
+def tick(bot: RunningBot, clock: MovableClock, moment: datetime) -> None:
+    """What the scheduler inside `serve` does at `moment`; then let the queued DMs go out."""
+    clock.set(moment)
+    DailyJobs(bot.container.followup, clock).tick()
+    bot.container.runner.run_pending()
+    # The bot's own job threads may have taken some of the work: wait until all of it is done.
+    wait_for_idle(bot)
+
+
+def wait_for_idle(bot: RunningBot, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while bot.container.jobs.pending() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert bot.container.jobs.pending() == 0, "queued work did not finish"
+
+
+def resolved_with_item(driver: SlackDriver, fake: FakeSlack, title: str, owner: str = RESPONDER) -> dict[str, Any]:
+    room = declare(driver, fake, f"sev2 {title}")
+    driver.command("/incident", f"action <@{owner}> Add a startup check", user=COMMANDER, channel=room["id"])
+    driver.submit(COMMANDER, open_resolve_form(driver, fake, room), {"Summary": f"{title} fixed"})
+    room_says(fake, room, "RCA `DOCS/incidents/")
+    return room
+
+
+def reminders_to(fake: FakeSlack, user_id: str) -> list[dict[str, Any]]:
+    return [m for m in fake.dms_to(user_id) if "Your open incident action items" in all_text(m)]
+
+
+def test_owner_is_dmed_reminded_each_morning_and_done_is_written_to_the_rca(
+    driver: SlackDriver, fake_slack: FakeSlack, docs_repo: DocsRepo, bot: RunningBot, clock: MovableClock
+) -> None:
+    room = resolved_with_item(driver, fake_slack, "Gateway flapping")
+    dm = fake_slack.wait_for(lambda: fake_slack.dms_to(RESPONDER))
+    assert len(dm) == 1
+    text = all_text(dm[0])
+    assert "Gateway flapping" in text and "is resolved" in text and "#1" in text and "Add a startup check" in text
+    assert f"<#{room['id']}>" in text and "https://github.example/team/fleet/blob/main/DOCS/incidents/" in text
+    assert button_texts(dm[0]) == ["Mark done", "In progress"]
+
+    tick(bot, clock, tomorrow_at(8, 30))  # bob is in UTC: not yet 09:00
+    assert reminders_to(fake_slack, RESPONDER) == []
+    tick(bot, clock, tomorrow_at(9, 5))
+    assert len(reminders_to(fake_slack, RESPONDER)) == 1
+    tick(bot, clock, tomorrow_at(17, 0))
+    assert len(reminders_to(fake_slack, RESPONDER)) == 1  # once per local day
+
+    reminder = reminders_to(fake_slack, RESPONDER)[0]
+    answer = driver.click(RESPONDER, reminder, "Mark done", channel=fake_slack.dm_channel(RESPONDER))
+    assert answer.status == 200
+    path = f"DOCS/incidents/{TODAY}-gateway-flapping-rca.md"
+    fake_slack.wait_for(lambda: "| ✅ DONE |" in (docs_repo.remote_file(path) or ""), timeout=10)
+    assert "action item #1 ✅ DONE" in docs_repo.remote_log()[0]
+    assert docs_repo.remote_commit_files() == [path]
+    room_says(fake_slack, room, "marked action item *#1* ✅ DONE")
+    timeline = all_text(driver.command("/incident", "timeline", user=COMMANDER, channel=room["id"]).json())
+    assert "Action item #1 marked ✅ DONE" in timeline
+
+    tick(bot, clock, tomorrow_at(9, 5, days=2))
+    assert len(reminders_to(fake_slack, RESPONDER)) == 1  # never reminded of it again
+
+
+def test_reminders_follow_each_owners_time_zone(
+    driver: SlackDriver, fake_slack: FakeSlack, bot: RunningBot, clock: MovableClock
+) -> None:
+    resolved_with_item(driver, fake_slack, "Queue stuck", owner="UMATT")  # matt lives in New York
+    tick(bot, clock, tomorrow_at(13, 30))  # 08:30 in New York
+    assert reminders_to(fake_slack, "UMATT") == []
+    tick(bot, clock, tomorrow_at(14, 5))  # 09:05 in New York
+    assert len(reminders_to(fake_slack, "UMATT")) == 1
+    tick(bot, clock, tomorrow_at(4, 0, days=2))  # 23:00 the same New York day
+    assert len(reminders_to(fake_slack, "UMATT")) == 1
+
+
+def test_hand_written_rca_items_are_reminded_briefed_and_can_be_marked_done(
+    driver: SlackDriver, fake_slack: FakeSlack, docs_repo: DocsRepo, bot: RunningBot, clock: MovableClock
+) -> None:
+    if docs_repo.remote_file(HAND_WRITTEN) is None:
+        pytest.skip("the shared fleet-repo fixture is not beside this checkout")
+    tick(bot, clock, tomorrow_at(14, 5))
+    reminder = reminders_to(fake_slack, "UMATT")
+    assert len(reminder) == 1
+    assert "Page a human when 3+ agents fail" in all_text(reminder[0])
+
+    briefing = fake_slack.wait_for(lambda: fake_slack.messages("CBRIEF"))[0]["text"]
+    assert "🔔 #3 Page a human when 3+ agents fail within 10 minutes — <@UMATT> · Open" in briefing
+    assert "🔔 #4 Update the redeploy runbook with a config checklist — unassigned (@docs) · In progress" in briefing
+    assert "Move `auth-profiles.json`" not in briefing  # done items are not briefed
+
+    driver.click("UCAROL", reminder[0], "Mark done", channel=fake_slack.dm_channel("UCAROL"))
+    refused = fake_slack.wait_for(lambda: fake_slack.responses(user="UCAROL"))
+    assert "Only the owner" in refused[-1]["text"]
+    driver.click("UMATT", reminder[0], "Mark done", channel=fake_slack.dm_channel("UMATT"))
+    fake_slack.wait_for(
+        lambda: (
+            "| 3 | Page a human when 3+ agents fail within 10 minutes | @matt | ✅ DONE |"
+            in (docs_repo.remote_file(HAND_WRITTEN) or "")
+        ),
+        timeout=10,
+    )
+
+
+def test_done_command_permissions_and_bad_numbers(
+    driver: SlackDriver, fake_slack: FakeSlack, docs_repo: DocsRepo, bot: RunningBot
+) -> None:
+    room = resolved_with_item(driver, fake_slack, "Cache poisoned")
+    wrong = driver.command("/incident", "done 7", user=COMMANDER, channel=room["id"])
+    assert "no action item #7" in wrong.json()["text"] and "#1" in wrong.json()["text"]
+    stranger = driver.command("/incident", "done 1", user="UCAROL", channel=room["id"])
+    assert "Only the owner" in stranger.json()["text"]
+    done = driver.command("/incident", "done 1", user=COMMANDER, channel=room["id"])
+    assert "now ✅ DONE" in done.json()["text"]
+    path = f"DOCS/incidents/{TODAY}-cache-poisoned-rca.md"
+    fake_slack.wait_for(lambda: "| ✅ DONE |" in (docs_repo.remote_file(path) or ""), timeout=10)
+    again = driver.command("/incident", "done 1", user=COMMANDER, channel=room["id"])
+    assert "already ✅ DONE" in again.json()["text"]
+
+
+def test_marking_done_in_git_stops_the_reminders(
+    driver: SlackDriver,
+    fake_slack: FakeSlack,
+    docs_repo: DocsRepo,
+    bot: RunningBot,
+    clock: MovableClock,
+    tmp_path: Any,
+) -> None:
+    import git
+
+    resolved_with_item(driver, fake_slack, "Disk full")
+    path = f"DOCS/incidents/{TODAY}-disk-full-rca.md"
+    editor = git.Repo.clone_from(docs_repo.remote, tmp_path / "editor")
+    with editor.config_writer() as config:
+        config.set_value("user", "name", "Human Editor")
+        config.set_value("user", "email", "human@example.com")
+    file = tmp_path / "editor" / path
+    file.write_text(file.read_text().replace("| Open |", "| ✅ DONE |"))
+    editor.git.commit("-am", "Done by hand")
+    editor.git.push()
+    tick(bot, clock, tomorrow_at(9, 5))
+    assert reminders_to(fake_slack, RESPONDER) == []
+
+
+def test_two_instances_sharing_a_database_remind_once(
+    driver: SlackDriver, fake_slack: FakeSlack, bot: RunningBot, clock: MovableClock, followup_env: dict[str, Any]
+) -> None:
+    resolved_with_item(driver, fake_slack, "Two replicas")
+    other = build_container(load_settings(followup_env), clock=clock, poll_seconds=0.05)
+    try:
+        clock.set(tomorrow_at(9, 5))
+        replicas = [DailyJobs(bot.container.followup, clock), DailyJobs(other.followup, clock)]
+        threads = [threading.Thread(target=replica.tick) for replica in replicas]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        bot.container.runner.run_pending()
+        other.runner.run_pending()
+        wait_for_idle(bot)
+    finally:
+        other.close()
+    assert len(reminders_to(fake_slack, RESPONDER)) == 1
+    assert len(fake_slack.messages("CBRIEF")) == 1
+
+
+def test_rate_limited_dms_are_retried_and_sent_once(
+    driver: SlackDriver, fake_slack: FakeSlack, bot: RunningBot, clock: MovableClock
+) -> None:
+    resolved_with_item(driver, fake_slack, "Rate limits")
+    fake_slack.wait_for(lambda: fake_slack.dms_to(RESPONDER))
+    fake_slack.rate_limit("chat.postMessage", retry_after=1, times=2)
+    tick(bot, clock, tomorrow_at(9, 5))
+    fake_slack.wait_for(lambda: reminders_to(fake_slack, RESPONDER), timeout=10)
+    assert len(reminders_to(fake_slack, RESPONDER)) == 1
+
+
+def test_briefing_lists_overdue_items_first_and_missing_rcas(
+    driver: SlackDriver,
+    fake_slack: FakeSlack,
+    docs_repo: DocsRepo,
+    bot: RunningBot,
+    clock: MovableClock,
+    settings: Settings,
+) -> None:
+    resolved_with_item(driver, fake_slack, "Old outage")
+    tick(bot, clock, tomorrow_at(8, 5, days=3))  # three days later: past SEV-2's same-day response time
+    briefing = fake_slack.wait_for(lambda: fake_slack.messages("CBRIEF"))[0]["text"]
+    assert briefing.startswith("*Daily incident briefing*")
+    old = briefing.index("Add a startup check")
+    assert "past response time" in briefing[old : briefing.index("\n", old) if "\n" in briefing[old:] else None]
+    tick(bot, clock, tomorrow_at(12, 0, days=3))
+    assert len(fake_slack.messages("CBRIEF")) == 1  # once a day

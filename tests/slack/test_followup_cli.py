@@ -1,0 +1,106 @@
+"""`incident-bot remind | briefing | scan`, as cron or an agent runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+import git
+import pytest
+
+from bot.simulator import FakeSlack
+from bot.simulator.docs_repo import DocsRepo
+
+MALFORMED = """# RCA: Broken table
+
+- **Severity:** SEV-2
+
+## Action items
+
+| # | Action | Owner | Status |
+|---|--------|-------|--------|
+| 1 | Rotate the keys | @matt | Open |
+| two | Not a number | @matt | Open |
+| 3 | Too | many | cells | here | Open |
+
+| 4 | After a blank line | @matt | Open |
+"""
+
+
+def cli(env: dict[str, Any], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.fixture
+def env(bot_env: dict[str, Any], fake_slack: FakeSlack, docs_repo: DocsRepo, tmp_path: Any) -> dict[str, Any]:
+    fake_slack.add_user("UMATT", "matt", tz="America/New_York", tz_offset=-18000)
+    fake_slack.add_channel("briefing", members=[], channel_id="CBRIEF")
+    editor = git.Repo.clone_from(docs_repo.remote, tmp_path / "editor")
+    with editor.config_writer() as config:
+        config.set_value("user", "name", "Human Editor")
+        config.set_value("user", "email", "human@example.com")
+    incidents = tmp_path / "editor" / "DOCS" / "incidents"
+    incidents.mkdir(parents=True, exist_ok=True)
+    (incidents / "2026-03-01-broken-table-rca.md").write_text(MALFORMED)
+    editor.git.add(A=True)
+    editor.git.commit("-m", "A hand-written RCA with a sloppy table")
+    editor.git.push()
+    return {**bot_env, "BRIEFING_CHANNEL": "CBRIEF"}
+
+
+def test_scan_lists_open_items_and_reports_bad_rows(env: dict[str, Any]) -> None:
+    result = cli(env, "scan", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    rows = {(item["source"].rsplit("/", 1)[-1], item["number"]): item for item in report["items"]}
+    assert rows[("2026-03-01-broken-table-rca.md", 1)]["owner_id"] == "UMATT"
+    assert rows[("2026-03-01-broken-table-rca.md", 1)]["age_days"] > 30
+    problems = [(p["file"].rsplit("/", 1)[-1], p["line"]) for p in report["problems"]]
+    assert ("2026-03-01-broken-table-rca.md", 10) in problems
+    assert ("2026-03-01-broken-table-rca.md", 11) in problems
+    if ("2026-02-23-gateway-auth-outage-rca.md", 3) in rows:  # the shared fixture is present
+        assert rows[("2026-02-23-gateway-auth-outage-rca.md", 3)]["status"] == "Open"
+        assert rows[("2026-02-23-gateway-auth-outage-rca.md", 4)]["owner_id"] is None
+        assert ("2026-02-23-gateway-auth-outage-rca.md", 1) not in rows
+
+    text = cli(env, "scan")
+    assert text.returncode == 0
+    assert "Rotate the keys" in text.stdout
+    assert "2026-03-01-broken-table-rca.md:10:" in text.stderr
+
+
+def test_remind_is_idempotent_per_local_day(env: dict[str, Any], fake_slack: FakeSlack) -> None:
+    dry = cli(env, "remind", "--dry-run")
+    assert dry.returncode == 0 and "would remind UMATT" in dry.stdout
+    assert fake_slack.dms_to("UMATT") == []
+    first = cli(env, "remind")
+    assert first.returncode == 0, first.stderr
+    assert "reminded UMATT" in first.stdout
+    assert len(fake_slack.dms_to("UMATT")) == 1
+    assert "Rotate the keys" in str(fake_slack.dms_to("UMATT")[0]["blocks"])
+    second = cli(env, "remind")
+    assert second.returncode == 0 and "nobody to remind" in second.stdout
+    assert len(fake_slack.dms_to("UMATT")) == 1
+
+
+def test_briefing_posts_once_and_dry_run_prints(env: dict[str, Any], fake_slack: FakeSlack) -> None:
+    dry = cli(env, "briefing", "--dry-run")
+    assert dry.returncode == 0 and "🔔 #1 Rotate the keys" in dry.stdout
+    assert fake_slack.messages("CBRIEF") == []
+    posted = cli(env, "briefing")
+    assert posted.returncode == 0, posted.stderr
+    assert "🔔 #1 Rotate the keys — <@UMATT>" in fake_slack.messages("CBRIEF")[0]["text"]
+    again = cli(env, "briefing")
+    assert "already posted" in again.stdout
+    assert len(fake_slack.messages("CBRIEF")) == 1
+
+
+def test_briefing_without_channel_is_a_clear_error(bot_env: dict[str, Any]) -> None:
+    result = cli(bot_env, "briefing")
+    assert result.returncode == 2
+    assert "BRIEFING_CHANNEL is not set" in result.stderr
