@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -16,10 +17,13 @@ from bot.core.models import ActionItem, Incident, Severity
 from bot.core.ports import ChatError, ChatMessage, Reply, Room, RoomNameTaken
 from bot.slack import blocks, followup_blocks, resolve_blocks
 from bot.slack.text import clip, ts_to_datetime
+from bot.slack.throttle import Throttle
 
 log = logging.getLogger(__name__)
 
 CONFIRM_EMOJI = "white_check_mark"
+# users.list is a Tier 2 method: the daily jobs reuse one listing for a few minutes.
+PEOPLE_TTL_SECONDS = 300.0
 _RETRYABLE = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 
 
@@ -52,14 +56,22 @@ def _slack_error(error: ChatError) -> str:
 class SlackChat:
     """Implements bot.core.ports.Chat with real Slack Web API calls."""
 
-    def __init__(self, client: WebClient, *, bot_user_id: str | None = None) -> None:
+    def __init__(self, client: WebClient, *, bot_user_id: str | None = None, throttle: Throttle | None = None) -> None:
         self._client = client
         self._bot_user_id = bot_user_id
         self._names: dict[str, str] = {}
+        self._throttle = throttle or Throttle()
+        self._people: tuple[float, list[Person]] | None = None
+
+    def _call(self, method: Callable[..., Any], **kwargs: Any) -> Any:
+        """Every Web API call: paced to Slack's tiers first, errors made ChatError."""
+        name = method.__name__.replace("_", ".", 1) if hasattr(method, "__name__") else ""
+        self._throttle.wait(name, kwargs.get("channel"))
+        return _call(method, **kwargs)
 
     def create_room(self, name: str, *, private: bool) -> Room:
         try:
-            response = _call(self._client.conversations_create, name=name, is_private=private)
+            response = self._call(self._client.conversations_create, name=name, is_private=private)
         except ChatError as error:
             if _slack_error(error) == "name_taken":
                 raise RoomNameTaken(name) from error
@@ -73,7 +85,7 @@ class SlackChat:
             if user_id == self._bot_user_id:
                 continue
             try:
-                _call(self._client.conversations_invite, channel=room_id, users=user_id)
+                self._call(self._client.conversations_invite, channel=room_id, users=user_id)
             except ChatError as error:
                 code = _slack_error(error)
                 if code in {"already_in_channel", "cant_invite_self"}:
@@ -85,7 +97,7 @@ class SlackChat:
                 raise
 
     def set_topic(self, room_id: str, topic: str) -> None:
-        _call(self._client.conversations_setTopic, channel=room_id, topic=clip(topic, 250))
+        self._call(self._client.conversations_setTopic, channel=room_id, topic=clip(topic, 250))
 
     def post_summary(self, incident: Incident) -> str:
         assert incident.room_id is not None
@@ -109,21 +121,21 @@ class SlackChat:
         )
 
     def post_in_room(self, room_id: str, text: str) -> str:
-        response = _call(self._client.chat_postMessage, channel=room_id, text=clip(text, 3000))
+        response = self._call(self._client.chat_postMessage, channel=room_id, text=clip(text, 3000))
         return str(response["ts"])
 
     def announce_declared(self, channel: str, incident: Incident) -> None:
-        _call(self._client.chat_postMessage, channel=channel, text=blocks.announcement_text(incident))
+        self._call(self._client.chat_postMessage, channel=channel, text=blocks.announcement_text(incident))
 
     def announce_severity_change(self, channel: str, incident: Incident, previous: Severity) -> None:
-        _call(self._client.chat_postMessage, channel=channel, text=blocks.severity_change_text(incident, previous))
+        self._call(self._client.chat_postMessage, channel=channel, text=blocks.severity_change_text(incident, previous))
 
     def escalate_to(self, user_id: str, incident: Incident) -> None:
         self._dm(user_id, blocks.escalation_dm_text(incident))
 
     def _dm(self, user_id: str, text: str, block_list: list[dict[str, Any]] | None = None) -> None:
-        opened = _call(self._client.conversations_open, users=user_id)
-        _call(self._client.chat_postMessage, channel=opened["channel"]["id"], text=text, blocks=block_list)
+        opened = self._call(self._client.conversations_open, users=user_id)
+        self._call(self._client.chat_postMessage, channel=opened["channel"]["id"], text=text, blocks=block_list)
 
     def tell(self, reply: Reply, text: str) -> None:
         if reply.response_url:
@@ -138,7 +150,7 @@ class SlackChat:
                 log.warning("response_url unreachable; falling back", exc_info=True)
         if reply.room_id:
             try:
-                _call(self._client.chat_postEphemeral, channel=reply.room_id, user=reply.user_id, text=text)
+                self._call(self._client.chat_postEphemeral, channel=reply.room_id, user=reply.user_id, text=text)
                 return
             except ChatError as error:
                 if error.retryable:
@@ -148,10 +160,10 @@ class SlackChat:
     def fetch_message(self, room_id: str, message_id: str) -> ChatMessage | None:
         window = {"channel": room_id, "latest": message_id, "oldest": message_id, "inclusive": True, "limit": 1}
         try:
-            found = self._find(_call(self._client.conversations_history, **window), message_id)
+            found = self._find(self._call(self._client.conversations_history, **window), message_id)
             if found is None:
                 # A reply is not in the channel history; its thread (parent first) is found by its own ts.
-                replies = _call(self._client.conversations_replies, channel=room_id, ts=message_id, limit=1000)
+                replies = self._call(self._client.conversations_replies, channel=room_id, ts=message_id, limit=1000)
                 found = self._find(replies, message_id)
         except ChatError as error:
             if _slack_error(error) in {"channel_not_found", "not_in_channel", "thread_not_found"}:
@@ -178,7 +190,7 @@ class SlackChat:
 
     def permalink(self, room_id: str, message_id: str) -> str | None:
         try:
-            response = _call(self._client.chat_getPermalink, channel=room_id, message_ts=message_id)
+            response = self._call(self._client.chat_getPermalink, channel=room_id, message_ts=message_id)
         except ChatError as error:
             if error.retryable:
                 raise
@@ -187,14 +199,14 @@ class SlackChat:
 
     def confirm_recorded(self, room_id: str, message_id: str) -> None:
         try:
-            _call(self._client.reactions_add, channel=room_id, timestamp=message_id, name=CONFIRM_EMOJI)
+            self._call(self._client.reactions_add, channel=room_id, timestamp=message_id, name=CONFIRM_EMOJI)
         except ChatError as error:
             if _slack_error(error) not in {"already_reacted", "message_not_found"}:
                 raise
 
     def unconfirm_recorded(self, room_id: str, message_id: str) -> None:
         try:
-            _call(self._client.reactions_remove, channel=room_id, timestamp=message_id, name=CONFIRM_EMOJI)
+            self._call(self._client.reactions_remove, channel=room_id, timestamp=message_id, name=CONFIRM_EMOJI)
         except ChatError as error:
             if _slack_error(error) not in {"no_reaction", "message_not_found"}:
                 raise
@@ -205,7 +217,7 @@ class SlackChat:
         for user_id in user_ids:
             if user_id not in self._names:
                 try:
-                    found = _call(self._client.users_info, user=user_id)["user"]
+                    found = self._call(self._client.users_info, user=user_id)["user"]
                 except ChatError as error:
                     if error.retryable:
                         raise
@@ -222,7 +234,7 @@ class SlackChat:
         wanted = name.lstrip("@").casefold()
         cursor = None
         while True:
-            page = _call(self._client.users_list, limit=200, cursor=cursor)
+            page = self._call(self._client.users_list, limit=200, cursor=cursor)
             for member in page.get("members", []):
                 profile = member.get("profile") or {}
                 candidates = {member.get("name"), profile.get("display_name"), profile.get("real_name")}
@@ -243,7 +255,7 @@ class SlackChat:
             self.post_in_room(incident.room_id, text)
         if announce_channel:
             where = "" if incident.private else f" <#{incident.room_id}>"
-            _call(self._client.chat_postMessage, channel=announce_channel, text=text + where)
+            self._call(self._client.chat_postMessage, channel=announce_channel, text=text + where)
 
     def incident_reopened(self, incident: Incident, by: str) -> None:
         self.update_summary(incident)
@@ -277,11 +289,18 @@ class SlackChat:
             self.post_in_room(incident.room_id, text)
 
     def people(self) -> list[Person]:
-        """Every workspace member with a time zone, for matching owners and local mornings."""
+        """Every workspace member with a time zone, for matching owners and local mornings (cached)."""
+        if self._people is not None and time.monotonic() - self._people[0] < PEOPLE_TTL_SECONDS:
+            return self._people[1]
+        found = self._list_people()
+        self._people = (time.monotonic(), found)
+        return found
+
+    def _list_people(self) -> list[Person]:
         found: list[Person] = []
         cursor = None
         while True:
-            page = _call(self._client.users_list, limit=200, cursor=cursor)
+            page = self._call(self._client.users_list, limit=200, cursor=cursor)
             for member in page.get("members", []):
                 profile = member.get("profile") or {}
                 found.append(
@@ -302,7 +321,7 @@ class SlackChat:
         cursor = None
         while True:
             try:
-                page = _call(self._client.conversations_members, channel=room_id, limit=500, cursor=cursor)
+                page = self._call(self._client.conversations_members, channel=room_id, limit=500, cursor=cursor)
             except ChatError as error:
                 if error.retryable:
                     raise
@@ -344,11 +363,11 @@ class SlackChat:
         chunk = ""
         for line in text.split("\n"):
             if len(chunk) + len(line) + 1 > 3500:
-                _call(self._client.chat_postMessage, channel=channel, text=chunk)
+                self._call(self._client.chat_postMessage, channel=channel, text=chunk)
                 chunk = ""
             chunk = f"{chunk}\n{line}" if chunk else line
         if chunk:
-            _call(self._client.chat_postMessage, channel=channel, text=chunk)
+            self._call(self._client.chat_postMessage, channel=channel, text=chunk)
 
     def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
-        _call(self._client.views_open, trigger_id=trigger_id, view=view)
+        self._call(self._client.views_open, trigger_id=trigger_id, view=view)

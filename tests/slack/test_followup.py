@@ -261,3 +261,27 @@ def test_briefing_lists_overdue_items_first_and_missing_rcas(
     assert "past response time" in briefing[old : briefing.index("\n", old) if "\n" in briefing[old:] else None]
     tick(bot, clock, tomorrow_at(12, 0, days=3))
     assert len(fake_slack.messages("CBRIEF")) == 1  # once a day
+
+
+def test_briefing_flags_a_resolved_incident_whose_rca_is_gone(
+    driver: SlackDriver,
+    fake_slack: FakeSlack,
+    docs_repo: DocsRepo,
+    bot: RunningBot,
+    clock: MovableClock,
+    tmp_path: Any,
+) -> None:
+    import git
+
+    resolved_with_item(driver, fake_slack, "Vanished report")
+    editor = git.Repo.clone_from(docs_repo.remote, tmp_path / "editor")
+    with editor.config_writer() as config:
+        config.set_value("user", "name", "Human Editor")
+        config.set_value("user", "email", "human@example.com")
+    editor.git.rm(f"DOCS/incidents/{TODAY}-vanished-report-rca.md")
+    editor.git.commit("-m", "Remove an RCA by mistake")
+    editor.git.push()
+    tick(bot, clock, tomorrow_at(8, 5))
+    briefing = fake_slack.wait_for(lambda: fake_slack.messages("CBRIEF"))[0]["text"]
+    assert "*Resolved without an RCA in the docs repo*" in briefing
+    assert "🔔 SEV-2 Vanished report — resolved, RCA missing" in briefing

@@ -50,7 +50,10 @@ def env(bot_env: dict[str, Any], fake_slack: FakeSlack, docs_repo: DocsRepo, tmp
     editor.git.add(A=True)
     editor.git.commit("-m", "A hand-written RCA with a sloppy table")
     editor.git.push()
-    return {**bot_env, "BRIEFING_CHANNEL": "CBRIEF"}
+    owner_map = tmp_path / "owners.yml"
+    owner_map.write_text("docs: UCAROL\n")
+    fake_slack.add_user("UCAROL", "carol")
+    return {**bot_env, "BRIEFING_CHANNEL": "CBRIEF", "OWNER_MAP": str(owner_map)}
 
 
 def test_scan_lists_open_items_and_reports_bad_rows(env: dict[str, Any]) -> None:
@@ -65,7 +68,7 @@ def test_scan_lists_open_items_and_reports_bad_rows(env: dict[str, Any]) -> None
     assert ("2026-03-01-broken-table-rca.md", 11) in problems
     if ("2026-02-23-gateway-auth-outage-rca.md", 3) in rows:  # the shared fixture is present
         assert rows[("2026-02-23-gateway-auth-outage-rca.md", 3)]["status"] == "Open"
-        assert rows[("2026-02-23-gateway-auth-outage-rca.md", 4)]["owner_id"] is None
+        assert rows[("2026-02-23-gateway-auth-outage-rca.md", 4)]["owner_id"] == "UCAROL"  # from OWNER_MAP
         assert ("2026-02-23-gateway-auth-outage-rca.md", 1) not in rows
 
     text = cli(env, "scan")
@@ -104,3 +107,11 @@ def test_briefing_without_channel_is_a_clear_error(bot_env: dict[str, Any]) -> N
     result = cli(bot_env, "briefing")
     assert result.returncode == 2
     assert "BRIEFING_CHANNEL is not set" in result.stderr
+
+
+def test_a_broken_owner_map_is_named(bot_env: dict[str, Any], tmp_path: Any) -> None:
+    broken = tmp_path / "owners.yml"
+    broken.write_text("- just\n- a list\n")
+    result = cli({**bot_env, "OWNER_MAP": str(broken)}, "scan")
+    assert result.returncode == 2
+    assert "OWNER_MAP must map names to Slack user IDs" in result.stderr

@@ -1,0 +1,62 @@
+"""Pacing Slack calls to the published tiers, measured with an injected clock (no sleeping)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.slack.throttle import METHOD_TIERS, Throttle
+
+REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "slack-reference" / "methods"
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_a_burst_passes_then_calls_are_spaced_to_the_tier() -> None:
+    fake = FakeTime()
+    throttle = Throttle(clock=fake.clock, sleep=fake.sleep)
+    for _ in range(8):  # Tier 3: 50 a minute, about 8 at once
+        throttle.wait("conversations.open")
+    assert fake.slept == []
+    throttle.wait("conversations.open")
+    throttle.wait("conversations.open")
+    assert fake.slept and all(abs(s - 1.2) < 0.3 for s in fake.slept[-1:])
+
+
+def test_messages_are_paced_per_channel_not_globally() -> None:
+    fake = FakeTime()
+    throttle = Throttle(clock=fake.clock, sleep=fake.sleep)
+    for channel in [f"D{i}" for i in range(100)]:  # a hundred DMs: a hundred channels
+        throttle.wait("chat.postMessage", channel)
+    assert fake.slept == []
+    for _ in range(7):
+        throttle.wait("chat.postMessage", "CINCIDENT")
+    assert sum(fake.slept) == pytest.approx(2.0, abs=0.01)  # 5 at once, then one a second
+
+
+def test_unknown_methods_are_not_paced() -> None:
+    fake = FakeTime()
+    throttle = Throttle(clock=fake.clock, sleep=fake.sleep)
+    for _ in range(1000):
+        throttle.wait("auth.test")
+    assert fake.slept == []
+
+
+def test_tiers_match_slacks_reference() -> None:
+    if not REFERENCE.is_dir():
+        pytest.skip("Slack reference data is not beside this checkout")
+    for method, tier in METHOD_TIERS.items():
+        assert json.loads((REFERENCE / f"{method}.json").read_text())["rate_limits"] == tier, method
