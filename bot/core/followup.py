@@ -174,6 +174,15 @@ def collect_open_items(
     return result
 
 
+def open_items_of(incident: Incident, items: Iterable[ActionItem]) -> list[OpenItem]:
+    """The bot's own open items of one incident (for the DMs sent when it is resolved)."""
+    return [
+        _db_item(incident, item, [], None, source=incident.rca_path, title=incident.title, severity=incident.severity)
+        for item in items
+        if item.status is not ActionStatus.DONE
+    ]
+
+
 def _db_item(
     incident: Incident,
     item: ActionItem,

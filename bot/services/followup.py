@@ -17,6 +17,7 @@ from bot.core.followup import (
     collect_open_items,
     local_day_due,
     missing_rcas,
+    open_items_of,
 )
 from bot.core.models import ActionStatus, Incident, Severity
 from bot.core.ports import Chat, Publisher, PublishError
@@ -217,23 +218,7 @@ class FollowUp:
             items = uow.actions.for_incident(incident_id)
         if incident is None:
             return
-        open_items = [
-            OpenItem(
-                source=incident.rca_path,
-                incident_id=incident.id,
-                incident_title=incident.title,
-                severity=incident.severity,
-                number=item.number,
-                action=item.action,
-                owner=item.owner_label,
-                owner_id=item.owner_id,
-                status=item.status,
-                since=item.created_at,
-                room_id=incident.room_id,
-            )
-            for item in items
-            if item.status is not ActionStatus.DONE and item.owner_id
-        ]
+        open_items = open_items_of(incident, items)
         with self._deps.uow() as uow:
             for owner_id, owned in by_owner(open_items).items():
                 uow.jobs.enqueue(

@@ -28,6 +28,14 @@ class DocsRepo:
         """Commit subjects on the remote's main branch, newest first."""
         return str(git.Repo(self.remote).git.log("main", "--format=%s")).splitlines()
 
+    def person_clone(self, where: Path, name: str = "Human Editor", email: str = "human@example.com") -> git.Repo:
+        """Another clone, as a person editing the docs by hand would have (with their own identity)."""
+        repo = git.Repo.clone_from(self.remote, where)
+        with repo.config_writer() as config:
+            config.set_value("user", "name", name)
+            config.set_value("user", "email", email)
+        return repo
+
     def remote_commit_files(self, rev: str = "main") -> list[str]:
         """Files changed by one commit on the remote."""
         out = git.Repo(self.remote).git.show(rev, "--name-only", "--format=")

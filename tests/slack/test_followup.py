@@ -196,14 +196,9 @@ def test_marking_done_in_git_stops_the_reminders(
     clock: MovableClock,
     tmp_path: Any,
 ) -> None:
-    import git
-
     resolved_with_item(driver, fake_slack, "Disk full")
     path = f"DOCS/incidents/{TODAY}-disk-full-rca.md"
-    editor = git.Repo.clone_from(docs_repo.remote, tmp_path / "editor")
-    with editor.config_writer() as config:
-        config.set_value("user", "name", "Human Editor")
-        config.set_value("user", "email", "human@example.com")
+    editor = docs_repo.person_clone(tmp_path / "editor")
     file = tmp_path / "editor" / path
     file.write_text(file.read_text().replace("| Open |", "| ✅ DONE |"))
     editor.git.commit("-am", "Done by hand")
@@ -271,13 +266,8 @@ def test_briefing_flags_a_resolved_incident_whose_rca_is_gone(
     clock: MovableClock,
     tmp_path: Any,
 ) -> None:
-    import git
-
     resolved_with_item(driver, fake_slack, "Vanished report")
-    editor = git.Repo.clone_from(docs_repo.remote, tmp_path / "editor")
-    with editor.config_writer() as config:
-        config.set_value("user", "name", "Human Editor")
-        config.set_value("user", "email", "human@example.com")
+    editor = docs_repo.person_clone(tmp_path / "editor")
     editor.git.rm(f"DOCS/incidents/{TODAY}-vanished-report-rca.md")
     editor.git.commit("-m", "Remove an RCA by mistake")
     editor.git.push()

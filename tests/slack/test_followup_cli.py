@@ -8,7 +8,6 @@ import subprocess
 import sys
 from typing import Any
 
-import git
 import pytest
 
 from bot.simulator import FakeSlack
@@ -40,10 +39,7 @@ def cli(env: dict[str, Any], *args: str) -> subprocess.CompletedProcess[str]:
 def env(bot_env: dict[str, Any], fake_slack: FakeSlack, docs_repo: DocsRepo, tmp_path: Any) -> dict[str, Any]:
     fake_slack.add_user("UMATT", "matt", tz="America/New_York", tz_offset=-18000)
     fake_slack.add_channel("briefing", members=[], channel_id="CBRIEF")
-    editor = git.Repo.clone_from(docs_repo.remote, tmp_path / "editor")
-    with editor.config_writer() as config:
-        config.set_value("user", "name", "Human Editor")
-        config.set_value("user", "email", "human@example.com")
+    editor = docs_repo.person_clone(tmp_path / "editor")
     incidents = tmp_path / "editor" / "DOCS" / "incidents"
     incidents.mkdir(parents=True, exist_ok=True)
     (incidents / "2026-03-01-broken-table-rca.md").write_text(MALFORMED)
