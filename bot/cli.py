@@ -66,10 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _migrate() -> int:
+    from bot.config import DatabaseSettings
     from bot.storage import create_engine_for, migrate
 
-    settings = load_settings()
-    migrate(create_engine_for(settings.database_url))
+    migrate(create_engine_for(DatabaseSettings().database_url))
     print("database is up to date")
     return 0
 

@@ -12,6 +12,17 @@ from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
 
+DEFAULT_DATABASE_URL = "sqlite:///incident-bot.db"
+
+
+class DatabaseSettings(BaseSettings):
+    """Just the database, for `incident-bot migrate` (e.g. in an init container without Slack secrets)."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+
+
 class Settings(BaseSettings):
     """Every knob of the bot; names are the environment variables, upper-cased."""
 
@@ -21,7 +32,7 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr
     slack_app_token: SecretStr | None = None
     slack_api_url: str = DEFAULT_SLACK_API_URL
-    database_url: str = "sqlite:///incident-bot.db"
+    database_url: str = DEFAULT_DATABASE_URL
     incident_announce_channel: str | None = None
     sev1_escalation_users: Annotated[list[str], NoDecode] = Field(default_factory=list)
     timeline_emoji: str = "pushpin"

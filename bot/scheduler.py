@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+from datetime import datetime
 
 from bot.core.ports import Clock
 from bot.services.followup import FollowUp
@@ -14,8 +16,16 @@ log = logging.getLogger(__name__)
 class DailyJobs:
     """Checks every `interval` seconds who is due; any number of replicas may run one."""
 
-    def __init__(self, followup: FollowUp, clock: Clock, *, interval: float = 300.0) -> None:
+    def __init__(
+        self,
+        followup: FollowUp,
+        clock: Clock,
+        *,
+        interval: float = 300.0,
+        housekeeping: Callable[[datetime], object] | None = None,
+    ) -> None:
         self._followup = followup
+        self._housekeeping = housekeeping
         self._clock = clock
         self._interval = interval
         self._stopping = threading.Event()
@@ -23,7 +33,13 @@ class DailyJobs:
 
     def tick(self) -> None:
         now = self._clock.now()
-        for name, run in (("reminders", self._followup.remind), ("briefing", self._followup.post_briefing)):
+        jobs: list[tuple[str, Callable[[datetime], object]]] = [
+            ("reminders", self._followup.remind),
+            ("briefing", self._followup.post_briefing),
+        ]
+        if self._housekeeping is not None:
+            jobs.append(("housekeeping", self._housekeeping))
+        for name, run in jobs:
             try:
                 run(now)
             except Exception:

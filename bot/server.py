@@ -12,6 +12,7 @@ from waitress.server import create_server
 from bot.config import Settings
 from bot.container import Container, build_container
 from bot.scheduler import DailyJobs
+from bot.services.housekeeping import tidy
 from bot.slack.http import HttpFrontend
 
 log = logging.getLogger(__name__)
@@ -40,8 +41,12 @@ class RunningBot:
             self._server.close()
             raise
         self.container.runner.start()
+        container = self.container
         self._daily = DailyJobs(
-            self.container.followup, self.container.deps.clock, interval=settings.daily_check_seconds
+            container.followup,
+            container.deps.clock,
+            interval=settings.daily_check_seconds,
+            housekeeping=lambda now: tidy(container.deps, container.jobs, now),
         )
         self._daily.start()
         self._socket: SocketModeHandler | None = None

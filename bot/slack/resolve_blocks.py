@@ -54,7 +54,7 @@ def _text_input(block_id: str, label: str, initial: str, *, hint: str, optional:
     }
 
 
-def resolve_modal(incident: Incident, *, resolution_hint: str = "") -> dict[str, Any]:
+def resolve_modal(incident: Incident) -> dict[str, Any]:
     """The resolve form: the RCA's sections, pre-filled from what the incident already knows."""
     blocks: list[Block] = []
     if not incident.severity.info.rca_required:
@@ -73,7 +73,7 @@ def resolve_modal(incident: Incident, *, resolution_hint: str = "") -> dict[str,
             optional=False,
         ),
         _text_input("root_causes", "Root cause(s)", incident.root_causes, hint="Why it happened."),
-        _text_input("resolution", "Resolution", incident.resolution or resolution_hint, hint="What fixed it."),
+        _text_input("resolution", "Resolution", incident.resolution, hint="What fixed it."),
         _text_input("lessons", "Lessons learned", incident.lessons, hint="What we now know."),
     ]
     if not incident.severity.info.rca_required:

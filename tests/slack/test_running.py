@@ -106,3 +106,14 @@ def test_work_acked_before_a_crash_is_done_after_restart(settings: Settings, fak
         assert len(fake_slack.calls("conversations.create")) == 1
     finally:
         restarted.stop()
+
+
+def test_migrate_needs_only_the_database(tmp_path: Any) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'fresh.db'}"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "migrate"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert "database is up to date" in result.stdout
+    assert (tmp_path / "fresh.db").exists()
