@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.webhook import WebhookClient
 
-from bot.core.followup import BriefingGroup, OpenItem, Person
+from bot.core.followup import BriefingGroup, OpenItem, Person, match_owner
 from bot.core.models import ActionItem, Incident, Severity
 from bot.core.ports import ChatError, ChatMessage, Reply, Room, RoomNameTaken
 from bot.slack import blocks, followup_blocks, resolve_blocks
@@ -63,10 +63,11 @@ class SlackChat:
         self._throttle = throttle or Throttle()
         self._people: tuple[float, list[Person]] | None = None
 
-    def _call(self, method: Callable[..., Any], **kwargs: Any) -> Any:
-        """Every Web API call: paced to Slack's tiers first, errors made ChatError."""
-        name = method.__name__.replace("_", ".", 1) if hasattr(method, "__name__") else ""
-        self._throttle.wait(name, kwargs.get("channel"))
+    def _call(self, method: Callable[..., Any], *, pace: bool = True, **kwargs: Any) -> Any:
+        """Every Web API call: paced to Slack's tiers first (except while Slack waits for our ack)."""
+        if pace:
+            name = method.__name__.replace("_", ".", 1) if hasattr(method, "__name__") else ""
+            self._throttle.wait(name, kwargs.get("channel"))
         return _call(method, **kwargs)
 
     def create_room(self, name: str, *, private: bool) -> Room:
@@ -158,9 +159,16 @@ class SlackChat:
         self._dm(reply.user_id, text)
 
     def fetch_message(self, room_id: str, message_id: str) -> ChatMessage | None:
-        window = {"channel": room_id, "latest": message_id, "oldest": message_id, "inclusive": True, "limit": 1}
         try:
-            found = self._find(self._call(self._client.conversations_history, **window), message_id)
+            history = self._call(
+                self._client.conversations_history,
+                channel=room_id,
+                latest=message_id,
+                oldest=message_id,
+                inclusive=True,
+                limit=1,
+            )
+            found = self._find(history, message_id)
             if found is None:
                 # A reply is not in the channel history; its thread (parent first) is found by its own ts.
                 replies = self._call(self._client.conversations_replies, channel=room_id, ts=message_id, limit=1000)
@@ -230,19 +238,12 @@ class SlackChat:
         return names
 
     def find_user(self, name: str) -> str | None:
-        """The user whose username or display name is `name` (case-insensitive), if any."""
-        wanted = name.lstrip("@").casefold()
-        cursor = None
-        while True:
-            page = self._call(self._client.users_list, limit=200, cursor=cursor)
-            for member in page.get("members", []):
-                profile = member.get("profile") or {}
-                candidates = {member.get("name"), profile.get("display_name"), profile.get("real_name")}
-                if not member.get("deleted") and wanted in {c.casefold() for c in candidates if c}:
-                    return str(member["id"])
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                return None
+        """The member called `name` (display name, username or real name; case-insensitive), if exactly one."""
+        found = match_owner(name, None, self.people(pace=False))
+        if found is None and self._people is not None and time.monotonic() - self._people[0] > 30:
+            self._people = None  # Maybe they joined since the last listing: look once more.
+            found = match_owner(name, None, self.people(pace=False))
+        return found
 
     def action_item_added(self, incident: Incident, item: ActionItem, by: str) -> None:
         if incident.room_id:
@@ -288,19 +289,19 @@ class SlackChat:
             )
             self.post_in_room(incident.room_id, text)
 
-    def people(self) -> list[Person]:
+    def people(self, *, pace: bool = True) -> list[Person]:
         """Every workspace member with a time zone, for matching owners and local mornings (cached)."""
         if self._people is not None and time.monotonic() - self._people[0] < PEOPLE_TTL_SECONDS:
             return self._people[1]
-        found = self._list_people()
+        found = self._list_people(pace=pace)
         self._people = (time.monotonic(), found)
         return found
 
-    def _list_people(self) -> list[Person]:
+    def _list_people(self, *, pace: bool) -> list[Person]:
         found: list[Person] = []
         cursor = None
         while True:
-            page = self._call(self._client.users_list, limit=200, cursor=cursor)
+            page = self._call(self._client.users_list, pace=pace, limit=200, cursor=cursor)
             for member in page.get("members", []):
                 profile = member.get("profile") or {}
                 found.append(
@@ -321,7 +322,9 @@ class SlackChat:
         cursor = None
         while True:
             try:
-                page = self._call(self._client.conversations_members, channel=room_id, limit=500, cursor=cursor)
+                page = self._call(
+                    self._client.conversations_members, pace=False, channel=room_id, limit=500, cursor=cursor
+                )
             except ChatError as error:
                 if error.retryable:
                     raise
@@ -370,4 +373,5 @@ class SlackChat:
             self._call(self._client.chat_postMessage, channel=channel, text=chunk)
 
     def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
-        self._call(self._client.views_open, trigger_id=trigger_id, view=view)
+        # A trigger_id lives three seconds: never held back by pacing.
+        self._call(self._client.views_open, pace=False, trigger_id=trigger_id, view=view)
