@@ -334,7 +334,7 @@ def test_scope_check_reports_missing_unjustified_and_undecided_scopes(tmp_path: 
     reference = require_reference()
     planned = [name for name in EXPECTED_CALLS if name != "conversations_open"]
     source = "\n".join(f"client.{name}()" for name in planned)
-    extra = 'client.api_call("pins.add")\n_call(client.conversations_archive, channel="C1")\n'
+    extra = 'client.api_call("team.info")\n_call(client.conversations_archive, channel="C1")\n'
     root = write_bot(
         tmp_path,
         {
@@ -346,7 +346,7 @@ def test_scope_check_reports_missing_unjustified_and_undecided_scopes(tmp_path: 
     )
     problems = "\n".join(problems_for(root, reference))
     assert "unjustified bot scope 'im:write'" in problems
-    assert "missing bot scope 'pins:write', needed by: pins.add (bot/slack/notifier.py:" in problems
+    assert "missing bot scope 'team:read', needed by: team.info (bot/slack/notifier.py:" in problems
     assert "conversations.archive (bot/slack/notifier.py:" in problems
     assert "CHOSEN_SCOPES" in problems
     assert "bookmarks" not in problems

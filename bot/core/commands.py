@@ -61,6 +61,16 @@ class ShowHelp:
 
 
 @dataclass(frozen=True)
+class ListIncidents:
+    pass
+
+
+@dataclass(frozen=True)
+class ChangeCommander:
+    who: str
+
+
+@dataclass(frozen=True)
 class AddActionItem:
     owner: str
     action: str
@@ -98,15 +108,19 @@ Command = (
     | PreviewRca
     | Reopen
     | MarkDone
+    | ListIncidents
+    | ChangeCommander
 )
 
 HELP_TEXT = """\
 */incident* — run the incident runbook from Slack
 • `/incident` — open a form to declare an incident
+• `/incident list` — the open incidents
 • `/incident sev1 <title>` — declare a SEV-1 (also `sev2`, `sev3`; `SEV-2` and `SEV2` work too)
 In an incident channel:
 • `/incident sev1|sev2|sev3` — change the severity
 • `/incident note <text>` — add a note to the timeline
+• `/incident lead @someone` — hand over the commander role
 • `/incident timeline` — show the timeline so far (only to you)
 • `/incident status` — title, severity, commander, age, timeline count
 • `/incident action @owner <what needs doing>` — add an action item
@@ -124,6 +138,7 @@ _SIMPLE: dict[str, Command] = {
     "resolve": Resolve(),
     "rca": PreviewRca(),
     "reopen": Reopen(),
+    "list": ListIncidents(),
 }
 
 
@@ -150,6 +165,10 @@ def parse_command(text: str) -> Command:
         if not owner or not action.strip():
             raise InvalidInput("Usage: `/incident action @owner <what needs doing>`.")
         return AddActionItem(owner=owner, action=action.strip())
+    if word == "lead":
+        if not rest or " " in rest:
+            raise InvalidInput("Usage: `/incident lead @someone` makes them the incident commander.")
+        return ChangeCommander(who=rest)
     if word == "done":
         number = rest.lstrip("#")
         if not number.isdigit():

@@ -154,3 +154,21 @@ def action_item_entry(item: ActionItem, *, by: str, now: datetime) -> TimelineEn
         author_id=by,
         text=f"Action item #{item.number} added: {item.action} (owner: {owner})",
     )
+
+
+def change_commander(incident: Incident, new_commander: str, *, by: str, now: datetime) -> TimelineEntry:
+    """Hand the commander role to someone else; the entry records the hand-over."""
+    if incident.status is not IncidentStatus.ACTIVE:
+        raise InvalidTransition("This incident is resolved; reopen it before handing over command.")
+    if incident.commander_id == new_commander:
+        raise InvalidTransition("They already lead this incident.")
+    previous = incident.commander_id
+    incident.commander_id = new_commander
+    assert incident.id is not None
+    return TimelineEntry(
+        incident_id=incident.id,
+        kind=TimelineKind.NOTE,
+        occurred_at=now,
+        author_id=by,
+        text=f"Commander changed from <@{previous}> to <@{new_commander}>",
+    )

@@ -10,7 +10,7 @@ from bot.core.errors import IncidentNotFound, NotInIncidentChannel
 from bot.core.models import Incident, Severity
 from bot.core.ports import Reply, UnitOfWork
 from bot.services.deps import Deps
-from bot.services.jobkinds import ANNOUNCE_SEVERITY, OPEN_ROOM
+from bot.services.jobkinds import ANNOUNCE_SEVERITY, COMMANDER_CHANGED, OPEN_ROOM
 
 
 def reply_payload(reply: Reply) -> dict[str, Any]:
@@ -120,3 +120,15 @@ def incident_status(deps: Deps, *, room_id: str | None) -> IncidentStatusView:
 def active_incidents(deps: Deps) -> list[Incident]:
     with deps.uow() as uow:
         return uow.incidents.list_active()
+
+
+def change_commander(deps: Deps, *, room_id: str | None, commander_id: str, by: str) -> Incident:
+    """Hand the incident to a new commander; Slack is updated after the ack."""
+    with deps.uow() as uow:
+        incident = require_incident_in_room(uow, room_id, doing="lead")
+        entry = lifecycle.change_commander(incident, commander_id, by=by, now=deps.clock.now())
+        uow.incidents.save(incident)
+        uow.timeline.add(entry)
+        uow.jobs.enqueue(COMMANDER_CHANGED, {"incident_id": incident.id, "by": by})
+        uow.commit()
+    return incident

@@ -46,6 +46,7 @@ class JobHandlers:
             jobkinds.POST_BRIEFING: followup.post_briefing_job,
             jobkinds.UPDATE_RCA_ROW: publishing.update_row,
             jobkinds.ANNOUNCE_ITEM_STATUS: self._announce_item_status,
+            jobkinds.COMMANDER_CHANGED: self._commander_changed,
         }
 
     def run(self, job: Job) -> None:
@@ -209,6 +210,16 @@ class JobHandlers:
         record = self._publishing.load(payload["incident_id"])
         if reply is not None:
             self._chat.share_draft(reply, record.incident, self._publishing.render(record))
+
+    def _commander_changed(self, payload: dict[str, Any]) -> None:
+        incident = self._load(payload["incident_id"])
+        if incident.room_id is None:
+            return  # The room job has not run yet; it will use the new commander.
+        self._chat.invite(incident.room_id, [incident.commander_id])
+        self._chat.update_summary(incident)
+        self._chat.post_in_room(
+            incident.room_id, f"<@{payload['by']}> made <@{incident.commander_id}> the incident commander."
+        )
 
     def _announce_item_status(self, payload: dict[str, Any]) -> None:
         incident = self._load(payload["incident_id"])

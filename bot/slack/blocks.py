@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.core.models import Incident, Severity, TimelineEntry
-from bot.slack.text import clip, escape, humanize_age, slack_date, user
+from bot.slack.text import as_mrkdwn, as_plain, clip, humanize_age, slack_date, user
 
 Block = dict[str, Any]
 
@@ -48,8 +48,8 @@ def summary_blocks(incident: Incident) -> list[Block]:
     """The pinned-style summary message at the top of an incident channel."""
     status = "Active" if incident.is_active else "Resolved"
     blocks: list[Block] = [
-        {"type": "header", "text": plain(f"{incident.severity}: {incident.title}", 150)},
-        mrkdwn_section(f"*{escape(incident.title)}*"),
+        {"type": "header", "text": plain(f"{incident.severity}: {as_plain(incident.title)}", 150)},
+        mrkdwn_section(f"*{as_mrkdwn(incident.title)}*"),
         {
             "type": "section",
             "fields": [
@@ -61,7 +61,7 @@ def summary_blocks(incident: Incident) -> list[Block]:
         },
     ]
     if incident.summary:
-        blocks.append(mrkdwn_section(f"*Summary*\n{escape(incident.summary)}"))
+        blocks.append(mrkdwn_section(f"*Summary*\n{as_mrkdwn(incident.summary)}"))
     value = str(incident.id)
     buttons = [{"type": "button", "action_id": ADD_ACTION_ITEM, "text": plain("Add action item"), "value": value}]
     if incident.is_active:
@@ -75,7 +75,7 @@ def summary_blocks(incident: Incident) -> list[Block]:
 
 
 def summary_fallback(incident: Incident) -> str:
-    return clip(f"{incident.severity}: {escape(incident.title)}", 3000)
+    return clip(f"{incident.severity}: {as_mrkdwn(incident.title)}", 3000)
 
 
 def announcement_text(incident: Incident) -> str:
@@ -86,7 +86,7 @@ def announcement_text(incident: Incident) -> str:
             f"{user(incident.declared_by)}. {severity_line(incident.severity)}"
         )
     return clip(
-        f"{here}:rotating_light: *{incident.severity}* declared: *{escape(incident.title)}*\n"
+        f"{here}:rotating_light: *{incident.severity}* declared: *{as_mrkdwn(incident.title)}*\n"
         f"{severity_line(incident.severity)} Commander: {user(incident.commander_id)}. "
         f"Join <#{incident.room_id}>.",
         3000,
@@ -96,7 +96,7 @@ def announcement_text(incident: Incident) -> str:
 def severity_change_text(incident: Incident, previous: Severity) -> str:
     raised = incident.severity.outranks(previous)
     here = "<!here> " if raised and incident.severity.is_escalation else ""
-    title = "a private incident" if incident.private else f"*{escape(incident.title)}*"
+    title = "a private incident" if incident.private else f"*{as_mrkdwn(incident.title)}*"
     where = "" if incident.private else f" in <#{incident.room_id}>"
     verb = "raised" if raised else "lowered"
     return clip(f"{here}Severity of {title} {verb} from {previous} to *{incident.severity}*{where}.", 3000)
@@ -105,7 +105,7 @@ def severity_change_text(incident: Incident, previous: Severity) -> str:
 def escalation_dm_text(incident: Incident) -> str:
     return clip(
         f":rotating_light: You are on the SEV-1 escalation list. {user(incident.declared_by)} declared "
-        f"*{escape(incident.title)}* ({severity_line(incident.severity)}) Please join <#{incident.room_id}> now.",
+        f"*{as_mrkdwn(incident.title)}* ({severity_line(incident.severity)}) Please join <#{incident.room_id}> now.",
         3000,
     )
 
@@ -185,7 +185,7 @@ def severity_modal(incident: Incident) -> dict[str, Any]:
         "submit": plain("Change", 24),
         "close": plain("Cancel", 24),
         "blocks": [
-            mrkdwn_section(f"*{escape(incident.title)}* is now *{incident.severity}*."),
+            mrkdwn_section(f"*{as_mrkdwn(incident.title)}* is now *{incident.severity}*."),
             {
                 "type": "input",
                 "block_id": "severity",
@@ -203,7 +203,9 @@ def severity_modal(incident: Incident) -> dict[str, Any]:
 
 def pick_incident_modal(incidents: Sequence[Incident], room_id: str, message_id: str) -> dict[str, Any]:
     """The message shortcut outside an incident channel: which incident should get the message?"""
-    options = [{"text": plain(f"{inc.severity} · {inc.title}"), "value": str(inc.id)} for inc in incidents[:100]]
+    options = [
+        {"text": plain(f"{inc.severity} · {as_plain(inc.title)}"), "value": str(inc.id)} for inc in incidents[:100]
+    ]
     return {
         "type": "modal",
         "callback_id": PICK_INCIDENT_VIEW,
@@ -233,13 +235,13 @@ def info_modal(title: str, text: str) -> dict[str, Any]:
 
 def timeline_line(entry: TimelineEntry) -> str:
     link = f" (<{entry.permalink}|link>)" if entry.permalink else ""
-    text = escape(" ".join(entry.text.split()))
+    text = as_mrkdwn(" ".join(entry.text.split()))
     return f"• {slack_date(entry.occurred_at)} — {user(entry.author_id)}: {clip(text, 1500)}{link}"
 
 
 def timeline_blocks(incident: Incident, entries: Sequence[TimelineEntry]) -> list[Block]:
     """The timeline, oldest first, packed into as few sections as Slack allows."""
-    head = mrkdwn_section(f"*Timeline of {escape(clip(incident.title, 200))}* ({len(entries)} entries)")
+    head = mrkdwn_section(f"*Timeline of {as_mrkdwn(clip(incident.title, 200))}* ({len(entries)} entries)")
     blocks: list[Block] = [head]
     chunk = ""
     shown = 0
@@ -264,9 +266,23 @@ def timeline_blocks(incident: Incident, entries: Sequence[TimelineEntry]) -> lis
 def status_text(incident: Incident, timeline_count: int, now: datetime) -> str:
     state = "Active" if incident.is_active else "Resolved"
     return (
-        f"*{escape(clip(incident.title, 2000))}*\n"
+        f"*{as_mrkdwn(clip(incident.title, 2000))}*\n"
         f"{severity_line(incident.severity)}\n"
         f"Status: {state} · Commander: {user(incident.commander_id)} · "
         f"Age: {humanize_age(incident.age(now).total_seconds())} · "
         f"Declared {slack_date(incident.declared_at)} · Timeline: {timeline_count} entries"
     )
+
+
+def incident_list_text(incidents: Sequence[Incident], now: datetime) -> str:
+    """`/incident list`: the open incidents, most severe first."""
+    if not incidents:
+        return ":white_check_mark: No open incidents."
+    lines = [f"*Open incidents ({len(incidents)})*"]
+    for incident in sorted(incidents, key=lambda i: (i.severity.level, i.declared_at)):
+        where = f"<#{incident.room_id}>" if incident.room_id else "_channel being created_"
+        lines.append(
+            f"• *{incident.severity}* {as_mrkdwn(clip(incident.title, 200))} — {where} · commander "
+            f"{user(incident.commander_id)} · open {humanize_age(incident.age(now).total_seconds())}"
+        )
+    return clip("\n".join(lines), 3000)

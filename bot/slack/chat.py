@@ -102,18 +102,26 @@ class SlackChat:
 
     def post_summary(self, incident: Incident) -> str:
         assert incident.room_id is not None
-        response = _call(
+        response = self._call(
             self._client.chat_postMessage,
             channel=incident.room_id,
             text=blocks.summary_fallback(incident),
             blocks=blocks.summary_blocks(incident),
         )
-        return str(response["ts"])
+        ts = str(response["ts"])
+        try:
+            # Pinned, so that whoever joins late finds the summary and its buttons at once.
+            self._call(self._client.pins_add, channel=incident.room_id, timestamp=ts)
+        except ChatError as error:
+            if error.retryable:
+                raise
+            log.warning("could not pin the summary in %s: %s", incident.room_id, error)
+        return ts
 
     def update_summary(self, incident: Incident) -> None:
         if incident.room_id is None or incident.summary_message_id is None:
             return
-        _call(
+        self._call(
             self._client.chat_update,
             channel=incident.room_id,
             ts=incident.summary_message_id,

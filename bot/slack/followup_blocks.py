@@ -10,7 +10,7 @@ from typing import Any
 from bot.core.followup import BriefingGroup, OpenItem
 from bot.core.models import ActionStatus, Incident
 from bot.slack.blocks import Block, mrkdwn_section, plain
-from bot.slack.text import clip, escape, humanize_age, user
+from bot.slack.text import as_mrkdwn, clip, humanize_age, user
 
 MARK_DONE = "action_item_done"
 MARK_IN_PROGRESS = "action_item_in_progress"
@@ -42,8 +42,8 @@ def item_line(item: OpenItem, now: datetime, rca_links: Mapping[str, str]) -> st
     status = "" if item.status is ActionStatus.OPEN else f" _({item.status.value})_"
     where = _where(item, rca_links)
     return clip(
-        f"*#{item.number}* {escape(item.action)}{status}\n"
-        f"{escape(clip(item.incident_title, 200))} · open {humanize_age(item.age(now).total_seconds())}"
+        f"*#{item.number}* {as_mrkdwn(item.action)}{status}\n"
+        f"{as_mrkdwn(clip(item.incident_title, 200))} · open {humanize_age(item.age(now).total_seconds())}"
         + (f" · {where}" if where else ""),
         3000,
     )
@@ -54,7 +54,7 @@ def action_items_blocks(
 ) -> list[Block]:
     """One DM: the owner's open items, oldest first, each with Mark done / In progress."""
     if reason == "resolved":
-        intro = f"*{escape(clip(items[0].incident_title, 300))}* is resolved. You own these open action items:"
+        intro = f"*{as_mrkdwn(clip(items[0].incident_title, 300))}* is resolved. You own these open action items:"
     else:
         intro = f":bell: Your open incident action items ({len(items)}), oldest first:"
     blocks: list[Block] = [mrkdwn_section(intro)]
@@ -90,24 +90,24 @@ def briefing_text(
         return ":white_check_mark: Daily incident briefing: no open incident action items, every RCA is written."
     lines = ["*Daily incident briefing*"]
     for group in groups:
-        head = escape(clip(group.incident_title, 200))
+        head = as_mrkdwn(clip(group.incident_title, 200))
         link = rca_links.get(group.source or "")
         lines.append(f"\n*{head}*" + (f" (<{link}|RCA>)" if link else f" (`{group.source}`)" if group.source else ""))
         for item in group.items:
-            owner = user(item.owner_id) if item.owner_id else f"unassigned ({escape(item.owner or 'no owner')})"
+            owner = user(item.owner_id) if item.owner_id else f"unassigned ({as_mrkdwn(item.owner or 'no owner')})"
             late = " :warning: past response time" if item.overdue(now) else ""
             lines.append(
-                f"🔔 #{item.number} {escape(clip(item.action, 300))} — {owner} · {item.status.value} · "
+                f"🔔 #{item.number} {as_mrkdwn(clip(item.action, 300))} — {owner} · {item.status.value} · "
                 f"{humanize_age(item.age(now).total_seconds())}{late}"
             )
     if missing:
         lines.append("\n*Resolved without an RCA in the docs repo*")
         for incident in missing:
-            lines.append(f"🔔 {incident.severity} {escape(clip(incident.title, 200))} — resolved, RCA missing")
+            lines.append(f"🔔 {incident.severity} {as_mrkdwn(clip(incident.title, 200))} — resolved, RCA missing")
     return "\n".join(lines)
 
 
 def status_changed_text(number: int, action: str, status: ActionStatus, by: str) -> str:
     return clip(
-        f":ballot_box_with_check: {user(by)} marked action item *#{number}* {status.value}: {escape(action)}", 3000
+        f":ballot_box_with_check: {user(by)} marked action item *#{number}* {status.value}: {as_mrkdwn(action)}", 3000
     )

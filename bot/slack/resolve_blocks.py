@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.core.models import ActionItem, Incident
 from bot.slack.blocks import Block, mrkdwn_section, plain
-from bot.slack.text import clip, escape, humanize_age, user
+from bot.slack.text import as_mrkdwn, clip, humanize_age, user
 
 RESOLVE_VIEW = "resolve_incident"
 ACTION_VIEW = "add_action_item"
@@ -96,16 +96,16 @@ def resolve_modal(incident: Incident) -> dict[str, Any]:
 
 
 def action_added_text(item: ActionItem, by: str) -> str:
-    owner = user(item.owner_id) if item.owner_id else escape(item.owner_label)
+    owner = user(item.owner_id) if item.owner_id else as_mrkdwn(item.owner_label)
     return clip(
-        f":clipboard: {user(by)} added action item *#{item.number}*: {escape(item.action)} — owner {owner}", 3000
+        f":clipboard: {user(by)} added action item *#{item.number}*: {as_mrkdwn(item.action)} — owner {owner}", 3000
     )
 
 
 def resolved_text(incident: Incident, by: str) -> str:
     assert incident.resolved_at is not None
     took = humanize_age(incident.age(incident.resolved_at).total_seconds())
-    name = "a private incident" if incident.private else f"*{escape(clip(incident.title, 500))}*"
+    name = "a private incident" if incident.private else f"*{as_mrkdwn(clip(incident.title, 500))}*"
     return f":white_check_mark: {user(by)} resolved {name} ({incident.severity}) after {took}."
 
 
@@ -123,7 +123,9 @@ def rca_published_text(
 def draft_blocks(incident: Incident, markdown: str) -> list[Block]:
     """The RCA draft as code blocks, split to Slack's section size."""
     chunks = [markdown[i : i + CODE_CHUNK] for i in range(0, len(markdown), CODE_CHUNK)] or [""]
-    blocks: list[Block] = [mrkdwn_section(f"*RCA draft for {escape(clip(incident.title, 300))}* (only you see this)")]
+    blocks: list[Block] = [
+        mrkdwn_section(f"*RCA draft for {as_mrkdwn(clip(incident.title, 300))}* (only you see this)")
+    ]
     for chunk in chunks[:48]:
         blocks.append(mrkdwn_section(f"```{chunk.replace('```', 'ʼʼʼ')}```"))
     if len(chunks) > 48:

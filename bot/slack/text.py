@@ -5,10 +5,45 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+# What Slack itself sends inside text: mentions, channel links, special mentions, links, and entities.
+_SLACK_MARKUP = re.compile(
+    r"<(?:@[UW][A-Z0-9]+|#C[A-Z0-9]+|![a-z][^<>]*|(?:https?|mailto):[^<>\s|]+)(?:\|[^<>]*)?>|&(?:amp|lt|gt);"
+)
+_CONTROL = re.compile(r"[&<>]")
+_ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">"}
 
-def escape(text: str) -> str:
-    """Slack's three control characters; everything else people wrote is kept as written."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+def as_mrkdwn(text: str) -> str:
+    """People's text, safe to show in mrkdwn: Slack's own markup and entities are kept (text from
+    commands and messages arrives escaped), any other `&`, `<`, `>` (from modal inputs) is escaped."""
+    out: list[str] = []
+    last = 0
+    for match in _SLACK_MARKUP.finditer(text):
+        out.append(_CONTROL.sub(lambda c: _ENTITIES_REVERSE[c.group(0)], text[last : match.start()]))
+        out.append(match.group(0))
+        last = match.end()
+    out.append(_CONTROL.sub(lambda c: _ENTITIES_REVERSE[c.group(0)], text[last:]))
+    return "".join(out)
+
+
+_ENTITIES_REVERSE = {value: key for key, value in _ENTITIES.items()}
+
+
+def as_plain(text: str) -> str:
+    """People's text for plain_text fields (headers, options): markup shown as a reader would say it."""
+
+    def readable(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if token in _ENTITIES:
+            return _ENTITIES[token]
+        target, _, label = token[1:-1].partition("|")
+        if target.startswith(("@", "#")):
+            return target[0] + (label or target[1:])
+        if target.startswith("!"):
+            return label or "@" + target[1:].split("^")[0]
+        return label or target
+
+    return _SLACK_MARKUP.sub(readable, text)
 
 
 def clip(text: str, limit: int) -> str:

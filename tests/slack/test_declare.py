@@ -31,6 +31,8 @@ def test_sev1_command_opens_channel_announces_and_escalates(slack: SlackDriver, 
     assert f"<@{COMMANDER}>" in text
     assert "<!date^" in text
     assert button_texts(summary) == ["Change severity", "Add action item", "Resolve"]
+    pinned = fake_slack.wait_for(lambda: fake_slack.calls("pins.add"))
+    assert pinned[0][1]["timestamp"] == summary["ts"]
 
     announcement = fake_slack.wait_for(lambda: fake_slack.messages("CANNOUNCE"))[0]
     assert announcement["text"].startswith("<!here>")

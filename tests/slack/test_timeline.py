@@ -175,3 +175,31 @@ def test_unsigned_or_stale_requests_are_refused(slack: SlackDriver, fake_slack: 
     missing = slack.unsigned(body, {"Content-Type": "application/x-www-form-urlencoded"})
     assert missing.status == 401
     assert not fake_slack.calls("conversations.create")
+
+
+def test_list_shows_open_incidents_most_severe_first(
+    slack: SlackDriver, fake_slack: FakeSlack, room: dict[str, Any]
+) -> None:
+    slack.command("/incident", "sev1 Keys leaked", user=RESPONDER, channel="CGENERAL")
+    fake_slack.wait_for(lambda: len([c for c in fake_slack.channels() if c["name"].startswith("inc-")]) == 2)
+    listing = slack.command("/incident", "list", user=COMMANDER, channel="CGENERAL").json()
+    assert listing["response_type"] == "ephemeral"
+    text = listing["text"]
+    assert text.startswith("*Open incidents (2)*")
+    assert text.index("SEV-1* Keys leaked") < text.index("SEV-3* Docs agent failing")
+    assert f"<#{room['id']}>" in text
+
+
+def test_lead_hands_over_command(slack: SlackDriver, fake_slack: FakeSlack, room: dict[str, Any]) -> None:
+    answer = slack.command("/incident", f"lead <@{RESPONDER}|bob>", user=COMMANDER, channel=room["id"])
+    assert answer.json()["response_type"] == "in_channel"
+    fake_slack.wait_for(lambda: RESPONDER in fake_slack.channel(room["id"])["members"])
+    summary = fake_slack.wait_for(
+        lambda: [m for m in fake_slack.messages(room["id"]) if m.get("edited") and "Commander" in all_text(m)]
+    )[0]
+    assert f"*Commander*\n<@{RESPONDER}>" in all_text(summary)
+    assert f"Commander changed from <@{COMMANDER}> to <@{RESPONDER}>" in timeline_text(slack, room)
+    status = slack.command("/incident", "status", user=COMMANDER, channel=room["id"]).json()["text"]
+    assert f"Commander: <@{RESPONDER}>" in status
+    unknown = slack.command("/incident", "lead @nobody", user=COMMANDER, channel=room["id"]).json()["text"]
+    assert "can't find a Slack user called @nobody" in unknown

@@ -15,7 +15,7 @@ from bot.slack import blocks, resolve_blocks
 from bot.slack.listeners import SLASH_COMMAND
 from bot.slack.listeners.actions import status_answer
 from bot.slack.services import SlackServices
-from bot.slack.text import escape, mentioned_user
+from bot.slack.text import as_mrkdwn, mentioned_user
 
 
 def _reply(command: dict[str, Any]) -> Reply:
@@ -42,7 +42,7 @@ def register(app: App, services: SlackServices) -> None:
                 )
                 ack(
                     response_type="ephemeral",
-                    text=f":rotating_light: Declaring *{incident.severity}* *{escape(incident.title)}* — "
+                    text=f":rotating_light: Declaring *{incident.severity}* *{as_mrkdwn(incident.title)}* — "
                     "I'm opening its channel and will link it here in a moment.",
                 )
             case grammar.SeverityCommand(severity=severity, title=None):
@@ -55,12 +55,12 @@ def register(app: App, services: SlackServices) -> None:
                 )
             case grammar.AddNote(text=text):
                 timeline.add_note(deps, room_id=room_id, text=text, by=user_id)
-                ack(response_type="in_channel", text=f":memo: Added to the timeline: {escape(text)}")
+                ack(response_type="in_channel", text=f":memo: Added to the timeline: {as_mrkdwn(text)}")
             case grammar.ShowTimeline():
                 incident, entries = timeline.timeline_of(deps, room_id=room_id)
                 ack(
                     response_type="ephemeral",
-                    text=f"Timeline of {escape(incident.title)}",
+                    text=f"Timeline of {as_mrkdwn(incident.title)}",
                     blocks=blocks.timeline_blocks(incident, entries),
                 )
             case grammar.ShowStatus():
@@ -75,7 +75,7 @@ def register(app: App, services: SlackServices) -> None:
                 owner_id = mentioned_user(owner) or services.chat.find_user(owner)
                 if owner_id is None:
                     raise InvalidInput(
-                        f"I can't find a Slack user called {escape(owner)}. Mention them with @ so Slack links "
+                        f"I can't find a Slack user called {as_mrkdwn(owner)}. Mention them with @ so Slack links "
                         "the name, e.g. `/incident action @alice Add a startup check`."
                     )
                 _, item = actions.add_action_item(
@@ -91,7 +91,18 @@ def register(app: App, services: SlackServices) -> None:
                 ack(response_type="ephemeral", text="Rendering the RCA draft…")
             case grammar.Reopen():
                 incident = resolve.reopen_incident(deps, room_id=room_id, by=user_id)
-                ack(response_type="in_channel", text=f"Reopened *{escape(incident.title)}*.")
+                ack(response_type="in_channel", text=f"Reopened *{as_mrkdwn(incident.title)}*.")
+            case grammar.ListIncidents():
+                ack(
+                    response_type="ephemeral",
+                    text=blocks.incident_list_text(incidents.active_incidents(deps), deps.clock.now()),
+                )
+            case grammar.ChangeCommander(who=who):
+                new_lead = mentioned_user(who) or services.chat.find_user(who)
+                if new_lead is None:
+                    raise InvalidInput(f"I can't find a Slack user called {as_mrkdwn(who)}.")
+                incidents.change_commander(deps, room_id=room_id, commander_id=new_lead, by=user_id)
+                ack(response_type="in_channel", text=f"<@{new_lead}> is now the incident commander.")
             case grammar.MarkDone(number=number):
                 ref = action_status.item_in_room(deps, room_id=room_id, number=number)
                 change = action_status.change_status(deps, services.chat, ref=ref, status=ActionStatus.DONE, by=user_id)
