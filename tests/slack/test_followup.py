@@ -275,3 +275,30 @@ def test_briefing_flags_a_resolved_incident_whose_rca_is_gone(
     briefing = fake_slack.wait_for(lambda: fake_slack.messages("CBRIEF"))[0]["text"]
     assert "*Resolved without an RCA in the docs repo*" in briefing
     assert "🔔 SEV-2 Vanished report — resolved, RCA missing" in briefing
+
+
+def test_one_reminder_lists_all_of_an_owners_items_across_incidents_oldest_first(
+    driver: SlackDriver, fake_slack: FakeSlack, docs_repo: DocsRepo, bot: RunningBot, clock: MovableClock
+) -> None:
+    if docs_repo.remote_file(HAND_WRITTEN) is None:
+        pytest.skip("the shared fleet-repo fixture is not beside this checkout")
+    room = resolved_with_item(driver, fake_slack, "Newer outage", owner="UMATT")
+    tick(bot, clock, tomorrow_at(14, 5))
+    reminder = reminders_to(fake_slack, "UMATT")
+    assert len(reminder) == 1
+    text = all_text(reminder[0])
+    assert text.index("Page a human when 3+ agents fail") < text.index("Add a startup check")
+    assert "Gateway auth outage" in text and "Newer outage" in text
+    assert button_texts(reminder[0]) == ["Mark done", "In progress"] * 2
+
+    # The first button is the oldest item's: the hand-written RCA's #3.
+    driver.click("UMATT", reminder[0], "In progress", channel=fake_slack.dm_channel("UMATT"))
+    fake_slack.wait_for(
+        lambda: (
+            "| 3 | Page a human when 3+ agents fail within 10 minutes | @matt | In progress |"
+            in (docs_repo.remote_file(HAND_WRITTEN) or "")
+        ),
+        timeout=10,
+    )
+    assert "| 1 | Add a startup check |" in (docs_repo.remote_file(f"DOCS/incidents/{TODAY}-newer-outage-rca.md") or "")
+    assert room["id"]

@@ -229,3 +229,31 @@ def test_two_resolves_at_once_publish_once(slack: SlackDriver, fake_slack: FakeS
     fleet = docs_repo.remote_file("fleet-status.md") or ""
     assert len([x for x in fleet.splitlines() if "Double submit" in x]) == 1
     assert len([s for s in docs_repo.remote_log() if "Double submit" in s]) == 1
+
+
+def test_same_title_same_day_gets_a_numbered_file_in_the_configured_folder(
+    bot_env: dict[str, Any], fake_slack: FakeSlack, docs_repo: DocsRepo
+) -> None:
+    from bot.config import load_settings
+    from bot.container import build_container
+    from bot.server import RunningBot
+    from tests.slack.conftest import SECRET
+
+    settings = load_settings({**bot_env, "INCIDENTS_DIR": "postmortems"})
+    bot = RunningBot(settings, host="127.0.0.1", port=0, build=lambda s: build_container(s, poll_seconds=0.05))
+    try:
+        slack = SlackDriver(app_url=f"http://127.0.0.1:{bot.port}/slack/events", signing_secret=SECRET, fake=fake_slack)
+        for attempt in (1, 2):
+            slack.command("/incident", "sev2 Login broken", user=COMMANDER, channel="CGENERAL")
+            room = fake_slack.wait_for(
+                lambda n=attempt: [c for c in fake_slack.channels() if c["name"].startswith("inc-")][n - 1 :]
+            )[0]
+            fake_slack.wait_for(lambda r=room: fake_slack.messages(r["id"]))
+            slack.submit(COMMANDER, open_resolve_form(slack, fake_slack, room), {"Summary": f"Fix {attempt}"})
+            room_says(fake_slack, room, "RCA `postmortems/")
+    finally:
+        bot.stop()
+    assert "Fix 1" in (docs_repo.remote_file(f"postmortems/{TODAY}-login-broken-rca.md") or "")
+    assert "Fix 2" in (docs_repo.remote_file(f"postmortems/{TODAY}-login-broken-2-rca.md") or "")
+    fleet = docs_repo.remote_file("fleet-status.md") or ""
+    assert f"Full RCA: `postmortems/{TODAY}-login-broken-2-rca.md`" in fleet
