@@ -127,7 +127,11 @@ class Incident(BaseModel):
 
 
 class TimelineEntry(BaseModel):
-    """Something that happened during an incident, in the order it happened."""
+    """Something that happened during an incident, in the order it happened.
+
+    `text` is chat text as the chat platform sends it: people are written `<@ID>`, which the RCA
+    renders as names.
+    """
 
     id: int | None = None
     incident_id: int

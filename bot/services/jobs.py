@@ -37,6 +37,7 @@ class JobHandlers:
             jobkinds.CAPTURE_MESSAGE: self._capture_message,
             jobkinds.UNCONFIRM_MESSAGE: self._unconfirm_message,
             jobkinds.TELL: self._tell,
+            jobkinds.TELL_READY: self._tell_ready,
             jobkinds.ACTION_ADDED: self._action_added,
             jobkinds.ANNOUNCE_RESOLVED: self._announce_resolved,
             jobkinds.ANNOUNCE_REOPENED: self._announce_reopened,
@@ -113,8 +114,7 @@ class JobHandlers:
             if incident.severity.is_escalation:
                 follow_up += self._escalation_jobs(incident)
             if reply is not None:
-                text = f"Declared {incident.severity} *{incident.title}*: <#{incident.room_id}>"
-                follow_up.append((jobkinds.TELL, {"reply": payload.get("reply"), "text": text}))
+                follow_up.append((jobkinds.TELL_READY, {"reply": payload.get("reply"), "incident_id": incident.id}))
         self._save(incident, enqueue=follow_up)
 
     def _escalation_jobs(self, incident: Incident) -> list[tuple[str, dict[str, Any]]]:
@@ -138,9 +138,7 @@ class JobHandlers:
             return  # The room job has not run yet; it will use the new severity.
         self._chat.set_topic(incident.room_id, lifecycle.topic_for(incident))
         self._chat.update_summary(incident)
-        self._chat.post_in_room(
-            incident.room_id, f"<@{payload['by']}> changed the severity from {previous} to {incident.severity}."
-        )
+        self._chat.severity_changed(incident, previous, payload["by"])
         follow_up: list[tuple[str, dict[str, Any]]] = []
         escalated = incident.severity.is_escalation and not previous.is_escalation
         if escalated:
@@ -217,9 +215,7 @@ class JobHandlers:
             return  # The room job has not run yet; it will use the new commander.
         self._chat.invite(incident.room_id, [incident.commander_id])
         self._chat.update_summary(incident)
-        self._chat.post_in_room(
-            incident.room_id, f"<@{payload['by']}> made <@{incident.commander_id}> the incident commander."
-        )
+        self._chat.commander_changed(incident, payload["by"])
 
     def _announce_item_status(self, payload: dict[str, Any]) -> None:
         incident = self._load(payload["incident_id"])
@@ -227,6 +223,11 @@ class JobHandlers:
             item = uow.actions.get(payload["incident_id"], payload["number"])
         if item is not None:
             self._chat.action_status_changed(incident, item, payload["by"])
+
+    def _tell_ready(self, payload: dict[str, Any]) -> None:
+        reply = reply_from(payload["reply"])
+        if reply is not None:
+            self._chat.incident_ready(reply, self._load(payload["incident_id"]))
 
     def _tell(self, payload: dict[str, Any]) -> None:
         reply = reply_from(payload["reply"])

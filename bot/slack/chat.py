@@ -16,7 +16,7 @@ from bot.core.followup import BriefingGroup, OpenItem, Person, match_owner
 from bot.core.models import ActionItem, Incident, Severity
 from bot.core.ports import ChatError, ChatMessage, Reply, Room, RoomNameTaken
 from bot.slack import blocks, followup_blocks, resolve_blocks
-from bot.slack.text import clip, ts_to_datetime
+from bot.slack.text import as_mrkdwn, clip, ts_to_datetime
 from bot.slack.throttle import Throttle
 
 log = logging.getLogger(__name__)
@@ -138,6 +138,17 @@ class SlackChat:
 
     def announce_severity_change(self, channel: str, incident: Incident, previous: Severity) -> None:
         self._call(self._client.chat_postMessage, channel=channel, text=blocks.severity_change_text(incident, previous))
+
+    def incident_ready(self, reply: Reply, incident: Incident) -> None:
+        self.tell(reply, f"Declared {incident.severity} *{as_mrkdwn(incident.title)}*: <#{incident.room_id}>")
+
+    def severity_changed(self, incident: Incident, previous: Severity, by: str) -> None:
+        if incident.room_id:
+            self.post_in_room(incident.room_id, f"<@{by}> changed the severity from {previous} to {incident.severity}.")
+
+    def commander_changed(self, incident: Incident, by: str) -> None:
+        if incident.room_id:
+            self.post_in_room(incident.room_id, f"<@{by}> made <@{incident.commander_id}> the incident commander.")
 
     def escalate_to(self, user_id: str, incident: Incident) -> None:
         self._dm(user_id, blocks.escalation_dm_text(incident))
