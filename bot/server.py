@@ -7,9 +7,10 @@ import threading
 from collections.abc import Callable
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk.errors import SlackApiError
 from waitress.server import create_server
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.container import Container, build_container
 from bot.scheduler import DailyJobs
 from bot.services.housekeeping import tidy
@@ -54,7 +55,12 @@ class RunningBot:
             self._socket = SocketModeHandler(
                 self.container.app, settings.slack_app_token.get_secret_value(), web_client=self.container.client
             )
-            self._socket.connect()  # type: ignore[no-untyped-call]
+            try:
+                self._socket.connect()  # type: ignore[no-untyped-call]
+            except SlackApiError as error:
+                self.stop()
+                code = error.response.get("error") if error.response else error
+                raise ConfigError(f"Invalid configuration: Slack refused SLACK_APP_TOKEN ({code})") from None
             log.info("connected to Slack in Socket Mode")
         self.frontend.attach(self.container.app, serve_slack=self._socket is None)
         log.info("incident-bot ready on port %s", self.port)

@@ -279,7 +279,7 @@ class FakeSlack:
             self._ws.injected.setdefault(method, []).extend([("ratelimit", retry_after)] * times)
 
     # -- waiting ----------------------------------------------------------------
-    def wait_for(self, predicate: Callable[[], T], timeout: float = 5.0) -> T:
+    def wait_for(self, predicate: Callable[[], T], timeout: float = 15.0) -> T:
         """Poll ``predicate`` until it returns something truthy and return that."""
         deadline = time.monotonic() + timeout
         while True:

@@ -55,3 +55,21 @@ def test_slash_command_over_socket_mode(
     finally:
         socket_server.stop()
         bot.stop()
+
+
+def test_a_refused_app_token_is_named(bot_env: dict[str, Any], tmp_path: Any) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, **bot_env, "SLACK_APP_TOKEN": "not-an-app-token"}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "serve", "--port", "0"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "Slack refused SLACK_APP_TOKEN" in result.stderr
