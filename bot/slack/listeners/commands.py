@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, assert_never
 
 from slack_bolt import Ack, App
 
 from bot.core import commands as grammar
-from bot.core.errors import InvalidCommand, InvalidInput
+from bot.core.errors import InvalidInput
 from bot.core.models import ActionStatus
 from bot.core.ports import Reply
 from bot.services import action_status, actions, incidents, resolve, timeline
@@ -45,7 +45,7 @@ def register(app: App, services: SlackServices) -> None:
                     text=f":rotating_light: Declaring *{incident.severity}* *{as_mrkdwn(incident.title)}* — "
                     "I'm opening its channel and will link it here in a moment.",
                 )
-            case grammar.SeverityCommand(severity=severity, title=None):
+            case grammar.SeverityCommand(severity=severity):  # no title: a change of severity
                 incident = incidents.change_severity(
                     deps, room_id=room_id, severity=severity, by=user_id, reply=_reply(command)
                 )
@@ -108,7 +108,4 @@ def register(app: App, services: SlackServices) -> None:
                 change = action_status.change_status(deps, services.chat, ref=ref, status=ActionStatus.DONE, by=user_id)
                 ack(response_type="ephemeral", text=status_answer(change))
             case _:
-                raise InvalidCommand(
-                    f"`/incident {command.get('text', '').split()[0]}` is not available in this version yet.\n\n"
-                    f"{grammar.HELP_TEXT}"
-                )
+                assert_never(parsed)
