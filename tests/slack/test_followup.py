@@ -302,3 +302,24 @@ def test_one_reminder_lists_all_of_an_owners_items_across_incidents_oldest_first
     )
     assert "| 1 | Add a startup check |" in (docs_repo.remote_file(f"DOCS/incidents/{TODAY}-newer-outage-rca.md") or "")
     assert room["id"]
+
+
+def test_serve_runs_the_daily_jobs_by_itself(
+    followup_env: dict[str, Any], fake_slack: FakeSlack, clock: MovableClock
+) -> None:
+    env = {**followup_env, "DAILY_CHECK_SECONDS": "0.2", "REMINDER_TIME": "00:00", "BRIEFING_TIME": "00:00"}
+    running = RunningBot(
+        load_settings(env), host="127.0.0.1", port=0, build=lambda s: build_container(s, clock=clock, poll_seconds=0.05)
+    )
+    try:
+        driver = SlackDriver(
+            app_url=f"http://127.0.0.1:{running.port}/slack/events", signing_secret=SECRET, fake=fake_slack
+        )
+        resolved_with_item(driver, fake_slack, "Scheduler check")
+        fake_slack.wait_for(lambda: reminders_to(fake_slack, RESPONDER))
+        fake_slack.wait_for(lambda: fake_slack.messages("CBRIEF"))
+        time.sleep(1)  # several more checks run: still one reminder and one briefing today
+        assert len(reminders_to(fake_slack, RESPONDER)) == 1
+        assert len(fake_slack.messages("CBRIEF")) == 1
+    finally:
+        running.stop()
