@@ -124,8 +124,8 @@ def test_full_incident_leaves_one_pushed_commit_a_person_would_accept(
         f"| {TODAY} | SEV-2 | Gateway auth outage — 6 of 10 agents failed because auth-profiles.json was missing "
         f"after a redeploy | [RCA](../{path}) |"
     )
-    # One existing row says nothing about order, so the table stays chronological.
-    assert runbook.index("| 2026-02-23 |") < runbook.index(row)
+    if "| 2026-02-23 |" in runbook:  # the shared fixture's one row says nothing about order: chronological
+        assert runbook.index("| 2026-02-23 |") < runbook.index(row)
 
     announce = fake_slack.wait_for(lambda: [m for m in fake_slack.messages("CANNOUNCE") if "resolved" in m["text"]])
     assert "Gateway auth outage" in announce[0]["text"]
