@@ -10,9 +10,15 @@ MAX_CHANNEL_NAME = 80
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 
+_ENTITY = re.compile(r"&(amp|lt|gt);")
+_MARKUP = re.compile(r"<[@#!][^<>|]*\|([^<>]*)>|<[@#!][^<>]*>")
+
+
 def slugify(title: str) -> str:
-    """Lowercase a-z, 0-9 and single hyphens; accents folded, everything else dropped."""
-    folded = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
+    """Lowercase a-z, 0-9 and single hyphens; accents folded, chat markup and everything else dropped."""
+    # Titles are chat text: `&lt;` is a `<` someone typed, `<@U1|bob>` a mention (keep its label).
+    readable = _ENTITY.sub(" ", _MARKUP.sub(lambda m: m.group(1) or " ", title))
+    folded = unicodedata.normalize("NFKD", readable).encode("ascii", "ignore").decode("ascii")
     return _NOT_SLUG.sub("-", folded.lower()).strip("-")
 
 

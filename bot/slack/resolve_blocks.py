@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.core.models import ActionItem, Incident
 from bot.slack.blocks import Block, mrkdwn_section, plain
-from bot.slack.text import as_mrkdwn, clip, humanize_age, user
+from bot.slack.text import as_mrkdwn, clip, humanize_age, unescape, user
 
 RESOLVE_VIEW = "resolve_incident"
 ACTION_VIEW = "add_action_item"
@@ -43,7 +43,7 @@ def action_modal(incident: Incident) -> dict[str, Any]:
 def _text_input(block_id: str, label: str, initial: str, *, hint: str, optional: bool = True) -> Block:
     element: dict[str, Any] = {"type": "plain_text_input", "action_id": "value", "multiline": True, "max_length": 3000}
     if initial:
-        element["initial_value"] = clip(initial, 3000)
+        element["initial_value"] = clip(unescape(initial), 3000)
     return {
         "type": "input",
         "block_id": block_id,

@@ -13,6 +13,16 @@ _CONTROL = re.compile(r"[&<>]")
 _ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">"}
 
 
+def escape(text: str) -> str:
+    """Raw text (a modal's input) as Slack writes text: its three control characters escaped."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def unescape(text: str) -> str:
+    """Chat text back to what a person typed, for pre-filling a text input (markup is kept)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def as_mrkdwn(text: str) -> str:
     """People's text, safe to show in mrkdwn: Slack's own markup and entities are kept (text from
     commands and messages arrives escaped), any other `&`, `<`, `>` (from modal inputs) is escaped."""

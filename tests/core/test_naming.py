@@ -33,3 +33,7 @@ def test_any_title_gives_a_valid_slack_channel_name(title: str, attempt: int) ->
     assert "--" not in name.removeprefix("inc-20261125-")
     if attempt > 1:
         assert name.endswith(f"-{attempt}")
+
+
+def test_chat_markup_in_titles_is_read_not_slugged() -> None:
+    assert slugify("&lt;script&gt; broke <@U1|bob>'s <#C1|deploys> &amp; more") == "script-broke-bob-s-deploys-more"

@@ -123,3 +123,25 @@ def test_failure_after_the_ack_is_reported_to_the_declarer(slack: SlackDriver, f
     told = fake_slack.wait_for(lambda: fake_slack.responses(user=COMMANDER))
     assert "could not set up the incident channel" in told[-1]["text"]
     assert "restricted_action" in told[-1]["text"]
+
+
+def test_modal_text_is_stored_as_chat_text_once(slack: SlackDriver, fake_slack: FakeSlack) -> None:
+    slack.command("/incident", "", user=COMMANDER, channel="CGENERAL")
+    view = fake_slack.wait_for(lambda: fake_slack.views())[-1]
+    slack.submit(COMMANDER, view, {"Title": "A < B & C", "Severity": "SEV-3"})
+    channel = incident_channel(fake_slack)
+    assert channel["name"] == f"inc-{TODAY}-a-b-c"
+    status = slack.command("/incident", "status", user=COMMANDER, channel=channel["id"]).json()["text"]
+    assert "*A &lt; B &amp; C*" in status
+
+    before = len(fake_slack.views())
+    slack.command("/incident", "resolve", user=COMMANDER, channel=channel["id"])
+    form = fake_slack.wait_for(lambda: fake_slack.views()[before:])[-1]
+    slack.submit(COMMANDER, form, {"Summary": "x < y"})
+    fake_slack.wait_for(lambda: [m for m in fake_slack.messages(channel["id"]) if "Noted in" in (m["text"] or "")])
+    slack.command("/incident", "reopen", user=COMMANDER, channel=channel["id"])
+    before = len(fake_slack.views())
+    slack.command("/incident", "resolve", user=COMMANDER, channel=channel["id"])
+    form = fake_slack.wait_for(lambda: fake_slack.views()[before:])[-1]
+    summary = next(b for b in form["blocks"] if b.get("block_id") == "summary")
+    assert summary["element"]["initial_value"] == "x < y"

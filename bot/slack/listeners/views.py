@@ -13,6 +13,12 @@ from bot.core.ports import Reply
 from bot.services import actions, incidents, resolve, timeline
 from bot.slack import blocks, resolve_blocks
 from bot.slack.services import SlackServices
+from bot.slack.text import escape
+
+
+def _text(view: dict[str, Any], block_id: str) -> str:
+    """A text input as chat text: Slack sends modal input raw, but commands and messages escaped."""
+    return escape(_value(view, block_id) or "")
 
 
 def _value(view: dict[str, Any], block_id: str) -> Any:
@@ -34,7 +40,7 @@ def register(app: App, services: SlackServices) -> None:
 
     @app.view(blocks.DECLARE_VIEW)
     def declare_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        title = _value(view, "title") or ""
+        title = _text(view, "title")
         if not title.strip():
             raise InvalidInput("Give the incident a title.", field="title")
         severity_value = _value(view, "severity")
@@ -47,7 +53,7 @@ def register(app: App, services: SlackServices) -> None:
             title=title,
             severity=parse_severity(severity_value),
             declared_by=user_id,
-            summary=_value(view, "summary") or "",
+            summary=_text(view, "summary"),
             private="private" in (_value(view, "private") or []),
             reply=Reply(user_id=user_id, room_id=origin),
         )
@@ -93,7 +99,7 @@ def register(app: App, services: SlackServices) -> None:
         actions.add_action_item(
             deps,
             incident_id=incident_id,
-            action=_value(view, "action") or "",
+            action=_text(view, "action"),
             owner_id=owner,
             owner_label="",
             by=body["user"]["id"],
@@ -110,10 +116,10 @@ def register(app: App, services: SlackServices) -> None:
             incident_id=incident_id,
             by=user_id,
             reply=Reply(user_id=user_id, room_id=incident.room_id),
-            summary=_value(view, "summary") or "",
-            root_causes=_value(view, "root_causes") or "",
-            resolution=_value(view, "resolution") or "",
-            lessons=_value(view, "lessons") or "",
+            summary=_text(view, "summary"),
+            root_causes=_text(view, "root_causes"),
+            resolution=_text(view, "resolution"),
+            lessons=_text(view, "lessons"),
             rca_wanted="rca" in (_value(view, "rca") or []),
         )
         ack()
