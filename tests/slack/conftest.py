@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -119,3 +121,15 @@ def all_text(message: dict[str, Any]) -> str:
 
     walk(message.get("blocks") or [])
     return "\n".join(parts)
+
+
+def serve_until_it_exits(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run `incident-bot serve` as an operator would, for start-ups that must stop with a message."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "serve", "--port", "0"],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )

@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.container import build_container
 from bot.server import RunningBot
 from bot.simulator import FakeSlack, SlackDriver
-from tests.slack.conftest import COMMANDER, SECRET, incident_channel
+from tests.slack.conftest import COMMANDER, SECRET, incident_channel, serve_until_it_exits
 
 
 def _get(url: str) -> tuple[int, str]:
@@ -57,14 +57,7 @@ def test_serve_answers_healthz_and_slack(bot_env: dict[str, Any], fake_slack: Fa
 
 def test_missing_configuration_is_named(tmp_path: Any) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "serve", "--port", "0"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = serve_until_it_exits(env, tmp_path)
     assert result.returncode == 2
     assert "SLACK_BOT_TOKEN is required" in result.stderr
     assert "SLACK_SIGNING_SECRET is required" in result.stderr
@@ -72,14 +65,7 @@ def test_missing_configuration_is_named(tmp_path: Any) -> None:
 
 def test_bad_token_fails_fast(bot_env: dict[str, Any], tmp_path: Any) -> None:
     env = {**os.environ, **bot_env, "SLACK_BOT_TOKEN": "xoxb-wrong"}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "serve", "--port", "0"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = serve_until_it_exits(env, tmp_path)
     assert result.returncode == 1
     assert "invalid_auth" in result.stderr
 

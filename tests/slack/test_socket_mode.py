@@ -12,7 +12,7 @@ from bot.config import load_settings
 from bot.container import build_container
 from bot.server import RunningBot
 from bot.simulator import FakeSlack
-from tests.slack.conftest import COMMANDER, incident_channel
+from tests.slack.conftest import COMMANDER, incident_channel, serve_until_it_exits
 from tests.support.socket_mode_server import FakeSocketModeServer
 
 
@@ -59,17 +59,8 @@ def test_slash_command_over_socket_mode(
 
 def test_a_refused_app_token_is_named(bot_env: dict[str, Any], tmp_path: Any) -> None:
     import os
-    import subprocess
-    import sys
 
     env = {**os.environ, **bot_env, "SLACK_APP_TOKEN": "not-an-app-token"}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "serve", "--port", "0"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = serve_until_it_exits(env, tmp_path)
     assert result.returncode == 2
     assert "Slack refused SLACK_APP_TOKEN" in result.stderr
