@@ -35,6 +35,21 @@ def mrkdwn_section(text: str, block_id: str | None = None) -> Block:
     return block
 
 
+def form_modal(
+    callback_id: str, title: str, submit: str, blocks: list[Block], metadata: dict[str, Any]
+) -> dict[str, Any]:
+    """A modal form with Cancel, its state for the submission handler in private_metadata."""
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "private_metadata": json.dumps(metadata),
+        "title": plain(title, 24),
+        "submit": plain(submit, 24),
+        "close": plain("Cancel", 24),
+        "blocks": blocks,
+    }
+
+
 def severity_label(severity: Severity) -> str:
     return f"{severity} — {severity.info.criteria}"
 
@@ -116,14 +131,11 @@ def _severity_options() -> list[dict[str, Any]]:
 
 def declare_modal(origin_room_id: str | None) -> dict[str, Any]:
     """The form behind `/incident` with no text."""
-    return {
-        "type": "modal",
-        "callback_id": DECLARE_VIEW,
-        "private_metadata": json.dumps({"origin": origin_room_id}),
-        "title": plain("Declare an incident", 24),
-        "submit": plain("Declare", 24),
-        "close": plain("Cancel", 24),
-        "blocks": [
+    return form_modal(
+        DECLARE_VIEW,
+        "Declare an incident",
+        "Declare",
+        [
             {
                 "type": "input",
                 "block_id": "title",
@@ -171,20 +183,18 @@ def declare_modal(origin_room_id: str | None) -> dict[str, Any]:
                 },
             },
         ],
-    }
+        {"origin": origin_room_id},
+    )
 
 
 def severity_modal(incident: Incident) -> dict[str, Any]:
     """The form behind the summary message's "Change severity" button."""
     initial = {"text": plain(severity_label(incident.severity)), "value": incident.severity.value}
-    return {
-        "type": "modal",
-        "callback_id": SEVERITY_VIEW,
-        "private_metadata": json.dumps({"incident_id": incident.id}),
-        "title": plain("Change severity", 24),
-        "submit": plain("Change", 24),
-        "close": plain("Cancel", 24),
-        "blocks": [
+    return form_modal(
+        SEVERITY_VIEW,
+        "Change severity",
+        "Change",
+        [
             mrkdwn_section(f"*{as_mrkdwn(incident.title)}* is now *{incident.severity}*."),
             {
                 "type": "input",
@@ -198,7 +208,8 @@ def severity_modal(incident: Incident) -> dict[str, Any]:
                 },
             },
         ],
-    }
+        {"incident_id": incident.id},
+    )
 
 
 def pick_incident_modal(incidents: Sequence[Incident], room_id: str, message_id: str) -> dict[str, Any]:
@@ -206,14 +217,11 @@ def pick_incident_modal(incidents: Sequence[Incident], room_id: str, message_id:
     options = [
         {"text": plain(f"{inc.severity} · {as_plain(inc.title)}"), "value": str(inc.id)} for inc in incidents[:100]
     ]
-    return {
-        "type": "modal",
-        "callback_id": PICK_INCIDENT_VIEW,
-        "private_metadata": json.dumps({"room_id": room_id, "message_id": message_id}),
-        "title": plain("Add to timeline", 24),
-        "submit": plain("Add", 24),
-        "close": plain("Cancel", 24),
-        "blocks": [
+    return form_modal(
+        PICK_INCIDENT_VIEW,
+        "Add to timeline",
+        "Add",
+        [
             {
                 "type": "input",
                 "block_id": "incident",
@@ -221,16 +229,8 @@ def pick_incident_modal(incidents: Sequence[Incident], room_id: str, message_id:
                 "element": {"type": "static_select", "action_id": "value", "options": options},
             }
         ],
-    }
-
-
-def info_modal(title: str, text: str) -> dict[str, Any]:
-    return {
-        "type": "modal",
-        "title": plain(title, 24),
-        "close": plain("Close", 24),
-        "blocks": [mrkdwn_section(text)],
-    }
+        {"room_id": room_id, "message_id": message_id},
+    )
 
 
 def timeline_line(entry: TimelineEntry) -> str:

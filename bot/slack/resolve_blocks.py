@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from bot.core.models import ActionItem, Incident
-from bot.slack.blocks import Block, mrkdwn_section, plain
+from bot.slack.blocks import Block, form_modal, mrkdwn_section, plain
 from bot.slack.text import as_mrkdwn, clip, humanize_age, unescape, user
 
 RESOLVE_VIEW = "resolve_incident"
@@ -16,14 +15,11 @@ CODE_CHUNK = 2900
 
 def action_modal(incident: Incident) -> dict[str, Any]:
     """The form behind the summary message's "Add action item" button."""
-    return {
-        "type": "modal",
-        "callback_id": ACTION_VIEW,
-        "private_metadata": json.dumps({"incident_id": incident.id}),
-        "title": plain("Add action item", 24),
-        "submit": plain("Add", 24),
-        "close": plain("Cancel", 24),
-        "blocks": [
+    return form_modal(
+        ACTION_VIEW,
+        "Add action item",
+        "Add",
+        [
             {
                 "type": "input",
                 "block_id": "action",
@@ -37,7 +33,8 @@ def action_modal(incident: Incident) -> dict[str, Any]:
                 "element": {"type": "users_select", "action_id": "value"},
             },
         ],
-    }
+        {"incident_id": incident.id},
+    )
 
 
 def _text_input(block_id: str, label: str, initial: str, *, hint: str, optional: bool = True) -> Block:
@@ -84,15 +81,13 @@ def resolve_modal(incident: Incident) -> dict[str, Any]:
         blocks.append(
             {"type": "input", "block_id": "rca", "optional": True, "label": plain("RCA", 2000), "element": element}
         )
-    return {
-        "type": "modal",
-        "callback_id": RESOLVE_VIEW,
-        "private_metadata": json.dumps({"incident_id": incident.id}),
-        "title": plain("Resolve incident", 24),
-        "submit": plain("Resolve", 24),
-        "close": plain("Cancel", 24),
-        "blocks": blocks,
-    }
+    return form_modal(
+        RESOLVE_VIEW,
+        "Resolve incident",
+        "Resolve",
+        blocks,
+        {"incident_id": incident.id},
+    )
 
 
 def action_added_text(item: ActionItem, by: str) -> str:

@@ -95,6 +95,12 @@ def resolved_with_item(driver: SlackDriver, fake: FakeSlack, title: str, owner: 
     return room
 
 
+def hand_written_row_says(fake: FakeSlack, docs: DocsRepo, status: str) -> None:
+    """Wait until the pushed hand-written RCA shows item #3 with `status`."""
+    row = f"| 3 | Page a human when 3+ agents fail within 10 minutes | @matt | {status} |"
+    fake.wait_for(lambda: row in (docs.remote_file(HAND_WRITTEN) or ""), timeout=10)
+
+
 def reminders_to(fake: FakeSlack, user_id: str) -> list[dict[str, Any]]:
     return [m for m in fake.dms_to(user_id) if "Your open incident action items" in all_text(m)]
 
@@ -163,13 +169,7 @@ def test_hand_written_rca_items_are_reminded_briefed_and_can_be_marked_done(
     refused = fake_slack.wait_for(lambda: fake_slack.responses(user="UCAROL"))
     assert "Only the owner" in refused[-1]["text"]
     driver.click("UMATT", reminder[0], "Mark done", channel=fake_slack.dm_channel("UMATT"))
-    fake_slack.wait_for(
-        lambda: (
-            "| 3 | Page a human when 3+ agents fail within 10 minutes | @matt | ✅ DONE |"
-            in (docs_repo.remote_file(HAND_WRITTEN) or "")
-        ),
-        timeout=10,
-    )
+    hand_written_row_says(fake_slack, docs_repo, "✅ DONE")
 
 
 def test_done_command_permissions_and_bad_numbers(
@@ -293,13 +293,7 @@ def test_one_reminder_lists_all_of_an_owners_items_across_incidents_oldest_first
 
     # The first button is the oldest item's: the hand-written RCA's #3.
     driver.click("UMATT", reminder[0], "In progress", channel=fake_slack.dm_channel("UMATT"))
-    fake_slack.wait_for(
-        lambda: (
-            "| 3 | Page a human when 3+ agents fail within 10 minutes | @matt | In progress |"
-            in (docs_repo.remote_file(HAND_WRITTEN) or "")
-        ),
-        timeout=10,
-    )
+    hand_written_row_says(fake_slack, docs_repo, "In progress")
     assert "| 1 | Add a startup check |" in (docs_repo.remote_file(f"DOCS/incidents/{TODAY}-newer-outage-rca.md") or "")
     assert room["id"]
 
