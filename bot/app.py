@@ -9,11 +9,11 @@ from slack_sdk import WebClient
 
 from bot.config import Settings
 from bot.slack.errors import build_error_handler
+from bot.slack.listener_context import ListenerContext
 from bot.slack.listeners import actions, commands, events, shortcuts, views
-from bot.slack.services import SlackServices
 
 
-def build_app(settings: Settings, services: SlackServices, client: WebClient) -> App:
+def build_app(settings: Settings, context: ListenerContext, client: WebClient) -> App:
     """A Bolt app that persists before it acks, so nothing acked can be lost."""
     app = App(
         client=client,
@@ -22,6 +22,6 @@ def build_app(settings: Settings, services: SlackServices, client: WebClient) ->
         logger=logging.getLogger("bot.bolt"),
     )
     for module in (commands, events, shortcuts, actions, views):
-        module.register(app, services)
-    app.error(build_error_handler(services.chat))
+        module.register(app, context)
+    app.error(build_error_handler(context.chat))
     return app

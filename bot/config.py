@@ -23,6 +23,14 @@ class DatabaseSettings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
 
 
+def load_database_url(environ: Mapping[str, str] | None = None) -> str:
+    """DATABASE_URL from `environ` (default: the process environment), or the SQLite default."""
+    if environ is None:
+        return DatabaseSettings().database_url
+    found = {key.upper(): value for key, value in environ.items()}.get("DATABASE_URL")
+    return found or DEFAULT_DATABASE_URL
+
+
 class Settings(BaseSettings):
     """Every knob of the bot; names are the environment variables, upper-cased."""
 

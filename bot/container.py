@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import jinja2
 from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
@@ -13,13 +14,14 @@ from bot.app import build_app
 from bot.clock import SystemClock
 from bot.config import Settings, read_owner_map
 from bot.core.ports import Clock
+from bot.core.rca import rca_environment
 from bot.publish import GitPublisher
-from bot.services.deps import Deps, Policy
-from bot.services.followup import FollowUp, FollowUpPolicy
+from bot.services.context import Policy, ServiceContext
 from bot.services.jobs import JobHandlers
 from bot.services.publishing import DocsLayout, RcaPublishing
+from bot.services.reminders import ReminderPolicy, Reminders
 from bot.slack.chat import SlackChat
-from bot.slack.services import SlackServices
+from bot.slack.listener_context import ListenerContext
 from bot.storage import SqlJobStore, SqlUnitOfWork, create_engine_for, migrate
 from bot.worker import JobRunner
 
@@ -29,16 +31,23 @@ class Container:
     settings: Settings
     engine: Engine
     client: WebClient
-    deps: Deps
+    ctx: ServiceContext
     chat: SlackChat
     runner: JobRunner
     jobs: SqlJobStore
-    followup: FollowUp
+    reminders: Reminders
     app: App
 
     def close(self) -> None:
         self.runner.stop()
         self.engine.dispose()
+
+
+def rca_templates(templates_dir: str | None) -> jinja2.Environment:
+    """The team's `rca.md.j2` from TEMPLATES_DIR when it has one, else the one shipped in `bot/templates/`."""
+    loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(templates_dir)] if templates_dir else []
+    loaders.append(jinja2.PackageLoader("bot", "templates"))
+    return rca_environment(jinja2.ChoiceLoader(loaders))
 
 
 def build_container(settings: Settings, *, clock: Clock | None = None, poll_seconds: float = 1.0) -> Container:
@@ -54,9 +63,9 @@ def build_container(settings: Settings, *, clock: Clock | None = None, poll_seco
     wake_box: list[JobRunner] = []
 
     def uow_factory() -> SqlUnitOfWork:
-        return SqlUnitOfWork(engine, on_jobs_enqueued=lambda: wake_box[0].wake() if wake_box else None)
+        return SqlUnitOfWork(engine, clock=clock, on_jobs_enqueued=lambda: wake_box[0].wake() if wake_box else None)
 
-    deps = Deps(
+    ctx = ServiceContext(
         uow=uow_factory,
         clock=clock,
         policy=Policy(
@@ -76,15 +85,14 @@ def build_container(settings: Settings, *, clock: Clock | None = None, poll_seco
         fleet_status_path=settings.fleet_status_path,
         runbook_path=settings.runbook_path,
         tz=settings.timezone,
-        templates_dir=settings.templates_dir,
         web_url=settings.docs_repo_web_url,
     )
-    followup = FollowUp(
-        deps,
+    reminders = Reminders(
+        ctx,
         chat,
         publisher,
         layout,
-        FollowUpPolicy(
+        ReminderPolicy(
             reminder_time=settings.reminder_time,
             briefing_time=settings.briefing_time,
             briefing_channel=settings.briefing_channel,
@@ -92,7 +100,8 @@ def build_container(settings: Settings, *, clock: Clock | None = None, poll_seco
             owner_map=read_owner_map(settings.owner_map),
         ),
     )
-    handlers = JobHandlers(deps, chat, RcaPublishing(deps, chat, publisher, layout), followup)
+    publishing = RcaPublishing(ctx, chat, publisher, layout, rca_templates(settings.templates_dir))
+    handlers = JobHandlers(ctx, chat, publishing, reminders)
     jobs = SqlJobStore(engine)
     runner = JobRunner(
         jobs,
@@ -103,16 +112,16 @@ def build_container(settings: Settings, *, clock: Clock | None = None, poll_seco
         poll_seconds=poll_seconds,
     )
     wake_box.append(runner)
-    services = SlackServices(deps=deps, chat=chat, timeline_emoji=settings.timeline_emoji)
-    app = build_app(settings, services, client)
+    listeners = ListenerContext(services=ctx, chat=chat, timeline_emoji=settings.timeline_emoji)
+    app = build_app(settings, listeners, client)
     return Container(
         settings=settings,
         engine=engine,
         client=client,
-        deps=deps,
+        ctx=ctx,
         chat=chat,
         runner=runner,
         jobs=jobs,
-        followup=followup,
+        reminders=reminders,
         app=app,
     )

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.core.ports import Clock
-from bot.services.followup import FollowUp
+from bot.services.reminders import Reminders
 
 log = logging.getLogger(__name__)
 
@@ -18,24 +18,25 @@ class DailyJobs:
 
     def __init__(
         self,
-        followup: FollowUp,
+        reminders: Reminders,
         clock: Clock,
         *,
         interval: float = 300.0,
         housekeeping: Callable[[datetime], object] | None = None,
     ) -> None:
-        self._followup = followup
+        self._reminders = reminders
         self._housekeeping = housekeeping
         self._clock = clock
         self._interval = interval
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self.checks = 0
 
     def tick(self) -> None:
         now = self._clock.now()
         jobs: list[tuple[str, Callable[[datetime], object]]] = [
-            ("reminders", self._followup.remind),
-            ("briefing", self._followup.post_briefing),
+            ("reminders", self._reminders.remind),
+            ("briefing", self._reminders.post_briefing),
         ]
         if self._housekeeping is not None:
             jobs.append(("housekeeping", self._housekeeping))
@@ -44,6 +45,7 @@ class DailyJobs:
                 run(now)
             except Exception:
                 log.exception("daily %s failed; trying again in %.0fs", name, self._interval)
+        self.checks += 1
 
     def start(self) -> None:
         if self._interval <= 0:

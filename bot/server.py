@@ -44,10 +44,10 @@ class RunningBot:
         self.container.runner.start()
         container = self.container
         self._daily = DailyJobs(
-            container.followup,
-            container.deps.clock,
+            container.reminders,
+            container.ctx.clock,
             interval=settings.daily_check_seconds,
-            housekeeping=lambda now: tidy(container.deps, container.jobs, now),
+            housekeeping=lambda now: tidy(container.ctx, container.jobs, now),
         )
         self._daily.start()
         self._socket: SocketModeHandler | None = None
@@ -64,6 +64,11 @@ class RunningBot:
             log.info("connected to Slack in Socket Mode")
         self.frontend.attach(self.container.app, serve_slack=self._socket is None)
         log.info("incident-bot ready on port %s", self.port)
+
+    @property
+    def daily_checks(self) -> int:
+        """How many times this process has checked who is due a reminder or the briefing."""
+        return self._daily.checks
 
     def _serve_http(self) -> None:
         try:

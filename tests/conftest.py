@@ -14,6 +14,14 @@ from sqlalchemy.pool import NullPool
 from bot.core.ports import UnitOfWork
 from bot.storage import SqlUnitOfWork, create_engine_for, migrate
 from bot.storage.engine import normalize_url
+from tests.support.clock import RunningClock
+
+
+@pytest.fixture
+def clock() -> RunningClock:
+    """Every test's clock, shared by the bot and the fake Slack: a fixed start, running at real speed."""
+    return RunningClock()
+
 
 # ---------------------------------------------------------------------------------------------------
 # Database fixtures (bot.storage)
@@ -59,9 +67,9 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def uow_factory(engine: Engine) -> Callable[[], UnitOfWork]:
+def uow_factory(engine: Engine, clock: RunningClock) -> Callable[[], UnitOfWork]:
     """Makes a new SqlUnitOfWork on the test database."""
-    return lambda: SqlUnitOfWork(engine)
+    return lambda: SqlUnitOfWork(engine, clock=clock)
 
 
 # ------------------------------------------------------------------------------- end database fixtures

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot.core.rca_parse import parse_rca
-from bot.simulator import FakeSlack
-from bot.simulator.demo import run_demo
+from bot.demo import run_demo
+from slack_sim import FakeSlack
 
 FLEET_LINE = "- [system] **INCIDENT — SEV-2 Gateway auth outage ("
 

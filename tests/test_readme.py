@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
-from bot.cli import _parser
+from bot.cli import parser
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,6 +29,6 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
 
 def test_every_cli_command_the_readme_names_exists() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    choices = _parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    subcommands = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction))
     named = {word.split()[0].rstrip("`") for word in readme.split("`incident-bot ")[1:]}
-    assert named <= set(choices), named - set(choices)
+    assert named <= set(subcommands.choices), named - set(subcommands.choices)

@@ -9,8 +9,9 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from bot.core.errors import IncidentBotError
-from bot.core.followup import BriefingGroup, OpenItem, Person
 from bot.core.models import ActionItem, Incident, IncidentStatus, Severity, TimelineEntry
+from bot.core.open_items import OpenItem, Person
+from bot.core.reminders import BriefingGroup
 
 
 class Clock(Protocol):
@@ -32,6 +33,10 @@ class IncidentRepo(Protocol):
     def get(self, incident_id: int) -> Incident | None: ...
     def by_room(self, room_id: str) -> Incident | None: ...
     def save(self, incident: Incident) -> None: ...
+    def set_room(self, incident_id: int, room_id: str, room_name: str) -> None: ...
+    def set_summary_message(self, incident_id: int, message_id: str) -> None: ...
+    def set_rca_path(self, incident_id: int, path: str) -> None: ...
+    def set_rca_commit(self, incident_id: int, commit: str) -> None: ...
     def save_if_status(self, incident: Incident, expected: IncidentStatus) -> bool:
         """Save only while the stored status is still `expected` (guards concurrent transitions)."""
         ...
@@ -156,7 +161,6 @@ class Publisher(Protocol):
     """The team's docs repository: read files, and write several in one published change."""
 
     def publish(self, *, edits: Mapping[str, Edit], message: str) -> PublishResult: ...
-    def push_pending(self) -> PublishResult: ...
     def pull(self) -> None: ...
     def read(self, path: str) -> str | None: ...
     def list_files(self, folder: str, *, suffix: str = ".md") -> list[str]: ...
@@ -179,7 +183,6 @@ class ChatMessage:
     author_id: str | None
     text: str
     posted_at: datetime
-    thread_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -189,7 +192,6 @@ class Reply:
     user_id: str
     room_id: str | None = None
     response_url: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 class Chat(Protocol):

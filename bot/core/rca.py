@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, date, datetime, tzinfo
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
@@ -36,12 +36,12 @@ __all__ = [
     "RcaEditError",
     "RcaProblem",
     "add_history_row",
-    "default_templates_dir",
     "fleet_status_line",
     "insert_fleet_status_entry",
     "owner_markdown",
     "parse_action_status",
     "parse_rca",
+    "rca_environment",
     "rca_filename",
     "relative_link",
     "render_rca",
@@ -54,19 +54,19 @@ __all__ = [
 RCA_TEMPLATE = "rca.md.j2"
 PLACEHOLDER = "_TBD_"
 MAX_SLUG = 60
-_HERE = Path(__file__).resolve()
-# A source checkout has the canonical templates/ at the repo root; an installed wheel carries the
-# copy in bot/templates/ (a test keeps the two identical).
-_CHECKOUT_TEMPLATES = _HERE.parents[2] / "templates"
-_PACKAGE_TEMPLATES = _HERE.parents[1] / "templates"
 
 
-def default_templates_dir() -> Path:
-    """The templates folder shipped with the bot: the repo's `templates/`, else the package copy."""
-    in_checkout = (_CHECKOUT_TEMPLATES.parent / "pyproject.toml").is_file()
-    if in_checkout and (_CHECKOUT_TEMPLATES / RCA_TEMPLATE).is_file():
-        return _CHECKOUT_TEMPLATES
-    return _PACKAGE_TEMPLATES
+def rca_environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
+    """The Jinja environment RCA templates render in: Markdown (no HTML escaping), every variable required."""
+    # HTML autoescaping would mangle Markdown; people's text is escaped for Markdown before rendering.
+    return jinja2.Environment(
+        loader=loader,
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def render_rca(
@@ -81,9 +81,9 @@ def render_rca(
     lessons: str = "",
     tz: str = "UTC",
     resolved_at: datetime | None = None,
-    templates: jinja2.Environment | str | Path | None = None,
+    templates: jinja2.Environment,
 ) -> str:
-    """The RCA draft as Markdown; `templates` is an Environment or a folder tried before the default."""
+    """The RCA draft as Markdown, from the `rca.md.j2` that `templates` finds first."""
     zone = zone_for(tz)
     resolved = resolved_at or incident.resolved_at
     entries = sorted(timeline, key=lambda entry: (_utc(entry.occurred_at), entry.id or 0))
@@ -121,7 +121,7 @@ def render_rca(
         ],
     }
     # Values are passed as data, never compiled, so `{{ }}` in what people wrote stays text.
-    rendered = _environment(templates).get_template(RCA_TEMPLATE).render(context)
+    rendered = templates.get_template(RCA_TEMPLATE).render(context)
     return rendered.rstrip("\n") + "\n"
 
 
@@ -203,22 +203,6 @@ def zone_for(tz: str) -> tzinfo:
     except (ZoneInfoNotFoundError, ValueError) as error:
         message = f"{tz!r} is not a time zone I know; use an IANA name such as Europe/Berlin or UTC."
         raise InvalidInput(message, field="tz") from error
-
-
-def _environment(templates: jinja2.Environment | str | Path | None) -> jinja2.Environment:
-    if isinstance(templates, jinja2.Environment):
-        return templates
-    folders = [str(templates)] if templates else []
-    folders.append(str(default_templates_dir()))
-    # HTML autoescaping would mangle Markdown; people's text is escaped for Markdown before rendering.
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(folders),
-        autoescape=False,
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
 
 
 def _section(text: str, names: Mapping[str, str]) -> str:

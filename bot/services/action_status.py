@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from bot.core.errors import IncidentBotError, IncidentNotFound, InvalidInput
 from bot.core.models import ActionStatus, TimelineEntry, TimelineKind
 from bot.core.ports import Chat
-from bot.services.deps import Deps
+from bot.services.context import ServiceContext
 from bot.services.incidents import require_incident_in_room
 from bot.services.jobkinds import ANNOUNCE_ITEM_STATUS, UPDATE_RCA_ROW
 
@@ -35,12 +35,12 @@ class StatusChange:
     unchanged: bool = False
 
 
-def change_status(deps: Deps, chat: Chat, *, ref: ItemRef, status: ActionStatus, by: str) -> StatusChange:
+def change_status(ctx: ServiceContext, chat: Chat, *, ref: ItemRef, status: ActionStatus, by: str) -> StatusChange:
     """Change an item's status; the RCA row is rewritten and pushed after the ack."""
     if ref.incident_id is None:
-        return _change_hand_written(deps, ref=ref, status=status, by=by)
-    now = deps.clock.now()
-    with deps.uow() as uow:
+        return _change_hand_written(ctx, ref=ref, status=status, by=by)
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
         incident = uow.incidents.get(ref.incident_id)
         item = uow.actions.get(ref.incident_id, ref.number)
         if incident is None or item is None:
@@ -84,12 +84,12 @@ def change_status(deps: Deps, chat: Chat, *, ref: ItemRef, status: ActionStatus,
     return StatusChange(incident.title, item.number, item.action, status)
 
 
-def _change_hand_written(deps: Deps, *, ref: ItemRef, status: ActionStatus, by: str) -> StatusChange:
+def _change_hand_written(ctx: ServiceContext, *, ref: ItemRef, status: ActionStatus, by: str) -> StatusChange:
     if not ref.rca_path:
         raise InvalidInput("That button no longer points at an action item.")
     if ref.owner_id and by != ref.owner_id:
         raise NotAllowed(f"Only the owner of action item #{ref.number} can change it from here.")
-    with deps.uow() as uow:
+    with ctx.uow() as uow:
         uow.jobs.enqueue(
             UPDATE_RCA_ROW,
             {"path": ref.rca_path, "number": ref.number, "status": status.value, "title": ref.rca_path, "by": by},
@@ -98,9 +98,9 @@ def _change_hand_written(deps: Deps, *, ref: ItemRef, status: ActionStatus, by: 
     return StatusChange(ref.rca_path, ref.number, "", status)
 
 
-def item_in_room(deps: Deps, *, room_id: str | None, number: int) -> ItemRef:
+def item_in_room(ctx: ServiceContext, *, room_id: str | None, number: int) -> ItemRef:
     """`/incident done <n>` names an item of the channel's incident."""
-    with deps.uow() as uow:
+    with ctx.uow() as uow:
         incident = require_incident_in_room(uow, room_id, doing="done")
         assert incident.id is not None
         if uow.actions.get(incident.id, number) is None:

@@ -6,7 +6,7 @@ from bot.core import lifecycle
 from bot.core.errors import IncidentNotFound
 from bot.core.models import ActionItem, Incident
 from bot.core.ports import UnitOfWork
-from bot.services.deps import Deps
+from bot.services.context import ServiceContext
 from bot.services.incidents import require_incident_in_room
 from bot.services.jobkinds import ACTION_ADDED
 
@@ -21,7 +21,7 @@ def _incident(uow: UnitOfWork, room_id: str | None, incident_id: int | None) -> 
 
 
 def add_action_item(
-    deps: Deps,
+    ctx: ServiceContext,
     *,
     action: str,
     owner_id: str | None,
@@ -31,8 +31,8 @@ def add_action_item(
     incident_id: int | None = None,
 ) -> tuple[Incident, ActionItem]:
     """Add an open action item, numbered within its incident, and note it on the timeline."""
-    now = deps.clock.now()
-    with deps.uow() as uow:
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
         incident = _incident(uow, room_id, incident_id)
         item = uow.actions.add(
             lifecycle.new_action_item(incident, action=action, owner_id=owner_id, owner_label=owner_label, now=now)
@@ -41,8 +41,3 @@ def add_action_item(
         uow.jobs.enqueue(ACTION_ADDED, {"incident_id": incident.id, "number": item.number, "by": by})
         uow.commit()
     return incident, item
-
-
-def action_items_of(deps: Deps, *, incident_id: int) -> list[ActionItem]:
-    with deps.uow() as uow:
-        return uow.actions.for_incident(incident_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.core.ports import JobStore
-from bot.services.deps import Deps
+from bot.services.context import ServiceContext
 
 # Slack retries an event for about an hour; two days leaves room for long outages.
 EVENT_IDS_KEPT = timedelta(days=2)
@@ -13,9 +13,9 @@ EVENT_IDS_KEPT = timedelta(days=2)
 FINISHED_JOBS_KEPT = timedelta(days=30)
 
 
-def tidy(deps: Deps, jobs: JobStore, now: datetime) -> tuple[int, int]:
+def tidy(ctx: ServiceContext, jobs: JobStore, now: datetime) -> tuple[int, int]:
     """Delete event ids and finished jobs past their keeping time; returns how many of each."""
-    with deps.uow() as uow:
+    with ctx.uow() as uow:
         events = uow.events.forget_before(now - EVENT_IDS_KEPT)
         uow.commit()
     return events, jobs.purge_finished(now - FINISHED_JOBS_KEPT)

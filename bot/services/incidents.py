@@ -9,7 +9,7 @@ from bot.core import lifecycle
 from bot.core.errors import IncidentNotFound, NotInIncidentChannel
 from bot.core.models import Incident, Severity
 from bot.core.ports import Reply, UnitOfWork
-from bot.services.deps import Deps
+from bot.services.context import ServiceContext
 from bot.services.jobkinds import ANNOUNCE_SEVERITY, COMMANDER_CHANGED, OPEN_ROOM
 
 
@@ -18,7 +18,7 @@ def reply_payload(reply: Reply) -> dict[str, Any]:
 
 
 def declare_incident(
-    deps: Deps,
+    ctx: ServiceContext,
     *,
     title: str,
     severity: Severity,
@@ -32,12 +32,12 @@ def declare_incident(
         title=title,
         severity=severity,
         declared_by=declared_by,
-        now=deps.clock.now(),
+        now=ctx.clock.now(),
         summary=summary,
         private=private,
         origin_room_id=reply.room_id,
     )
-    with deps.uow() as uow:
+    with ctx.uow() as uow:
         incident = uow.incidents.add(incident)
         uow.timeline.add(lifecycle.declared_entry(incident))
         uow.jobs.enqueue(OPEN_ROOM, {"incident_id": incident.id, "reply": reply_payload(reply)})
@@ -60,7 +60,7 @@ def require_incident_in_room(
 
 
 def change_severity(
-    deps: Deps,
+    ctx: ServiceContext,
     *,
     severity: Severity,
     by: str,
@@ -74,11 +74,11 @@ def change_severity(
         f"`/incident {word}` needs a title to declare an incident, e.g. `/incident {word} Checkout API "
         "returns 500s`. Inside an incident channel it changes that incident's severity."
     )
-    with deps.uow() as uow:
+    with ctx.uow() as uow:
         found = uow.incidents.get(incident_id) if incident_id is not None else None
         incident = found or require_incident_in_room(uow, room_id, doing=word, refusal=refusal)
         previous = incident.severity
-        entry = lifecycle.change_severity(incident, severity, by=by, now=deps.clock.now())
+        entry = lifecycle.change_severity(incident, severity, by=by, now=ctx.clock.now())
         uow.incidents.save(incident)
         uow.timeline.add(entry)
         uow.jobs.enqueue(
@@ -89,17 +89,17 @@ def change_severity(
     return incident
 
 
-def get_incident(deps: Deps, incident_id: int) -> Incident:
-    with deps.uow() as uow:
+def get_incident(ctx: ServiceContext, incident_id: int) -> Incident:
+    with ctx.uow() as uow:
         incident = uow.incidents.get(incident_id)
     if incident is None:
         raise IncidentNotFound(f"There is no incident #{incident_id}.")
     return incident
 
 
-def find_incident_for_room(deps: Deps, room_id: str) -> Incident | None:
+def find_incident_for_room(ctx: ServiceContext, room_id: str) -> Incident | None:
     """The incident whose channel this is, if any."""
-    with deps.uow() as uow:
+    with ctx.uow() as uow:
         return uow.incidents.by_room(room_id)
 
 
@@ -109,24 +109,24 @@ class IncidentStatusView:
     timeline_count: int
 
 
-def incident_status(deps: Deps, *, room_id: str | None) -> IncidentStatusView:
+def incident_status(ctx: ServiceContext, *, room_id: str | None) -> IncidentStatusView:
     """Title, severity, commander, age and how much is on the timeline."""
-    with deps.uow() as uow:
+    with ctx.uow() as uow:
         incident = require_incident_in_room(uow, room_id, doing="status")
         assert incident.id is not None
         return IncidentStatusView(incident=incident, timeline_count=uow.timeline.count(incident.id))
 
 
-def active_incidents(deps: Deps) -> list[Incident]:
-    with deps.uow() as uow:
+def active_incidents(ctx: ServiceContext) -> list[Incident]:
+    with ctx.uow() as uow:
         return uow.incidents.list_active()
 
 
-def change_commander(deps: Deps, *, room_id: str | None, commander_id: str, by: str) -> Incident:
+def change_commander(ctx: ServiceContext, *, room_id: str | None, commander_id: str, by: str) -> Incident:
     """Hand the incident to a new commander; Slack is updated after the ack."""
-    with deps.uow() as uow:
+    with ctx.uow() as uow:
         incident = require_incident_in_room(uow, room_id, doing="lead")
-        entry = lifecycle.change_commander(incident, commander_id, by=by, now=deps.clock.now())
+        entry = lifecycle.change_commander(incident, commander_id, by=by, now=ctx.clock.now())
         uow.incidents.save(incident)
         uow.timeline.add(entry)
         uow.jobs.enqueue(COMMANDER_CHANGED, {"incident_id": incident.id, "by": by})

@@ -10,9 +10,9 @@ from bot.core.models import Incident, Severity, TimelineEntry, TimelineKind
 from bot.core.naming import incident_channel_name
 from bot.core.ports import Chat, ChatError, Job, Reply, RoomNameTaken
 from bot.services import jobkinds
-from bot.services.deps import Deps
-from bot.services.followup import FollowUp
+from bot.services.context import ServiceContext
 from bot.services.publishing import RcaPublishing
+from bot.services.reminders import Reminders
 
 MAX_NAME_ATTEMPTS = 50
 
@@ -24,11 +24,11 @@ def reply_from(payload: dict[str, Any] | None) -> Reply | None:
 class JobHandlers:
     """Runs one job of each kind against the chat platform and the database."""
 
-    def __init__(self, deps: Deps, chat: Chat, publishing: RcaPublishing, followup: FollowUp) -> None:
-        self._deps = deps
+    def __init__(self, ctx: ServiceContext, chat: Chat, publishing: RcaPublishing, reminders: Reminders) -> None:
+        self._ctx = ctx
         self._chat = chat
         self._publishing = publishing
-        self._followup = followup
+        self._reminders = reminders
         self._handlers: dict[str, Callable[[dict[str, Any]], None]] = {
             jobkinds.OPEN_ROOM: self._open_room,
             jobkinds.ANNOUNCE_DECLARED: self._announce_declared,
@@ -42,9 +42,9 @@ class JobHandlers:
             jobkinds.ANNOUNCE_RESOLVED: self._announce_resolved,
             jobkinds.ANNOUNCE_REOPENED: self._announce_reopened,
             jobkinds.PREVIEW_RCA: self._preview_rca,
-            jobkinds.DM_OWNERS: lambda payload: followup.dm_owners_of(payload["incident_id"]),
-            jobkinds.SEND_ACTION_ITEMS: followup.send_action_items,
-            jobkinds.POST_BRIEFING: followup.post_briefing_job,
+            jobkinds.DM_OWNERS: lambda payload: reminders.dm_owners_of(payload["incident_id"]),
+            jobkinds.SEND_ACTION_ITEMS: reminders.send_action_items,
+            jobkinds.POST_BRIEFING: reminders.post_briefing_job,
             jobkinds.UPDATE_RCA_ROW: publishing.update_row,
             jobkinds.ANNOUNCE_ITEM_STATUS: self._announce_item_status,
             jobkinds.COMMANDER_CHANGED: self._commander_changed,
@@ -71,16 +71,15 @@ class JobHandlers:
         self._chat.tell(reply, f":warning: Sorry, I could not {what}: {error}")
 
     def _load(self, incident_id: int) -> Incident:
-        with self._deps.uow() as uow:
+        with self._ctx.uow() as uow:
             incident = uow.incidents.get(incident_id)
         if incident is None:
             raise ChatError(f"incident #{incident_id} no longer exists")
         return incident
 
-    def _save(self, incident: Incident, *, enqueue: Sequence[tuple[str, dict[str, Any]]] = ()) -> None:
-        with self._deps.uow() as uow:
-            uow.incidents.save(incident)
-            for kind, payload in enqueue:
+    def _enqueue(self, jobs: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        with self._ctx.uow() as uow:
+            for kind, payload in jobs:
                 uow.jobs.enqueue(kind, payload)
             uow.commit()
 
@@ -98,33 +97,40 @@ class JobHandlers:
                     continue
             if room is None:
                 raise ChatError("every channel name for this incident is taken")
-            incident.room_id, incident.room_name = room.id, room.name
             # Saved at once so a retry after a crash reuses this channel instead of making another.
-            self._save(incident)
+            with self._ctx.uow() as uow:
+                uow.incidents.set_room(payload["incident_id"], room.id, room.name)
+                uow.commit()
+            # The severity or commander may have changed while the channel was being made.
+            incident = self._load(payload["incident_id"])
         assert incident.room_id is not None
         members = [incident.declared_by]
         if incident.severity.is_escalation:
-            members += [user for user in self._deps.policy.escalation_users if user not in members]
+            members += [user for user in self._ctx.policy.escalation_users if user not in members]
         self._chat.invite(incident.room_id, members)
         self._chat.set_topic(incident.room_id, lifecycle.topic_for(incident))
-        follow_up: list[tuple[str, dict[str, Any]]] = []
-        if incident.summary_message_id is None:
-            incident.summary_message_id = self._chat.post_summary(incident)
-            follow_up.append((jobkinds.ANNOUNCE_DECLARED, {"incident_id": incident.id}))
-            if incident.severity.is_escalation:
-                follow_up += self._escalation_jobs(incident)
-            if reply is not None:
-                follow_up.append((jobkinds.TELL_READY, {"reply": payload.get("reply"), "incident_id": incident.id}))
-        self._save(incident, enqueue=follow_up)
+        if incident.summary_message_id is not None:
+            return
+        message_id = self._chat.post_summary(incident)
+        follow_up: list[tuple[str, dict[str, Any]]] = [(jobkinds.ANNOUNCE_DECLARED, {"incident_id": incident.id})]
+        if incident.severity.is_escalation:
+            follow_up += self._escalation_jobs(incident)
+        if reply is not None:
+            follow_up.append((jobkinds.TELL_READY, {"reply": payload.get("reply"), "incident_id": incident.id}))
+        with self._ctx.uow() as uow:
+            uow.incidents.set_summary_message(payload["incident_id"], message_id)
+            for kind, job in follow_up:
+                uow.jobs.enqueue(kind, job)
+            uow.commit()
 
     def _escalation_jobs(self, incident: Incident) -> list[tuple[str, dict[str, Any]]]:
         return [
             (jobkinds.ESCALATE_DM, {"incident_id": incident.id, "user_id": user})
-            for user in self._deps.policy.escalation_users
+            for user in self._ctx.policy.escalation_users
         ]
 
     def _announce_declared(self, payload: dict[str, Any]) -> None:
-        channel = self._deps.policy.announce_channel
+        channel = self._ctx.policy.announce_channel
         if channel:
             self._chat.announce_declared(channel, self._load(payload["incident_id"]))
 
@@ -142,19 +148,19 @@ class JobHandlers:
         follow_up: list[tuple[str, dict[str, Any]]] = []
         escalated = incident.severity.is_escalation and not previous.is_escalation
         if escalated:
-            self._chat.invite(incident.room_id, list(self._deps.policy.escalation_users))
+            self._chat.invite(incident.room_id, list(self._ctx.policy.escalation_users))
             follow_up += self._escalation_jobs(incident)
-        if self._deps.policy.announce_channel:
-            self._chat.announce_severity_change(self._deps.policy.announce_channel, incident, previous)
+        if self._ctx.policy.announce_channel:
+            self._chat.announce_severity_change(self._ctx.policy.announce_channel, incident, previous)
         if follow_up:
-            self._save(incident, enqueue=follow_up)
+            self._enqueue(follow_up)
 
     def _capture_message(self, payload: dict[str, Any]) -> None:
         incident_id: int = payload["incident_id"]
         room_id: str = payload["room_id"]
         message_id: str = payload["message_id"]
         reply = reply_from(payload.get("reply"))
-        with self._deps.uow() as uow:
+        with self._ctx.uow() as uow:
             existing = uow.timeline.by_source(incident_id, room_id, message_id)
             still_pinned = uow.pins.count(incident_id, room_id, message_id) > 0
         if existing is not None or (payload.get("via_pin") and not still_pinned):
@@ -175,7 +181,7 @@ class JobHandlers:
             source_message_id=message_id,
             permalink=permalink,
         )
-        with self._deps.uow() as uow:
+        with self._ctx.uow() as uow:
             # A concurrent capture of the same message may have won; the unique source keeps one entry.
             if uow.timeline.by_source(incident_id, room_id, message_id) is None:
                 uow.timeline.add(entry)
@@ -190,7 +196,7 @@ class JobHandlers:
 
     def _action_added(self, payload: dict[str, Any]) -> None:
         incident = self._load(payload["incident_id"])
-        with self._deps.uow() as uow:
+        with self._ctx.uow() as uow:
             item = uow.actions.get(payload["incident_id"], payload["number"])
         if item is not None:
             self._chat.action_item_added(incident, item, payload["by"])
@@ -198,7 +204,7 @@ class JobHandlers:
     def _announce_resolved(self, payload: dict[str, Any]) -> None:
         incident = self._load(payload["incident_id"])
         if not incident.is_active:
-            self._chat.incident_resolved(incident, payload["by"], self._deps.policy.announce_channel)
+            self._chat.incident_resolved(incident, payload["by"], self._ctx.policy.announce_channel)
 
     def _announce_reopened(self, payload: dict[str, Any]) -> None:
         self._chat.incident_reopened(self._load(payload["incident_id"]), payload["by"])
@@ -219,7 +225,7 @@ class JobHandlers:
 
     def _announce_item_status(self, payload: dict[str, Any]) -> None:
         incident = self._load(payload["incident_id"])
-        with self._deps.uow() as uow:
+        with self._ctx.uow() as uow:
             item = uow.actions.get(payload["incident_id"], payload["number"])
         if item is not None:
             self._chat.action_status_changed(incident, item, payload["by"])

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import jinja2
+
 from bot.core.doc_updates import add_history_row, insert_fleet_status_entry, relative_link
 from bot.core.errors import RetryLater
 from bot.core.markdown import mentioned_user_ids
@@ -14,7 +16,7 @@ from bot.core.models import ActionItem, ActionStatus, Incident, TimelineEntry
 from bot.core.ports import Chat, Edit, Publisher, PublishError
 from bot.core.rca import fleet_status_line, rca_filename, render_rca, safe_join, zone_for
 from bot.core.rca_parse import set_action_status
-from bot.services.deps import Deps
+from bot.services.context import ServiceContext
 from bot.services.jobkinds import DM_OWNERS
 
 log = logging.getLogger(__name__)
@@ -30,7 +32,6 @@ class DocsLayout:
     fleet_status_path: str = "fleet-status.md"
     runbook_path: str | None = None
     tz: str = "UTC"
-    templates_dir: str | None = None
     web_url: str | None = None
 
     def web_link(self, path: str) -> str | None:
@@ -52,14 +53,22 @@ def retry_delay(attempts: int) -> float:
 class RcaPublishing:
     """Renders an incident's RCA and publishes it with the runbook's other documents."""
 
-    def __init__(self, deps: Deps, chat: Chat, publisher: Publisher | None, layout: DocsLayout) -> None:
-        self._deps = deps
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        chat: Chat,
+        publisher: Publisher | None,
+        layout: DocsLayout,
+        templates: jinja2.Environment,
+    ) -> None:
+        self._ctx = ctx
         self._chat = chat
         self._publisher = publisher
         self._layout = layout
+        self._templates = templates
 
     def load(self, incident_id: int) -> IncidentRecord:
-        with self._deps.uow() as uow:
+        with self._ctx.uow() as uow:
             incident = uow.incidents.get(incident_id)
             if incident is None:
                 raise PublishError(f"incident #{incident_id} no longer exists")
@@ -96,7 +105,7 @@ class RcaPublishing:
             lessons=incident.lessons,
             tz=self._layout.tz,
             resolved_at=incident.resolved_at,
-            templates=self._layout.templates_dir,
+            templates=self._templates,
         )
 
     def publish(self, payload: dict[str, Any], attempts: int) -> None:
@@ -135,7 +144,7 @@ class RcaPublishing:
 
     def _dm_owners_after(self, incident: Incident) -> None:
         # After the first attempt the RCA's path is chosen (and usually pushed), so the DM can link it.
-        with self._deps.uow() as uow:
+        with self._ctx.uow() as uow:
             uow.jobs.enqueue(DM_OWNERS, {"incident_id": incident.id})
             uow.commit()
 
@@ -168,7 +177,9 @@ class RcaPublishing:
             path = incident.rca_path or self._choose_path(incident, publisher)
             if incident.rca_path != path:
                 incident.rca_path = path
-                self._save(incident)  # A retry after a crash must reuse this file name.
+                with self._ctx.uow() as uow:  # A retry after a crash must reuse this file name.
+                    uow.incidents.set_rca_path(_id(incident), path)
+                    uow.commit()
             markdown = self.render(record)
             edits[path] = lambda _current: markdown
         line = fleet_status_line(incident=incident, summary=incident.summary, rca_path=path, tz=layout.tz)
@@ -192,7 +203,9 @@ class RcaPublishing:
         )
         if result.commit_sha:
             incident.rca_commit = result.commit_sha
-            self._save(incident)
+            with self._ctx.uow() as uow:
+                uow.incidents.set_rca_commit(_id(incident), result.commit_sha)
+                uow.commit()
         self._chat.rca_published(
             incident,
             path=path,
@@ -214,11 +227,6 @@ class RcaPublishing:
     def _declared_on(self, incident: Incident) -> date:
         return incident.declared_at.astimezone(zone_for(self._layout.tz)).date()
 
-    def _save(self, incident: Incident) -> None:
-        with self._deps.uow() as uow:
-            uow.incidents.save(incident)
-            uow.commit()
-
     def _tell_room(self, incident: Incident, text: str) -> None:
         if incident.room_id:
             self._chat.post_in_room(incident.room_id, text)
@@ -229,3 +237,8 @@ def _with_fleet_line(current: str | None, line: str) -> str:
     if line in text.splitlines():
         return text  # Already there: a retry after a crash must not add it twice.
     return insert_fleet_status_entry(text, line)
+
+
+def _id(incident: Incident) -> int:
+    assert incident.id is not None, "a stored incident has an id"
+    return incident.id

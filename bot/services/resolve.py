@@ -6,14 +6,14 @@ from bot.core import lifecycle
 from bot.core.errors import IncidentNotFound, InvalidTransition
 from bot.core.models import Incident, IncidentStatus
 from bot.core.ports import Reply
-from bot.services.deps import Deps
+from bot.services.context import ServiceContext
 from bot.services.incidents import reply_payload, require_incident_in_room
 from bot.services.jobkinds import ANNOUNCE_REOPENED, ANNOUNCE_RESOLVED, PREVIEW_RCA, PUBLISH_RCA
 
 
-def incident_to_resolve(deps: Deps, *, room_id: str | None = None, incident_id: int | None = None) -> Incident:
+def incident_to_resolve(ctx: ServiceContext, *, room_id: str | None = None, incident_id: int | None = None) -> Incident:
     """The active incident the resolve form is for."""
-    with deps.uow() as uow:
+    with ctx.uow() as uow:
         incident = uow.incidents.get(incident_id) if incident_id is not None else None
         incident = incident or require_incident_in_room(uow, room_id, doing="resolve")
     if not incident.is_active:
@@ -22,7 +22,7 @@ def incident_to_resolve(deps: Deps, *, room_id: str | None = None, incident_id: 
 
 
 def resolve_incident(
-    deps: Deps,
+    ctx: ServiceContext,
     *,
     incident_id: int,
     by: str,
@@ -34,14 +34,14 @@ def resolve_incident(
     rca_wanted: bool = False,
 ) -> Incident:
     """Resolve once, even when two people submit at the same moment; publishing follows the ack."""
-    with deps.uow() as uow:
+    with ctx.uow() as uow:
         incident = uow.incidents.get(incident_id)
         if incident is None:
             raise IncidentNotFound(f"There is no incident #{incident_id}.")
         entry = lifecycle.resolve(
             incident,
             by=by,
-            now=deps.clock.now(),
+            now=ctx.clock.now(),
             summary=summary,
             root_causes=root_causes,
             resolution=resolution,
@@ -57,11 +57,11 @@ def resolve_incident(
     return incident
 
 
-def reopen_incident(deps: Deps, *, room_id: str | None, by: str) -> Incident:
+def reopen_incident(ctx: ServiceContext, *, room_id: str | None, by: str) -> Incident:
     """Reopen a resolved incident; resolving it again updates the same RCA file."""
-    with deps.uow() as uow:
+    with ctx.uow() as uow:
         incident = require_incident_in_room(uow, room_id, doing="reopen")
-        entry = lifecycle.reopen(incident, by=by, now=deps.clock.now())
+        entry = lifecycle.reopen(incident, by=by, now=ctx.clock.now())
         if not uow.incidents.save_if_status(incident, IncidentStatus.RESOLVED):
             raise InvalidTransition("This incident was reopened a moment ago.")
         uow.timeline.add(entry)
@@ -70,9 +70,9 @@ def reopen_incident(deps: Deps, *, room_id: str | None, by: str) -> Incident:
     return incident
 
 
-def request_rca_preview(deps: Deps, *, room_id: str | None, reply: Reply) -> Incident:
+def request_rca_preview(ctx: ServiceContext, *, room_id: str | None, reply: Reply) -> Incident:
     """Queue a render of the current RCA draft for the person who asked."""
-    with deps.uow() as uow:
+    with ctx.uow() as uow:
         incident = require_incident_in_room(uow, room_id, doing="rca")
         uow.jobs.enqueue(PREVIEW_RCA, {"incident_id": incident.id, "reply": reply_payload(reply)})
         uow.commit()

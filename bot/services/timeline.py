@@ -6,31 +6,31 @@ from bot.core import lifecycle
 from bot.core.errors import IncidentNotFound, InvalidTransition
 from bot.core.models import Incident, TimelineEntry
 from bot.core.ports import Reply
-from bot.services.deps import Deps
+from bot.services.context import ServiceContext
 from bot.services.incidents import reply_payload, require_incident_in_room
 from bot.services.jobkinds import CAPTURE_MESSAGE, UNCONFIRM_MESSAGE
 
 
-def add_note(deps: Deps, *, room_id: str | None, text: str, by: str) -> TimelineEntry:
+def add_note(ctx: ServiceContext, *, room_id: str | None, text: str, by: str) -> TimelineEntry:
     """Write a note straight onto the timeline."""
-    with deps.uow() as uow:
+    with ctx.uow() as uow:
         incident = require_incident_in_room(uow, room_id, doing="note")
-        entry = uow.timeline.add(lifecycle.note_entry(incident, text, by=by, now=deps.clock.now()))
+        entry = uow.timeline.add(lifecycle.note_entry(incident, text, by=by, now=ctx.clock.now()))
         uow.commit()
     return entry
 
 
-def timeline_of(deps: Deps, *, room_id: str | None) -> tuple[Incident, list[TimelineEntry]]:
+def timeline_of(ctx: ServiceContext, *, room_id: str | None) -> tuple[Incident, list[TimelineEntry]]:
     """The incident of this channel and its timeline, oldest first."""
-    with deps.uow() as uow:
+    with ctx.uow() as uow:
         incident = require_incident_in_room(uow, room_id, doing="timeline")
         assert incident.id is not None
         return incident, uow.timeline.for_incident(incident.id)
 
 
-def pin_message(deps: Deps, *, event_id: str, room_id: str, message_id: str, user_id: str) -> None:
+def pin_message(ctx: ServiceContext, *, event_id: str, room_id: str, message_id: str, user_id: str) -> None:
     """Someone reacted with the timeline emoji: the message goes on the timeline once."""
-    with deps.uow() as uow:
+    with ctx.uow() as uow:
         incident = uow.incidents.by_room(room_id)
         if incident is None or incident.id is None or not uow.events.first_delivery(event_id):
             return
@@ -50,9 +50,9 @@ def pin_message(deps: Deps, *, event_id: str, room_id: str, message_id: str, use
         uow.commit()
 
 
-def unpin_message(deps: Deps, *, event_id: str, room_id: str, message_id: str, user_id: str) -> None:
+def unpin_message(ctx: ServiceContext, *, event_id: str, room_id: str, message_id: str, user_id: str) -> None:
     """A timeline reaction was removed: with the last one gone, so is the entry."""
-    with deps.uow() as uow:
+    with ctx.uow() as uow:
         incident = uow.incidents.by_room(room_id)
         if incident is None or incident.id is None or not uow.events.first_delivery(event_id):
             return
@@ -66,10 +66,10 @@ def unpin_message(deps: Deps, *, event_id: str, room_id: str, message_id: str, u
 
 
 def add_message_by_shortcut(
-    deps: Deps, *, incident_id: int, room_id: str, message_id: str, by: str, reply: Reply
+    ctx: ServiceContext, *, incident_id: int, room_id: str, message_id: str, by: str, reply: Reply
 ) -> Incident:
     """The message shortcut: put any message on an open incident's timeline."""
-    with deps.uow() as uow:
+    with ctx.uow() as uow:
         incident = uow.incidents.get(incident_id)
         if incident is None:
             raise IncidentNotFound("That incident no longer exists.")
@@ -90,17 +90,17 @@ def add_message_by_shortcut(
     return incident
 
 
-def message_edited(deps: Deps, *, room_id: str, message_id: str, text: str) -> None:
+def message_edited(ctx: ServiceContext, *, room_id: str, message_id: str, text: str) -> None:
     """A recorded message was edited: its timeline entries follow (idempotent, so retries are harmless)."""
-    with deps.uow() as uow:
+    with ctx.uow() as uow:
         for entry in uow.timeline.by_message(room_id, message_id):
             uow.timeline.update(entry.model_copy(update={"text": text}))
         uow.commit()
 
 
-def message_deleted(deps: Deps, *, room_id: str, message_id: str) -> None:
+def message_deleted(ctx: ServiceContext, *, room_id: str, message_id: str) -> None:
     """A recorded message was deleted: so are its timeline entries."""
-    with deps.uow() as uow:
+    with ctx.uow() as uow:
         for entry in uow.timeline.by_message(room_id, message_id):
             if entry.id is not None:
                 uow.timeline.delete(entry.id)

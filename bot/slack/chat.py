@@ -12,10 +12,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.webhook import WebhookClient
 
-from bot.core.followup import BriefingGroup, OpenItem, Person, match_owner
 from bot.core.models import ActionItem, Incident, Severity
+from bot.core.open_items import OpenItem, Person, match_owner
 from bot.core.ports import ChatError, ChatMessage, Reply, Room, RoomNameTaken
-from bot.slack import blocks, followup_blocks, resolve_blocks
+from bot.core.reminders import BriefingGroup
+from bot.slack import action_blocks, blocks, reminder_blocks, resolve_blocks
 from bot.slack.text import as_mrkdwn, clip, ts_to_datetime
 from bot.slack.throttle import Throttle
 
@@ -198,14 +199,12 @@ class SlackChat:
             raise
         if found is None:
             return None
-        thread = found.get("thread_ts")
         return ChatMessage(
             room_id=room_id,
             message_id=message_id,
             author_id=found.get("user") or found.get("bot_id"),
             text=found.get("text", ""),
             posted_at=ts_to_datetime(message_id),
-            thread_id=thread if thread and thread != message_id else None,
         )
 
     @staticmethod
@@ -266,7 +265,7 @@ class SlackChat:
 
     def action_item_added(self, incident: Incident, item: ActionItem, by: str) -> None:
         if incident.room_id:
-            self.post_in_room(incident.room_id, resolve_blocks.action_added_text(item, by))
+            self.post_in_room(incident.room_id, action_blocks.action_added_text(item, by))
 
     def incident_resolved(self, incident: Incident, by: str, announce_channel: str | None) -> None:
         self.update_summary(incident)
@@ -357,7 +356,7 @@ class SlackChat:
     def action_status_changed(self, incident: Incident, item: ActionItem, by: str) -> None:
         if incident.room_id:
             self.post_in_room(
-                incident.room_id, followup_blocks.status_changed_text(item.number, item.action, item.status, by)
+                incident.room_id, action_blocks.status_changed_text(item.number, item.action, item.status, by)
             )
 
     def send_action_items(
@@ -367,8 +366,8 @@ class SlackChat:
             return
         self._dm(
             user_id,
-            followup_blocks.action_items_text(items, reason=reason),
-            followup_blocks.action_items_blocks(items, reason=reason, now=now, rca_links=rca_links),
+            reminder_blocks.action_items_text(items, reason=reason),
+            reminder_blocks.action_items_blocks(items, reason=reason, now=now, rca_links=rca_links),
         )
 
     def post_briefing(
@@ -380,7 +379,7 @@ class SlackChat:
         now: datetime,
         rca_links: Mapping[str, str],
     ) -> None:
-        text = followup_blocks.briefing_text(groups, missing_rcas, now=now, rca_links=rca_links)
+        text = reminder_blocks.briefing_text(groups, missing_rcas, now=now, rca_links=rca_links)
         # Long briefings are split at line ends so that no message passes Slack's size limits.
         chunk = ""
         for line in text.split("\n"):

@@ -1,40 +1,15 @@
-"""Block Kit for action items, the resolve form and the RCA messages."""
+"""Block Kit for the resolve form and the messages about resolving and the RCA."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from bot.core.models import ActionItem, Incident
+from bot.core.models import Incident
 from bot.slack.blocks import Block, form_modal, mrkdwn_section, plain
 from bot.slack.text import as_mrkdwn, clip, humanize_age, unescape, user
 
 RESOLVE_VIEW = "resolve_incident"
-ACTION_VIEW = "add_action_item"
 CODE_CHUNK = 2900
-
-
-def action_modal(incident: Incident) -> dict[str, Any]:
-    """The form behind the summary message's "Add action item" button."""
-    return form_modal(
-        ACTION_VIEW,
-        "Add action item",
-        "Add",
-        [
-            {
-                "type": "input",
-                "block_id": "action",
-                "label": plain("Action", 2000),
-                "element": {"type": "plain_text_input", "action_id": "value", "max_length": 3000},
-            },
-            {
-                "type": "input",
-                "block_id": "owner",
-                "label": plain("Owner", 2000),
-                "element": {"type": "users_select", "action_id": "value"},
-            },
-        ],
-        {"incident_id": incident.id},
-    )
 
 
 def _text_input(block_id: str, label: str, initial: str, *, hint: str, optional: bool = True) -> Block:
@@ -87,13 +62,6 @@ def resolve_modal(incident: Incident) -> dict[str, Any]:
         "Resolve",
         blocks,
         {"incident_id": incident.id},
-    )
-
-
-def action_added_text(item: ActionItem, by: str) -> str:
-    owner = user(item.owner_id) if item.owner_id else as_mrkdwn(item.owner_label)
-    return clip(
-        f":clipboard: {user(by)} added action item *#{item.number}*: {as_mrkdwn(item.action)} — owner {owner}", 3000
     )
 
 

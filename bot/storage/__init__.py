@@ -3,6 +3,6 @@
 from bot.storage.engine import create_engine_for
 from bot.storage.jobs import SqlJobStore
 from bot.storage.migrate import migrate
-from bot.storage.repository import SqlUnitOfWork
+from bot.storage.unit_of_work import SqlUnitOfWork
 
 __all__ = ["SqlJobStore", "SqlUnitOfWork", "create_engine_for", "migrate"]

@@ -63,6 +63,28 @@ class SqlIncidentRepo:
         if result.rowcount != 1:
             raise LookupError(f"incident {incident_id} does not exist")
 
+    def set_room(self, incident_id: int, room_id: str, room_name: str) -> None:
+        """Record the incident's chat room, leaving every other field as it is now."""
+        self._set(incident_id, room_id=room_id, room_name=room_name)
+
+    def set_summary_message(self, incident_id: int, message_id: str) -> None:
+        """Record the summary message in the incident's room."""
+        self._set(incident_id, summary_message_id=message_id)
+
+    def set_rca_path(self, incident_id: int, path: str) -> None:
+        """Record the RCA's file in the docs repo, chosen once and kept across resolves."""
+        self._set(incident_id, rca_path=path)
+
+    def set_rca_commit(self, incident_id: int, commit: str) -> None:
+        """Record the commit that last published the RCA."""
+        self._set(incident_id, rca_commit=commit)
+
+    def _set(self, incident_id: int, **values: str) -> None:
+        # Only the named columns: a job must not write back a stale copy of what a person changed meanwhile.
+        result = self._conn().execute(update(incidents).where(incidents.c.id == incident_id).values(**values))
+        if result.rowcount != 1:
+            raise LookupError(f"incident {incident_id} does not exist")
+
     def save_if_status(self, incident: Incident, expected: IncidentStatus) -> bool:
         """Save only if the stored status is still `expected`; False when a concurrent change won."""
         incident_id = _require_id(incident.id, "incident")

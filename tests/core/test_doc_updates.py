@@ -3,43 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from bot.core.models import Severity
 from bot.core.rca import add_history_row, insert_fleet_status_entry, relative_link
+from tests.paths import FLEET_REPO, HAND_WRITTEN_RCA
 
-SHARED_FLEET_REPO = Path(__file__).resolve().parents[3] / "shared/fixtures/fleet-repo"
-RCA_PATH = "DOCS/incidents/2026-02-23-gateway-auth-outage-rca.md"
-
-# A copy of the fixture's fleet-status.md, so these tests run without the shared folder too.
-FLEET_STATUS = """# Fleet Status
-
-> Shared brain of the AI Workforce Lab. Every agent reads this file at the start of its run.
-
-## Agents
-
-| Agent | Role | Last run | Status |
-|-------|------|----------|--------|
-| cto | Architecture and infra review | 2026-11-24 07:00 UTC | ✅ ok |
-| manager | Daily briefing | 2026-11-24 08:00 UTC | ✅ ok |
-| docs | Documentation upkeep | 2026-11-24 09:15 UTC | ⚠️ retrying |
-| content | Content pipeline | 2026-11-24 09:30 UTC | ✅ ok |
-
-## Recent Activity
-
-- [docs] Refreshed `DOCS/system-operations.md` after the gateway config change.
-- [content] Published the weekly digest.
-- [system] **INCIDENT — SEV-2 Gateway auth outage (2026-02-23 06:10–08:45 UTC).** 6 of 10 agents failed \
-because `auth-profiles.json` was missing after a redeploy; the file was restored and a startup check added. \
-Full RCA: `DOCS/incidents/2026-02-23-gateway-auth-outage-rca.md`
-
-## Notes
-
-- Gateway config lives in `config/gateway/`.
-- Newest entries go at the top of Recent Activity.
-"""
+RCA_PATH = HAND_WRITTEN_RCA
+FLEET_STATUS = (FLEET_REPO / "fleet-status.md").read_text(encoding="utf-8")
+RUNBOOK = (FLEET_REPO / "runbooks/incident-response.md").read_text(encoding="utf-8")
 # The end of the fixture runbook: its Incident History table and footer.
 RUNBOOK_TAIL = """## Incident History
 
@@ -54,13 +27,8 @@ RUNBOOK_TAIL = """## Incident History
 """
 
 
-def fleet_status_texts() -> list[str]:
-    shared = SHARED_FLEET_REPO / "fleet-status.md"
-    return [FLEET_STATUS] + ([shared.read_text(encoding="utf-8")] if shared.is_file() else [])
-
-
-@pytest.mark.parametrize("text", fleet_status_texts(), ids=["inline", "shared-fixture"][: len(fleet_status_texts())])
-def test_a_new_entry_goes_on_top_of_recent_activity(text: str) -> None:
+def test_a_new_entry_goes_on_top_of_recent_activity() -> None:
+    text = FLEET_STATUS
     new = "- [system] **INCIDENT — SEV-1 Leak (2026-11-25 10:00–10:30 UTC).** Rotated keys. Full RCA: `DOCS/x.md`"
     updated = insert_fleet_status_entry(text, new)
     assert updated == text.replace("## Recent Activity\n\n", f"## Recent Activity\n\n{new}\n", 1)
@@ -75,13 +43,6 @@ def test_the_entry_for_the_same_rca_is_replaced_not_repeated() -> None:
     updated = insert_fleet_status_entry(FLEET_STATUS, line)
     old_line = next(old for old in FLEET_STATUS.splitlines() if RCA_PATH in old)
     assert updated == FLEET_STATUS.replace(old_line, line)
-
-
-def test_the_shared_fixture_matches_the_inline_copy() -> None:
-    shared = SHARED_FLEET_REPO / "fleet-status.md"
-    if not shared.is_file():
-        pytest.skip("the shared fixtures folder is not next to the repo")
-    assert shared.read_text(encoding="utf-8") == FLEET_STATUS
 
 
 def test_recent_activity_is_created_when_missing() -> None:
@@ -104,12 +65,7 @@ def test_windows_line_endings_are_kept() -> None:
 # --- the runbook's Incident History -------------------------------------------------------------
 
 
-def runbook_texts() -> list[str]:
-    shared = SHARED_FLEET_REPO / "runbooks/incident-response.md"
-    return [RUNBOOK_TAIL] + ([shared.read_text(encoding="utf-8")] if shared.is_file() else [])
-
-
-@pytest.mark.parametrize("text", runbook_texts(), ids=["inline", "shared-fixture"][: len(runbook_texts())])
+@pytest.mark.parametrize("text", [RUNBOOK_TAIL, RUNBOOK], ids=["table-at-the-end", "fixture-runbook"])
 def test_history_row_is_added_to_the_table(text: str) -> None:
     link = relative_link("runbooks/incident-response.md", "DOCS/incidents/2026-11-25-db-down-rca.md")
     updated = add_history_row(text, date=date(2026, 11, 25), severity=Severity.SEV1, summary="DB | down", rca_link=link)

@@ -4,12 +4,12 @@ import pytest
 
 from bot.core import lifecycle
 from bot.core.errors import InvalidInput, InvalidTransition
-from bot.core.models import IncidentStatus, Severity, TimelineKind
+from bot.core.models import Incident, IncidentStatus, Severity, TimelineKind
 
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 
 
-def make(severity: Severity = Severity.SEV3):
+def make(severity: Severity = Severity.SEV3) -> Incident:
     incident = lifecycle.declare(title="  Gateway   auth outage ", severity=severity, declared_by="U1", now=NOW)
     return incident.model_copy(update={"id": 7})
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import jinja2
 import pytest
@@ -14,15 +13,16 @@ from hypothesis import strategies as st
 from bot.core.errors import InvalidInput
 from bot.core.models import ActionItem, ActionStatus, Incident, Severity, TimelineEntry, TimelineKind
 from bot.core.rca import (
-    default_templates_dir,
     fleet_status_line,
     parse_rca,
+    rca_environment,
     rca_filename,
     render_rca,
     safe_join,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+# The template shipped in the package, as the composition root finds it when TEMPLATES_DIR is unset.
+SHIPPED = rca_environment(jinja2.PackageLoader("bot", "templates"))
 SECTIONS = ["## Timeline", "## Root cause(s)", "## Resolution", "## Lessons learned", "## Action items"]
 NAMES = {"U0MATT": "matt", "U0CTO": "cto"}
 RCA_PATH = "DOCS/incidents/2026-02-23-gateway-auth-outage-rca.md"
@@ -75,6 +75,7 @@ def render(**changes: object) -> str:
         "root_causes": "- The redeploy dropped the file.",
         "resolution": "Restored from backup.",
         "lessons": "",
+        "templates": SHIPPED,
     }
     return render_rca(**(arguments | changes))  # type: ignore[arg-type]
 
@@ -196,24 +197,15 @@ def test_any_action_text_reads_back_from_the_rendered_table(actions: list[str]) 
     assert [row.number for row in parsed.action_items] == list(range(1, len(actions) + 1))
 
 
-def test_a_templates_folder_overrides_the_default(tmp_path: Path) -> None:
-    (tmp_path / "rca.md.j2").write_text("Custom {{ title }} / {{ severity }}\n", encoding="utf-8")
-    assert render(templates=tmp_path) == "Custom Gateway auth outage / SEV-2\n"
-
-
-def test_a_templates_folder_without_the_rca_template_falls_back_to_the_default(tmp_path: Path) -> None:
-    assert render(templates=tmp_path) == render()
-
-
 def test_an_environment_can_be_passed_in() -> None:
-    environment = jinja2.Environment(loader=jinja2.DictLoader({"rca.md.j2": "{{ title }}"}), autoescape=False)
+    environment = rca_environment(jinja2.DictLoader({"rca.md.j2": "{{ title }}"}))
     assert render(templates=environment) == "Gateway auth outage\n"
 
 
-def test_the_package_carries_the_same_template_as_the_repo() -> None:
-    assert default_templates_dir() == REPO_ROOT / "templates"
-    packaged = REPO_ROOT / "bot/templates/rca.md.j2"
-    assert packaged.read_bytes() == (REPO_ROOT / "templates/rca.md.j2").read_bytes()
+def test_a_template_using_an_unknown_variable_fails_loudly() -> None:
+    environment = rca_environment(jinja2.DictLoader({"rca.md.j2": "{{ titel }}"}))
+    with pytest.raises(jinja2.UndefinedError):
+        render(templates=environment)
 
 
 # --- the fleet-status line -------------------------------------------------------------------------------

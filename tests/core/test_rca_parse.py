@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bot.core.models import ActionStatus, Severity
 from bot.core.rca import RcaEditError, parse_action_status, parse_rca, set_action_status
-from tests.core.fixture_rca import FIXTURE_RCA
+from tests.paths import FLEET_REPO, HAND_WRITTEN_RCA
 
-SHARED_RCA = (
-    Path(__file__).resolve().parents[3]
-    / "shared/fixtures/fleet-repo/DOCS/incidents/2026-02-23-gateway-auth-outage-rca.md"
-)
-# A copy of the fixture's hand-written RCA, so these tests run without the shared folder too.
+FIXTURE_RCA = (FLEET_REPO / HAND_WRITTEN_RCA).read_text(encoding="utf-8")
 
 
-def fixture_texts() -> list[str]:
-    return [FIXTURE_RCA] + ([SHARED_RCA.read_text(encoding="utf-8")] if SHARED_RCA.is_file() else [])
-
-
-@pytest.mark.parametrize("text", fixture_texts(), ids=["inline", "shared-fixture"][: len(fixture_texts())])
-def test_the_fixture_rca_reads_back(text: str) -> None:
-    parsed = parse_rca(text)
+def test_the_fixture_rca_reads_back() -> None:
+    parsed = parse_rca(FIXTURE_RCA)
     assert (parsed.title, parsed.severity, parsed.problems) == ("Gateway auth outage", Severity.SEV2, [])
     assert [(r.number, r.owner, r.status, r.line) for r in parsed.action_items] == [
         (1, "@cto", ActionStatus.DONE, 36),
@@ -33,12 +22,6 @@ def test_the_fixture_rca_reads_back(text: str) -> None:
     ]
     assert parsed.action_items[0].action == "Move `auth-profiles.json` into the deploy bundle"
     assert [r.number for r in parsed.open_items] == [3, 4]
-
-
-def test_the_shared_fixture_matches_the_inline_copy() -> None:
-    if not SHARED_RCA.is_file():
-        pytest.skip("the shared fixtures folder is not next to the repo")
-    assert SHARED_RCA.read_text(encoding="utf-8") == FIXTURE_RCA
 
 
 @pytest.mark.parametrize(

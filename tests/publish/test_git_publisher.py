@@ -12,15 +12,11 @@ import pytest
 
 from bot.core.rca import insert_fleet_status_entry
 from bot.publish import GitPublisher, PublishError
+from tests.paths import FLEET_REPO
 
-SHARED_FLEET_REPO = Path(__file__).resolve().parents[3] / "shared/fixtures/fleet-repo"
 FLEET = "fleet-status.md"
 RCA = "DOCS/incidents/2026-11-25-db-down-rca.md"
 ENTRY = "- [system] **INCIDENT — SEV-1 DB down (2026-11-25 10:00–10:30 UTC).** Failed over. Full RCA: `" + RCA + "`"
-# Used when the shared fixtures folder is not next to the repo, so the tests always run.
-MINIMAL_FLEET_STATUS = (
-    "# Fleet Status\n\n## Recent Activity\n\n- [content] Published the digest.\n\n## Notes\n\n- Keep it short.\n"
-)
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -65,12 +61,7 @@ def docs(tmp_path: Path) -> DocsRepo:
     git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
     seed = tmp_path / "seed"
     git(tmp_path, "clone", "-q", str(remote), str(seed))
-    if SHARED_FLEET_REPO.is_dir():
-        shutil.copytree(SHARED_FLEET_REPO, seed, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".git"))
-    else:
-        (seed / FLEET).write_text(MINIMAL_FLEET_STATUS, encoding="utf-8")
-        (seed / "DOCS").mkdir()
-        (seed / "DOCS/system-operations.md").write_text("# System operations\n", encoding="utf-8")
+    shutil.copytree(FLEET_REPO, seed, dirs_exist_ok=True)
     git(seed, "add", "-A")
     git(seed, "-c", "user.name=Seed", "-c", "user.email=seed@example.com", "commit", "-q", "-m", "Seed docs")
     git(seed, "push", "-q", "-u", "origin", "main")

@@ -1,17 +1,14 @@
-"""bot/simulator/methods.json must match the Slack reference it was generated from."""
+"""slack_sim/reference/methods.json must match the Slack reference it was generated from."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
-import pytest
+from scripts import build_slack_reference
+from tests.paths import SLACK_REFERENCE
 
-from bot.simulator import _build_reference
-
-REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "slack-reference"
-SHIPPED = Path(_build_reference.__file__).with_name("methods.json")
+SHIPPED = SLACK_REFERENCE / "methods.json"
 
 
 def shipped() -> dict[str, dict[str, Any]]:
@@ -33,16 +30,20 @@ def test_shipped_table_is_well_formed() -> None:
     }
 
 
-@pytest.mark.skipif(not REFERENCE.is_dir(), reason="slack-reference checkout not available")
 def test_methods_json_matches_reference() -> None:
-    assert SHIPPED.read_text(encoding="utf-8") == _build_reference.render(_build_reference.build(REFERENCE)), (
-        "methods.json is stale: run python -m bot.simulator._build_reference " + str(REFERENCE)
+    rebuilt = build_slack_reference.render(build_slack_reference.build(SLACK_REFERENCE))
+    assert SHIPPED.read_text(encoding="utf-8") == rebuilt, (
+        "methods.json is stale: run python scripts/build_slack_reference.py"
     )
     # Independently of the generator: spot-check raw reference facts.
-    raw = json.loads((REFERENCE / "methods" / "conversations.create.json").read_text(encoding="utf-8"))
+    raw = json.loads((SLACK_REFERENCE / "methods" / "conversations.create.json").read_text(encoding="utf-8"))
     entry = shipped()["conversations.create"]
     assert entry["required"] == [a for a in raw["args"]["required"] if a != "token"]
     assert set(entry["errors"]) == set(raw["errors"])
     assert entry["bot_scopes"] == raw["scope"]["bot"] and entry["rate_tier"] == raw["rate_limits"]
-    methods_in_reference = {p.stem for p in (REFERENCE / "methods").glob("*.json")}
-    assert methods_in_reference | set(_build_reference.EXTRA_METHODS) == set(shipped())
+    methods_in_reference = {p.stem for p in (SLACK_REFERENCE / "methods").glob("*.json")}
+    assert methods_in_reference | set(build_slack_reference.EXTRA_METHODS) == set(shipped())
+
+
+def test_the_build_script_writes_the_table_where_the_simulator_reads_it() -> None:
+    assert build_slack_reference.OUTPUT.resolve() == SHIPPED.resolve()

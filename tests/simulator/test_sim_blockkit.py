@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.simulator.blockkit import normalize_blocks, valid_emoji_name, validate_message_blocks, validate_view
+from slack_sim.blockkit import normalize_blocks, valid_emoji_name, validate_message_blocks, validate_view
 
 
 def plain(text: str) -> dict[str, Any]:

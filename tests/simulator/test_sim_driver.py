@@ -16,7 +16,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 
-from bot.simulator import FakeSlack, SlackDriver
+from slack_sim import FakeSlack, SlackDriver
 
 SECRET = "test-signing-secret"
 

@@ -11,7 +11,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.simulator import FakeSlack, methods_views
+from slack_sim import FakeSlack, methods_views
 
 MODAL: dict[str, Any] = {
     "type": "modal",
@@ -82,7 +82,7 @@ def test_invite_rules(fake: FakeSlack, client: WebClient) -> None:
     channel = fake.add_channel("inc-1", members=["U1"])
     assert error_of(client.conversations_invite, channel=channel, users="U1")["error"] == "already_in_channel"
     client.conversations_invite(channel=channel, users=["U1", "U2"])  # U2 is new: succeeds
-    assert fake.channel(channel)["members"] == ["UBOT", "U1", "U2"]  # type: ignore[index]
+    assert fake.channel(channel)["members"] == ["UBOT", "U1", "U2"]
     missing = error_of(client.conversations_invite, channel=channel, users="U1,U404")
     assert missing["error"] == "user_not_found"
     assert missing["errors"] == [{"user": "U404", "ok": False, "error": "user_not_found"}]

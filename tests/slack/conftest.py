@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.cli import main
 from bot.config import Settings, load_settings
 from bot.container import build_container
+from bot.demo.docs_repo import DocsRepo, create_docs_repo
 from bot.server import RunningBot
-from bot.simulator import FakeSlack, SlackDriver
-from bot.simulator.docs_repo import DocsRepo, create_docs_repo
+from slack_sim import FakeSlack, SlackDriver
+from tests.paths import FLEET_REPO
+from tests.support.clock import RunningClock
 
 SECRET = "test-signing-secret"
 COMMANDER = "UALICE"
@@ -23,8 +29,8 @@ ESCALATION = ("UESC1", "UESC2")
 
 
 @pytest.fixture
-def fake_slack() -> Iterator[FakeSlack]:
-    fake = FakeSlack(bot_token="xoxb-test", team_id="T0TEST", bot_user_id="UBOT", bot_id="BBOT")
+def fake_slack(clock: RunningClock) -> Iterator[FakeSlack]:
+    fake = FakeSlack(bot_token="xoxb-test", team_id="T0TEST", bot_user_id="UBOT", bot_id="BBOT", clock=clock.timestamp)
     fake.start()
     fake.add_user(COMMANDER, "alice", real_name="Alice Example", tz="Europe/Berlin", tz_offset=3600)
     fake.add_user(RESPONDER, "bob", real_name="Bob Example")
@@ -36,13 +42,10 @@ def fake_slack() -> Iterator[FakeSlack]:
     fake.stop()
 
 
-FLEET_FIXTURE = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "fleet-repo"
-
-
 @pytest.fixture
 def docs_repo(tmp_path: Path) -> DocsRepo:
-    """The team's docs repo (the shared fixture when present): a bare remote and the bot's clone."""
-    return create_docs_repo(tmp_path / "docs-repo", seed=FLEET_FIXTURE if FLEET_FIXTURE.is_dir() else None)
+    """The team's docs repo (the fleet-repo fixture): a bare remote and the bot's clone."""
+    return create_docs_repo(tmp_path / "docs-repo", seed=FLEET_REPO)
 
 
 @pytest.fixture
@@ -67,9 +70,17 @@ def settings(bot_env: dict[str, Any]) -> Settings:
     return load_settings(bot_env)
 
 
+def start_bot(settings: Settings, clock: RunningClock, **changes: Any) -> RunningBot:
+    """`serve` in this process, on the test's clock, with job threads that poll often."""
+    configured = settings.model_copy(update=changes) if changes else settings
+    return RunningBot(
+        configured, host="127.0.0.1", port=0, build=lambda s: build_container(s, clock=clock, poll_seconds=0.05)
+    )
+
+
 @pytest.fixture
-def running_bot(settings: Settings) -> Iterator[RunningBot]:
-    bot = RunningBot(settings, host="127.0.0.1", port=0, build=lambda s: build_container(s, poll_seconds=0.05))
+def running_bot(settings: Settings, clock: RunningClock) -> Iterator[RunningBot]:
+    bot = start_bot(settings, clock)
     yield bot
     bot.stop()
 
@@ -84,6 +95,14 @@ def slack(running_bot: RunningBot, fake_slack: FakeSlack) -> SlackDriver:
     )
 
 
+def wait_until_idle(bot: RunningBot, timeout: float = 20.0) -> None:
+    """Wait until every queued job is done, so that a test may assert that nothing more happens."""
+    deadline = time.monotonic() + timeout
+    while bot.container.jobs.pending() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert bot.container.jobs.pending() == 0, "queued work did not finish"
+
+
 def incident_channel(fake: FakeSlack, prefix: str = "inc-") -> dict[str, Any]:
     """Wait until the bot has opened an incident channel and posted its summary in it."""
 
@@ -93,7 +112,7 @@ def incident_channel(fake: FakeSlack, prefix: str = "inc-") -> dict[str, Any]:
                 return channel
         return None
 
-    return fake.wait_for(ready)  # type: ignore[no-any-return]
+    return fake.wait_for(ready)
 
 
 def button_texts(message: dict[str, Any]) -> list[str]:
@@ -121,6 +140,20 @@ def all_text(message: dict[str, Any]) -> str:
 
     walk(message.get("blocks") or [])
     return "\n".join(parts)
+
+
+@dataclass(frozen=True)
+class CliRun:
+    status: int
+    out: str
+    err: str
+
+
+def run_cli(env: dict[str, Any], *args: str, clock: RunningClock | None = None) -> CliRun:
+    """`incident-bot <args>` in this process, with exactly `env` as its environment."""
+    out, err = io.StringIO(), io.StringIO()
+    status = main(list(args), environ={key: str(value) for key, value in env.items()}, out=out, err=err, clock=clock)
+    return CliRun(status, out.getvalue(), err.getvalue())
 
 
 def serve_until_it_exits(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:

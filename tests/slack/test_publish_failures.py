@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from typing import Any
 
 from bot.config import Settings
-from bot.container import build_container
+from bot.demo.docs_repo import DocsRepo
 from bot.server import RunningBot
-from bot.simulator import FakeSlack, SlackDriver
-from bot.simulator.docs_repo import DocsRepo
-from tests.slack.conftest import COMMANDER, SECRET
-from tests.slack.test_resolve import TODAY, declare, open_resolve_form, room_says
+from slack_sim import FakeSlack, SlackDriver
+from tests.slack.conftest import COMMANDER, SECRET, run_cli, start_bot
+from tests.slack.test_resolve import declare, open_resolve_form, room_says
+from tests.support.clock import TODAY, RunningClock
 
 
 def test_remote_down_keeps_the_commit_and_publish_retry_pushes_it(
-    slack: SlackDriver, fake_slack: FakeSlack, docs_repo: DocsRepo, bot_env: dict[str, Any], running_bot: RunningBot
+    slack: SlackDriver,
+    fake_slack: FakeSlack,
+    docs_repo: DocsRepo,
+    bot_env: dict[str, Any],
+    running_bot: RunningBot,
+    clock: RunningClock,
 ) -> None:
     room = declare(slack, fake_slack, "sev2 Remote is down")
     hidden = docs_repo.remote.with_name("docs-away.git")
@@ -30,15 +32,9 @@ def test_remote_down_keeps_the_commit_and_publish_retry_pushes_it(
 
     hidden.rename(docs_repo.remote)
     running_bot.stop()  # The operator retries from a shell while the bot is down.
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "publish", "--retry"],
-        env={**os.environ, **bot_env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "every RCA is published" in result.stdout
+    result = run_cli(bot_env, "publish", "--retry", clock=clock)
+    assert result.status == 0, result.err
+    assert "every RCA is published" in result.out
     path = f"DOCS/incidents/{TODAY}-remote-is-down-rca.md"
     assert docs_repo.remote_file(path) is not None
     assert "Fixed while git was away" in (docs_repo.remote_file("fleet-status.md") or "")
@@ -46,10 +42,9 @@ def test_remote_down_keeps_the_commit_and_publish_retry_pushes_it(
 
 
 def test_missing_docs_repo_is_reported_and_the_cli_says_what_is_left(
-    settings: Settings, fake_slack: FakeSlack, bot_env: dict[str, Any], tmp_path: Any
+    settings: Settings, fake_slack: FakeSlack, bot_env: dict[str, Any], tmp_path: Any, clock: RunningClock
 ) -> None:
-    missing = settings.model_copy(update={"docs_repo_path": str(tmp_path / "nowhere")})
-    bot = RunningBot(missing, host="127.0.0.1", port=0, build=lambda s: build_container(s, poll_seconds=0.05))
+    bot = start_bot(settings, clock, docs_repo_path=str(tmp_path / "nowhere"))
     try:
         slack = SlackDriver(app_url=f"http://127.0.0.1:{bot.port}/slack/events", signing_secret=SECRET, fake=fake_slack)
         room = declare(slack, fake_slack, "sev1 Nowhere to write")
@@ -58,25 +53,19 @@ def test_missing_docs_repo_is_reported_and_the_cli_says_what_is_left(
         assert "nowhere" in told["text"] and "kept in the bot's database" in told["text"]
     finally:
         bot.stop()
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "publish", "--retry"],
-        env={**os.environ, **bot_env, "DOCS_REPO_PATH": str(tmp_path / "nowhere")},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 1
-    assert "still pending" in result.stderr and "nowhere" in result.stderr
+    result = run_cli({**bot_env, "DOCS_REPO_PATH": str(tmp_path / "nowhere")}, "publish", "--retry", clock=clock)
+    assert result.status == 1
+    assert "still pending" in result.err and "nowhere" in result.err
 
 
 def test_restart_between_resolve_and_commit_makes_exactly_one_commit(
-    settings: Settings, fake_slack: FakeSlack, docs_repo: DocsRepo
+    settings: Settings, fake_slack: FakeSlack, docs_repo: DocsRepo, clock: RunningClock
 ) -> None:
-    first = RunningBot(settings, host="127.0.0.1", port=0, build=lambda s: build_container(s, poll_seconds=0.05))
+    first = start_bot(settings, clock)
     slack = SlackDriver(app_url=f"http://127.0.0.1:{first.port}/slack/events", signing_secret=SECRET, fake=fake_slack)
     room = declare(slack, fake_slack, "sev2 Crash mid publish")
     first.stop()
-    web_only = RunningBot(settings.model_copy(update={"worker_threads": 0}), host="127.0.0.1", port=0)
+    web_only = start_bot(settings, clock, worker_threads=0)
     slack = SlackDriver(
         app_url=f"http://127.0.0.1:{web_only.port}/slack/events", signing_secret=SECRET, fake=fake_slack
     )
@@ -84,7 +73,7 @@ def test_restart_between_resolve_and_commit_makes_exactly_one_commit(
     web_only.stop()  # Acked, then the process died before any git work.
     seeded = len(docs_repo.remote_log())
 
-    second = RunningBot(settings, host="127.0.0.1", port=0, build=lambda s: build_container(s, poll_seconds=0.05))
+    second = start_bot(settings, clock)
     try:
         room_says(fake_slack, room, "RCA `DOCS/incidents/")
         assert len(docs_repo.remote_log()) == seeded + 1
@@ -100,7 +89,7 @@ def test_people_text_cannot_break_the_rca(slack: SlackDriver, fake_slack: FakeSl
     ts = fake_slack.post_as_user(room["id"], COMMANDER, nasty)
     slack.reaction_added(COMMANDER, room["id"], ts, "pushpin")
     fake_slack.wait_for(
-        lambda: any(r["name"] == "white_check_mark" for r in fake_slack.message(room["id"], ts)["reactions"])
+        lambda: any(r["name"] == "white_check_mark" for r in (fake_slack.message(room["id"], ts) or {})["reactions"])
     )
     slack.submit(COMMANDER, open_resolve_form(slack, fake_slack, room), {"Summary": "Pipes | and\nnewlines"})
     published = room_says(fake_slack, room, "RCA `DOCS/incidents/")

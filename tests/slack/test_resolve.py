@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
+from bot.config import load_settings
 from bot.core.models import ActionStatus
 from bot.core.rca_parse import parse_rca
-from bot.simulator import FakeSlack, SlackDriver
-from bot.simulator.docs_repo import DocsRepo
-from tests.slack.conftest import COMMANDER, RESPONDER, all_text, incident_channel
-
-TODAY = datetime.now(UTC).strftime("%Y-%m-%d")
+from bot.demo.docs_repo import DocsRepo
+from bot.server import RunningBot
+from slack_sim import FakeSlack, SlackDriver
+from tests.slack.conftest import (
+    COMMANDER,
+    RESPONDER,
+    SECRET,
+    all_text,
+    incident_channel,
+    start_bot,
+    wait_until_idle,
+)
+from tests.support.clock import TODAY, RunningClock
 
 
 def declare(slack: SlackDriver, fake: FakeSlack, text: str) -> dict[str, Any]:
@@ -24,11 +33,17 @@ def open_resolve_form(slack: SlackDriver, fake: FakeSlack, room: dict[str, Any])
     before = len(fake.views())
     answer = slack.command("/incident", "resolve", user=COMMANDER, channel=room["id"])
     assert answer.status == 200
-    return fake.wait_for(lambda: fake.views()[before:])[-1]  # type: ignore[no-any-return]
+    return fake.wait_for(lambda: fake.views()[before:])[-1]
+
+
+def incident_channels(fake: FakeSlack, *, at_least: int) -> list[dict[str, Any]]:
+    """The incident channels, once there are `at_least` of them (else none)."""
+    found = [c for c in fake.channels() if c["name"].startswith("inc-")]
+    return found if len(found) >= at_least else []
 
 
 def room_says(fake: FakeSlack, room: dict[str, Any], needle: str) -> dict[str, Any]:
-    return fake.wait_for(lambda: [m for m in fake.messages(room["id"]) if needle in (m.get("text") or "")])[-1]  # type: ignore[no-any-return]
+    return fake.wait_for(lambda: [m for m in fake.messages(room["id"]) if needle in (m.get("text") or "")])[-1]
 
 
 RESOLUTION = {
@@ -124,8 +139,7 @@ def test_full_incident_leaves_one_pushed_commit_a_person_would_accept(
         f"| {TODAY} | SEV-2 | Gateway auth outage — 6 of 10 agents failed because auth-profiles.json was missing "
         f"after a redeploy | [RCA](../{path}) |"
     )
-    if "| 2026-02-23 |" in runbook:  # the shared fixture's one row says nothing about order: chronological
-        assert runbook.index("| 2026-02-23 |") < runbook.index(row)
+    assert runbook.index("| 2026-02-23 |") < runbook.index(row)  # the history stays chronological
 
     announce = fake_slack.wait_for(lambda: [m for m in fake_slack.messages("CANNOUNCE") if "resolved" in m["text"]])
     assert "Gateway auth outage" in announce[0]["text"]
@@ -209,7 +223,9 @@ def test_reopen_and_resolve_again_updates_the_same_file(
     assert "Incident reopened" in (docs_repo.remote_file(files[0]) or "")
 
 
-def test_two_resolves_at_once_publish_once(slack: SlackDriver, fake_slack: FakeSlack, docs_repo: DocsRepo) -> None:
+def test_two_resolves_at_once_publish_once(
+    slack: SlackDriver, fake_slack: FakeSlack, docs_repo: DocsRepo, running_bot: RunningBot
+) -> None:
     room = declare(slack, fake_slack, "sev2 Double submit")
     first = open_resolve_form(slack, fake_slack, room)
     second = open_resolve_form(slack, fake_slack, room)
@@ -224,6 +240,7 @@ def test_two_resolves_at_once_publish_once(slack: SlackDriver, fake_slack: FakeS
         thread.join()
     assert sorted(a.status for a in answers) == [200, 200]
     room_says(fake_slack, room, "RCA `DOCS/incidents/")
+    wait_until_idle(running_bot)
     refused = [a for a in answers if "errors" in a.text]
     assert len(refused) == 1 and "resolved" in refused[0].text
     fleet = docs_repo.remote_file("fleet-status.md") or ""
@@ -232,23 +249,15 @@ def test_two_resolves_at_once_publish_once(slack: SlackDriver, fake_slack: FakeS
 
 
 def test_same_title_same_day_gets_a_numbered_file_in_the_configured_folder(
-    bot_env: dict[str, Any], fake_slack: FakeSlack, docs_repo: DocsRepo
+    bot_env: dict[str, Any], fake_slack: FakeSlack, docs_repo: DocsRepo, clock: RunningClock
 ) -> None:
-    from bot.config import load_settings
-    from bot.container import build_container
-    from bot.server import RunningBot
-    from tests.slack.conftest import SECRET
-
-    settings = load_settings({**bot_env, "INCIDENTS_DIR": "postmortems"})
-    bot = RunningBot(settings, host="127.0.0.1", port=0, build=lambda s: build_container(s, poll_seconds=0.05))
+    bot = start_bot(load_settings({**bot_env, "INCIDENTS_DIR": "postmortems"}), clock)
     try:
         slack = SlackDriver(app_url=f"http://127.0.0.1:{bot.port}/slack/events", signing_secret=SECRET, fake=fake_slack)
         for attempt in (1, 2):
             slack.command("/incident", "sev2 Login broken", user=COMMANDER, channel="CGENERAL")
-            room = fake_slack.wait_for(
-                lambda n=attempt: [c for c in fake_slack.channels() if c["name"].startswith("inc-")][n - 1 :]
-            )[0]
-            fake_slack.wait_for(lambda r=room: fake_slack.messages(r["id"]))
+            room = fake_slack.wait_for(partial(incident_channels, fake_slack, at_least=attempt))[-1]
+            fake_slack.wait_for(partial(fake_slack.messages, room["id"]))
             slack.submit(COMMANDER, open_resolve_form(slack, fake_slack, room), {"Summary": f"Fix {attempt}"})
             room_says(fake_slack, room, "RCA `postmortems/")
     finally:

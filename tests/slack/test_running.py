@@ -12,10 +12,9 @@ import urllib.request
 from typing import Any
 
 from bot.config import Settings
-from bot.container import build_container
-from bot.server import RunningBot
-from bot.simulator import FakeSlack, SlackDriver
-from tests.slack.conftest import COMMANDER, SECRET, incident_channel, serve_until_it_exits
+from slack_sim import FakeSlack, SlackDriver
+from tests.slack.conftest import COMMANDER, SECRET, incident_channel, serve_until_it_exits, start_bot, wait_until_idle
+from tests.support.clock import RunningClock
 
 
 def _get(url: str) -> tuple[int, str]:
@@ -70,10 +69,11 @@ def test_bad_token_fails_fast(bot_env: dict[str, Any], tmp_path: Any) -> None:
     assert "invalid_auth" in result.stderr
 
 
-def test_work_acked_before_a_crash_is_done_after_restart(settings: Settings, fake_slack: FakeSlack) -> None:
+def test_work_acked_before_a_crash_is_done_after_restart(
+    settings: Settings, fake_slack: FakeSlack, clock: RunningClock
+) -> None:
     # The first process acks the command, then dies before its job runner gets to the work.
-    web_only = settings.model_copy(update={"worker_threads": 0})
-    crashed = RunningBot(web_only, host="127.0.0.1", port=0)
+    crashed = start_bot(settings, clock, worker_threads=0)
     driver = SlackDriver(
         app_url=f"http://127.0.0.1:{crashed.port}/slack/events",
         signing_secret=SECRET,
@@ -84,11 +84,11 @@ def test_work_acked_before_a_crash_is_done_after_restart(settings: Settings, fak
     crashed.stop()
     assert not fake_slack.calls("conversations.create")
 
-    restarted = RunningBot(settings, host="127.0.0.1", port=0, build=lambda s: build_container(s, poll_seconds=0.05))
+    restarted = start_bot(settings, clock)
     try:
         channel = incident_channel(fake_slack)
         assert channel["topic"] == "SEV-2 · Survives restarts"
-        time.sleep(0.3)
+        wait_until_idle(restarted)
         assert len(fake_slack.calls("conversations.create")) == 1
     finally:
         restarted.stop()

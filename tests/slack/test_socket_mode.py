@@ -9,10 +9,9 @@ from typing import Any
 import pytest
 
 from bot.config import load_settings
-from bot.container import build_container
-from bot.server import RunningBot
-from bot.simulator import FakeSlack
-from tests.slack.conftest import COMMANDER, incident_channel, serve_until_it_exits
+from slack_sim import FakeSlack
+from tests.slack.conftest import COMMANDER, incident_channel, serve_until_it_exits, start_bot
+from tests.support.clock import RunningClock
 from tests.support.socket_mode_server import FakeSocketModeServer
 
 
@@ -25,10 +24,9 @@ def socket_server(fake_slack: FakeSlack) -> Iterator[FakeSocketModeServer]:
 
 
 def test_slash_command_over_socket_mode(
-    bot_env: dict[str, Any], fake_slack: FakeSlack, socket_server: FakeSocketModeServer
+    bot_env: dict[str, Any], fake_slack: FakeSlack, socket_server: FakeSocketModeServer, clock: RunningClock
 ) -> None:
-    socket_settings = load_settings({**bot_env, "SLACK_APP_TOKEN": "xapp-1-test"})
-    bot = RunningBot(socket_settings, host="127.0.0.1", port=0, build=lambda s: build_container(s, poll_seconds=0.05))
+    bot = start_bot(load_settings({**bot_env, "SLACK_APP_TOKEN": "xapp-1-test"}), clock)
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{bot.port}/healthz", timeout=2) as health:
             assert health.status == 200

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import pytest
 
-from bot.simulator import FakeSlack, SlackDriver
-from tests.slack.conftest import COMMANDER, ESCALATION, RESPONDER, all_text, incident_channel
+from bot.server import RunningBot
+from slack_sim import FakeSlack, SlackDriver
+from tests.slack.conftest import COMMANDER, ESCALATION, RESPONDER, all_text, incident_channel, wait_until_idle
 
 
 @pytest.fixture
@@ -36,9 +38,9 @@ def test_raising_to_sev1_records_updates_and_escalates(
         lambda: [m for m in fake_slack.messages(room["id"]) if "Immediate escalation" in all_text(m)]
     )[0]
     assert summary["edited"]
-    assert set(fake_slack.channel(room["id"])["members"]) >= set(ESCALATION)
+    fake_slack.wait_for(lambda: set(fake_slack.channel(room["id"])["members"]) >= set(ESCALATION))
     for user_id in ESCALATION:
-        fake_slack.wait_for(lambda u=user_id: fake_slack.dms_to(u))
+        fake_slack.wait_for(partial(fake_slack.dms_to, user_id))
     raised = fake_slack.wait_for(lambda: [m for m in fake_slack.messages("CANNOUNCE") if "raised" in m["text"]])
     assert raised[0]["text"].startswith("<!here>")
     assert "Severity changed from SEV-3 to SEV-1" in timeline_text(slack, room)
@@ -64,7 +66,7 @@ def test_change_severity_button_opens_a_modal(slack: SlackDriver, fake_slack: Fa
 
 
 def test_reactions_put_a_message_on_the_timeline_once(
-    slack: SlackDriver, fake_slack: FakeSlack, room: dict[str, Any]
+    slack: SlackDriver, fake_slack: FakeSlack, room: dict[str, Any], running_bot: RunningBot
 ) -> None:
     ts = fake_slack.post_as_user(room["id"], RESPONDER, "Restarted the docs agent at 09:12")
     slack.reaction_added(COMMANDER, room["id"], ts, "pushpin")
@@ -76,6 +78,7 @@ def test_reactions_put_a_message_on_the_timeline_once(
         return any(r["name"] == "white_check_mark" and "UBOT" in r["users"] for r in message.get("reactions", []))
 
     fake_slack.wait_for(confirmed)
+    wait_until_idle(running_bot)
     text = timeline_text(slack, room)
     assert text.count("Restarted the docs agent at 09:12") == 1
     assert f"<@{RESPONDER}>" in text
@@ -90,13 +93,14 @@ def test_reactions_put_a_message_on_the_timeline_once(
 
 
 def test_retried_and_duplicate_events_record_once(
-    slack: SlackDriver, fake_slack: FakeSlack, room: dict[str, Any]
+    slack: SlackDriver, fake_slack: FakeSlack, room: dict[str, Any], running_bot: RunningBot
 ) -> None:
     ts = fake_slack.post_as_user(room["id"], RESPONDER, "Found the bad config")
     first = slack.reaction_added(COMMANDER, room["id"], ts, "pushpin", event_id="EvSAME")
     again = slack.reaction_added(COMMANDER, room["id"], ts, "pushpin", event_id="EvSAME", retry_num=1)
     assert first.status == again.status == 200
     fake_slack.wait_for(lambda: "Found the bad config" in timeline_text(slack, room))
+    wait_until_idle(running_bot)
     assert timeline_text(slack, room).count("Found the bad config") == 1
     captures = [c for c in fake_slack.calls("chat.getPermalink") if c[1].get("message_ts") == ts]
     assert len(captures) == 1
@@ -132,7 +136,9 @@ def test_note_status_and_help(slack: SlackDriver, fake_slack: FakeSlack, room: d
     assert "/incident sev1 <title>" in help_text
 
 
-def test_bad_input_gets_a_private_answer_and_changes_nothing(slack: SlackDriver, fake_slack: FakeSlack) -> None:
+def test_bad_input_gets_a_private_answer_and_changes_nothing(
+    slack: SlackDriver, fake_slack: FakeSlack, running_bot: RunningBot
+) -> None:
     cases = {
         "frobnicate": "I don't know `/incident frobnicate`",
         "sev9 Something": "There is no SEV9",
@@ -147,6 +153,7 @@ def test_bad_input_gets_a_private_answer_and_changes_nothing(slack: SlackDriver,
         body = answer.json()
         assert body.get("response_type", "ephemeral") == "ephemeral"
         assert expected in body["text"], (text, body["text"])
+    wait_until_idle(running_bot)
     assert not [c for c in fake_slack.channels() if c["name"].startswith("inc-")]
 
 
@@ -166,7 +173,9 @@ def test_message_shortcut_inside_and_outside_incident_channels(
     fake_slack.wait_for(lambda: "Customers report 500s" in timeline_text(slack, room))
 
 
-def test_unsigned_or_stale_requests_are_refused(slack: SlackDriver, fake_slack: FakeSlack) -> None:
+def test_unsigned_or_stale_requests_are_refused(
+    slack: SlackDriver, fake_slack: FakeSlack, running_bot: RunningBot
+) -> None:
     body = b"command=%2Fincident&text=sev1+Forged&user_id=UALICE&channel_id=CGENERAL&team_id=T0TEST"
     forged = slack.raw(body, "application/x-www-form-urlencoded", signature="v0=deadbeef")
     assert forged.status == 401
@@ -174,6 +183,7 @@ def test_unsigned_or_stale_requests_are_refused(slack: SlackDriver, fake_slack: 
     assert stale.status == 401
     missing = slack.unsigned(body, {"Content-Type": "application/x-www-form-urlencoded"})
     assert missing.status == 401
+    wait_until_idle(running_bot)
     assert not fake_slack.calls("conversations.create")
 
 

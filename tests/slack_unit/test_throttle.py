@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from bot.slack.throttle import METHOD_TIERS, Throttle
+from tests.paths import SLACK_REFERENCE
 
-REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "slack-reference" / "methods"
+REFERENCE = SLACK_REFERENCE / "methods"
 
 
 class FakeTime:
@@ -56,7 +56,5 @@ def test_unknown_methods_are_not_paced() -> None:
 
 
 def test_tiers_match_slacks_reference() -> None:
-    if not REFERENCE.is_dir():
-        pytest.skip("Slack reference data is not beside this checkout")
     for method, tier in METHOD_TIERS.items():
         assert json.loads((REFERENCE / f"{method}.json").read_text())["rate_limits"] == tier, method

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from bot.core.models import ActionItem, Incident, Severity, TimelineEntry, TimelineKind
 
 # A fixed instant with a non-UTC offset, so that tests notice if an offset is dropped, not converted.
 T0 = datetime(2024, 3, 9, 14, 30, 15, 123456, tzinfo=timezone(timedelta(hours=5, minutes=30)))
-
-
-def utc(dt: datetime) -> datetime:
-    """The same instant expressed in UTC."""
-    return dt.astimezone(UTC)
 
 
 def incident(**overrides: Any) -> Incident:

@@ -12,6 +12,9 @@ from bot.storage import SqlUnitOfWork, create_engine_for, migrate
 from bot.storage.engine import READ_ONLY, normalize_url
 from bot.storage.tables import processed_events
 from tests.storage.concurrency import run_together
+from tests.support.clock import RunningClock
+
+CLOCK = RunningClock()
 
 
 @pytest.mark.parametrize(
@@ -59,10 +62,10 @@ def test_in_memory_sqlite_works_single_threaded() -> None:
     engine = create_engine_for("sqlite://")
     try:
         migrate(engine)
-        with SqlUnitOfWork(engine) as uow:
+        with SqlUnitOfWork(engine, clock=CLOCK) as uow:
             assert uow.events.first_delivery("Ev1") is True
             uow.commit()
-        with SqlUnitOfWork(engine) as uow:
+        with SqlUnitOfWork(engine, clock=CLOCK) as uow:
             assert uow.events.first_delivery("Ev1") is False
     finally:
         engine.dispose()
@@ -74,7 +77,7 @@ def test_concurrent_read_modify_write_from_threads_never_fails(engine: Engine) -
 
     def write(index: int) -> None:
         for n in range(per_thread):
-            with SqlUnitOfWork(engine) as uow:
+            with SqlUnitOfWork(engine, clock=CLOCK) as uow:
                 # Read first, then write: the pattern that breaks deferred SQLite transactions.
                 uow.incidents.list_active()
                 uow.events.first_delivery(f"Ev-{index}-{n}")

@@ -14,13 +14,15 @@ from sqlalchemy import Engine, select
 from bot.storage import SqlJobStore, SqlUnitOfWork, create_engine_for, migrate
 from bot.storage.tables import jobs
 from tests.storage.concurrency import run_together
+from tests.support.clock import FixedClock
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2024, 3, 9, 12, 0, tzinfo=UTC)
+CLOCK = FixedClock(NOW)
 
 
 def _enqueue(engine: Engine, count: int = 1, *, run_at: datetime | None = NOW, kind: str = "k") -> None:
-    with SqlUnitOfWork(engine) as uow:
+    with SqlUnitOfWork(engine, clock=CLOCK) as uow:
         for n in range(count):
             uow.jobs.enqueue(kind, {"n": n, "text": "héllo ✅"}, run_at=run_at)
         uow.commit()

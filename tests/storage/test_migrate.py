@@ -11,6 +11,9 @@ from bot.storage import SqlUnitOfWork, create_engine_for, migrate
 from bot.storage.migrate import MIGRATIONS_DIR, alembic_config, current_revision, head_revision
 from bot.storage.tables import metadata
 from tests.storage.concurrency import run_together
+from tests.support.clock import RunningClock
+
+CLOCK = RunningClock()
 
 TABLES = {"incidents", "timeline_entries", "timeline_pins", "action_items", "processed_events", "daily_claims", "jobs"}
 
@@ -33,7 +36,7 @@ def test_migrate_creates_every_table_at_head(engine: Engine) -> None:
 
 
 def test_migrating_again_changes_nothing(engine: Engine) -> None:
-    with SqlUnitOfWork(engine) as uow:
+    with SqlUnitOfWork(engine, clock=CLOCK) as uow:
         uow.events.first_delivery("Ev-kept")
         uow.commit()
     before = _schema(engine)
@@ -41,7 +44,7 @@ def test_migrating_again_changes_nothing(engine: Engine) -> None:
     migrate(engine.url.render_as_string(hide_password=False))  # a URL works too
     assert _schema(engine) == before
     assert current_revision(engine) == head_revision()
-    with SqlUnitOfWork(engine) as uow:
+    with SqlUnitOfWork(engine, clock=CLOCK) as uow:
         assert uow.events.first_delivery("Ev-kept") is False
 
 

@@ -14,6 +14,9 @@ from bot.core.ports import UnitOfWork
 from bot.storage import SqlJobStore, SqlUnitOfWork
 from tests.storage import factories as f
 from tests.storage.concurrency import run_together
+from tests.support.clock import RunningClock
+
+CLOCK = RunningClock()
 
 UowFactory = Callable[[], UnitOfWork]
 
@@ -224,18 +227,18 @@ def test_action_items_are_numbered_per_incident_and_round_trip(uow_factory: UowF
 
 
 def test_concurrent_action_items_get_distinct_numbers(engine: Engine) -> None:
-    incident_id = _add_incident(lambda: SqlUnitOfWork(engine)).id
+    incident_id = _add_incident(lambda: SqlUnitOfWork(engine, clock=CLOCK)).id
     assert incident_id is not None
     threads, per_thread = 6, 5
 
     def add_items(index: int) -> None:
         for n in range(per_thread):
-            with SqlUnitOfWork(engine) as uow:
+            with SqlUnitOfWork(engine, clock=CLOCK) as uow:
                 uow.actions.add(f.action(incident_id, action=f"thread {index} item {n}"))
                 uow.commit()
 
     run_together(threads, add_items)
-    with SqlUnitOfWork(engine) as uow:
+    with SqlUnitOfWork(engine, clock=CLOCK) as uow:
         numbers = [item.number for item in uow.actions.for_incident(incident_id)]
     assert numbers == list(range(1, threads * per_thread + 1))
 
@@ -262,7 +265,7 @@ def test_first_delivery_racing_threads_agree(engine: Engine) -> None:
     def deliver(_: int) -> list[bool]:
         outcomes = []
         for event_id in event_ids:
-            with SqlUnitOfWork(engine) as uow:
+            with SqlUnitOfWork(engine, clock=CLOCK) as uow:
                 outcomes.append(uow.events.first_delivery(event_id))
                 uow.commit()
         return outcomes
@@ -298,7 +301,7 @@ def test_only_committed_work_survives(uow_factory: UowFactory) -> None:
 
 
 def test_repositories_need_the_with_block(engine: Engine) -> None:
-    uow = SqlUnitOfWork(engine)
+    uow = SqlUnitOfWork(engine, clock=CLOCK)
     with pytest.raises(RuntimeError):
         uow.incidents.list_active()
     with uow, pytest.raises(RuntimeError):
@@ -309,7 +312,7 @@ def test_worker_is_woken_after_commits_that_enqueued_jobs(engine: Engine) -> Non
     wakeups: list[str] = []
     store = SqlJobStore(engine)
 
-    with SqlUnitOfWork(engine, on_jobs_enqueued=lambda: wakeups.append("wake")) as uow:
+    with SqlUnitOfWork(engine, clock=CLOCK, on_jobs_enqueued=lambda: wakeups.append("wake")) as uow:
         uow.jobs.enqueue("post_summary", {"incident_id": 1, "text": "ü"})
         assert wakeups == []  # not before the job is visible to the worker
         uow.commit()
@@ -324,7 +327,7 @@ def test_worker_is_woken_after_commits_that_enqueued_jobs(engine: Engine) -> Non
     def broken() -> None:
         raise OSError("wake-up pipe closed")
 
-    with SqlUnitOfWork(engine, on_jobs_enqueued=broken) as uow:
+    with SqlUnitOfWork(engine, clock=CLOCK, on_jobs_enqueued=broken) as uow:
         uow.jobs.enqueue("still_stored", {})
         uow.commit()  # a failed wake-up must not undo or fail the commit
     assert store.pending() == 2
@@ -336,7 +339,7 @@ def test_enqueue_rejects_payloads_that_are_not_json(uow_factory: UowFactory) -> 
 
 
 def test_enqueue_defaults_run_at_to_now(engine: Engine) -> None:
-    with SqlUnitOfWork(engine) as uow:
+    with SqlUnitOfWork(engine, clock=CLOCK) as uow:
         uow.jobs.enqueue("soon", {"n": 1})
         uow.jobs.enqueue("later", {"n": 2}, run_at=f.T0 + timedelta(days=365 * 100))
         uow.commit()

@@ -9,29 +9,29 @@ from slack_bolt import Ack, App, Respond
 
 from bot.core.models import ActionStatus
 from bot.services import action_status, incidents, resolve
-from bot.slack import blocks, followup_blocks, resolve_blocks
-from bot.slack.services import SlackServices
+from bot.slack import action_blocks, blocks, reminder_blocks, resolve_blocks
+from bot.slack.listener_context import ListenerContext
 
 
-def register(app: App, services: SlackServices) -> None:
-    deps = services.deps
+def register(app: App, context: ListenerContext) -> None:
+    ctx = context.services
 
     @app.action(blocks.CHANGE_SEVERITY)
     def change_severity_button(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        incident = incidents.get_incident(deps, int(action["value"]))
-        services.chat.open_view(body["trigger_id"], blocks.severity_modal(incident))
+        incident = incidents.get_incident(ctx, int(action["value"]))
+        context.chat.open_view(body["trigger_id"], blocks.severity_modal(incident))
         ack()
 
     @app.action(blocks.ADD_ACTION_ITEM)
     def add_action_item_button(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        incident = incidents.get_incident(deps, int(action["value"]))
-        services.chat.open_view(body["trigger_id"], resolve_blocks.action_modal(incident))
+        incident = incidents.get_incident(ctx, int(action["value"]))
+        context.chat.open_view(body["trigger_id"], action_blocks.action_modal(incident))
         ack()
 
     @app.action(blocks.RESOLVE)
     def resolve_button(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        incident = resolve.incident_to_resolve(deps, incident_id=int(action["value"]))
-        services.chat.open_view(body["trigger_id"], resolve_blocks.resolve_modal(incident))
+        incident = resolve.incident_to_resolve(ctx, incident_id=int(action["value"]))
+        context.chat.open_view(body["trigger_id"], resolve_blocks.resolve_modal(incident))
         ack()
 
     def change_from_button(
@@ -39,8 +39,8 @@ def register(app: App, services: SlackServices) -> None:
     ) -> None:
         ref = json.loads(action["value"])
         change = action_status.change_status(
-            deps,
-            services.chat,
+            ctx,
+            context.chat,
             ref=action_status.ItemRef(
                 number=ref["n"], incident_id=ref.get("i"), rca_path=ref.get("p"), owner_id=ref.get("o")
             ),
@@ -50,11 +50,11 @@ def register(app: App, services: SlackServices) -> None:
         ack()
         respond(text=status_answer(change), response_type="ephemeral", replace_original=False)
 
-    @app.action(followup_blocks.MARK_DONE)
+    @app.action(reminder_blocks.MARK_DONE)
     def mark_done(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         change_from_button(ack, body, action, respond, ActionStatus.DONE)
 
-    @app.action(followup_blocks.MARK_IN_PROGRESS)
+    @app.action(reminder_blocks.MARK_IN_PROGRESS)
     def mark_in_progress(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         change_from_button(ack, body, action, respond, ActionStatus.IN_PROGRESS)
 

@@ -12,9 +12,9 @@ from bot.core.models import ActionStatus
 from bot.core.ports import Reply
 from bot.services import action_status, actions, incidents, resolve, timeline
 from bot.slack import blocks, resolve_blocks
+from bot.slack.listener_context import ListenerContext
 from bot.slack.listeners import SLASH_COMMAND
 from bot.slack.listeners.actions import status_answer
-from bot.slack.services import SlackServices
 from bot.slack.text import as_mrkdwn, mentioned_user
 
 
@@ -24,8 +24,8 @@ def _reply(command: dict[str, Any]) -> Reply:
     )
 
 
-def register(app: App, services: SlackServices) -> None:
-    deps = services.deps
+def register(app: App, context: ListenerContext) -> None:
+    ctx = context.services
 
     @app.command(SLASH_COMMAND)
     def incident_command(ack: Ack, command: dict[str, Any]) -> None:
@@ -34,11 +34,11 @@ def register(app: App, services: SlackServices) -> None:
         room_id: str | None = command.get("channel_id")
         match parsed:
             case grammar.OpenDeclareForm():
-                services.chat.open_view(command["trigger_id"], blocks.declare_modal(room_id))
+                context.chat.open_view(command["trigger_id"], blocks.declare_modal(room_id))
                 ack()
             case grammar.SeverityCommand(severity=severity, title=str() as title):
                 incident = incidents.declare_incident(
-                    deps, title=title, severity=severity, declared_by=user_id, reply=_reply(command)
+                    ctx, title=title, severity=severity, declared_by=user_id, reply=_reply(command)
                 )
                 ack(
                     response_type="ephemeral",
@@ -47,65 +47,65 @@ def register(app: App, services: SlackServices) -> None:
                 )
             case grammar.SeverityCommand(severity=severity):  # no title: a change of severity
                 incident = incidents.change_severity(
-                    deps, room_id=room_id, severity=severity, by=user_id, reply=_reply(command)
+                    ctx, room_id=room_id, severity=severity, by=user_id, reply=_reply(command)
                 )
                 ack(
                     response_type="in_channel",
                     text=f"Severity is now *{incident.severity}* — {incident.severity.info.meaning}.",
                 )
             case grammar.AddNote(text=text):
-                timeline.add_note(deps, room_id=room_id, text=text, by=user_id)
+                timeline.add_note(ctx, room_id=room_id, text=text, by=user_id)
                 ack(response_type="in_channel", text=f":memo: Added to the timeline: {as_mrkdwn(text)}")
             case grammar.ShowTimeline():
-                incident, entries = timeline.timeline_of(deps, room_id=room_id)
+                incident, entries = timeline.timeline_of(ctx, room_id=room_id)
                 ack(
                     response_type="ephemeral",
                     text=f"Timeline of {as_mrkdwn(incident.title)}",
                     blocks=blocks.timeline_blocks(incident, entries),
                 )
             case grammar.ShowStatus():
-                view = incidents.incident_status(deps, room_id=room_id)
+                view = incidents.incident_status(ctx, room_id=room_id)
                 ack(
                     response_type="ephemeral",
-                    text=blocks.status_text(view.incident, view.timeline_count, deps.clock.now()),
+                    text=blocks.status_text(view.incident, view.timeline_count, ctx.clock.now()),
                 )
             case grammar.ShowHelp():
                 ack(response_type="ephemeral", text=grammar.HELP_TEXT)
             case grammar.AddActionItem(owner=owner, action=action):
-                owner_id = mentioned_user(owner) or services.chat.find_user(owner)
+                owner_id = mentioned_user(owner) or context.chat.find_user(owner)
                 if owner_id is None:
                     raise InvalidInput(
                         f"I can't find a Slack user called {as_mrkdwn(owner)}. Mention them with @ so Slack links "
                         "the name, e.g. `/incident action @alice Add a startup check`."
                     )
                 _, item = actions.add_action_item(
-                    deps, room_id=room_id, action=action, owner_id=owner_id, owner_label=owner, by=user_id
+                    ctx, room_id=room_id, action=action, owner_id=owner_id, owner_label=owner, by=user_id
                 )
                 ack(response_type="ephemeral", text=f"Added action item #{item.number}.")
             case grammar.Resolve():
-                incident = resolve.incident_to_resolve(deps, room_id=room_id)
-                services.chat.open_view(command["trigger_id"], resolve_blocks.resolve_modal(incident))
+                incident = resolve.incident_to_resolve(ctx, room_id=room_id)
+                context.chat.open_view(command["trigger_id"], resolve_blocks.resolve_modal(incident))
                 ack()
             case grammar.PreviewRca():
-                resolve.request_rca_preview(deps, room_id=room_id, reply=_reply(command))
+                resolve.request_rca_preview(ctx, room_id=room_id, reply=_reply(command))
                 ack(response_type="ephemeral", text="Rendering the RCA draft…")
             case grammar.Reopen():
-                incident = resolve.reopen_incident(deps, room_id=room_id, by=user_id)
+                incident = resolve.reopen_incident(ctx, room_id=room_id, by=user_id)
                 ack(response_type="in_channel", text=f"Reopened *{as_mrkdwn(incident.title)}*.")
             case grammar.ListIncidents():
                 ack(
                     response_type="ephemeral",
-                    text=blocks.incident_list_text(incidents.active_incidents(deps), deps.clock.now()),
+                    text=blocks.incident_list_text(incidents.active_incidents(ctx), ctx.clock.now()),
                 )
             case grammar.ChangeCommander(who=who):
-                new_lead = mentioned_user(who) or services.chat.find_user(who)
+                new_lead = mentioned_user(who) or context.chat.find_user(who)
                 if new_lead is None:
                     raise InvalidInput(f"I can't find a Slack user called {as_mrkdwn(who)}.")
-                incidents.change_commander(deps, room_id=room_id, commander_id=new_lead, by=user_id)
+                incidents.change_commander(ctx, room_id=room_id, commander_id=new_lead, by=user_id)
                 ack(response_type="in_channel", text=f"<@{new_lead}> is now the incident commander.")
             case grammar.MarkDone(number=number):
-                ref = action_status.item_in_room(deps, room_id=room_id, number=number)
-                change = action_status.change_status(deps, services.chat, ref=ref, status=ActionStatus.DONE, by=user_id)
+                ref = action_status.item_in_room(ctx, room_id=room_id, number=number)
+                change = action_status.change_status(ctx, context.chat, ref=ref, status=ActionStatus.DONE, by=user_id)
                 ack(response_type="ephemeral", text=status_answer(change))
             case _:
                 assert_never(parsed)

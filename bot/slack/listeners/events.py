@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import App
 
 from bot.services import timeline
-from bot.slack.services import SlackServices
+from bot.slack.listener_context import ListenerContext
 
 
 def _event_id(body: dict[str, Any], event: dict[str, Any]) -> str:
@@ -15,18 +15,18 @@ def _event_id(body: dict[str, Any], event: dict[str, Any]) -> str:
     return str(body.get("event_id") or f"{event.get('type')}:{event.get('user')}:{event.get('event_ts')}")
 
 
-def register(app: App, services: SlackServices) -> None:
-    deps = services.deps
+def register(app: App, context: ListenerContext) -> None:
+    ctx = context.services
 
     def is_timeline_reaction(event: dict[str, Any]) -> bool:
         item = event.get("item") or {}
-        return event.get("reaction") == services.timeline_emoji and item.get("type") == "message"
+        return event.get("reaction") == context.timeline_emoji and item.get("type") == "message"
 
     @app.event("reaction_added")
     def reaction_added(body: dict[str, Any], event: dict[str, Any]) -> None:
         if is_timeline_reaction(event):
             timeline.pin_message(
-                deps,
+                ctx,
                 event_id=_event_id(body, event),
                 room_id=event["item"]["channel"],
                 message_id=event["item"]["ts"],
@@ -37,7 +37,7 @@ def register(app: App, services: SlackServices) -> None:
     def reaction_removed(body: dict[str, Any], event: dict[str, Any]) -> None:
         if is_timeline_reaction(event):
             timeline.unpin_message(
-                deps,
+                ctx,
                 event_id=_event_id(body, event),
                 room_id=event["item"]["channel"],
                 message_id=event["item"]["ts"],
@@ -49,13 +49,13 @@ def register(app: App, services: SlackServices) -> None:
         message = event.get("message") or {}
         if message.get("ts"):
             timeline.message_edited(
-                deps, room_id=event["channel"], message_id=message["ts"], text=message.get("text", "")
+                ctx, room_id=event["channel"], message_id=message["ts"], text=message.get("text", "")
             )
 
     @app.event({"type": "message", "subtype": "message_deleted"})
     def message_deleted(event: dict[str, Any]) -> None:
         if event.get("deleted_ts"):
-            timeline.message_deleted(deps, room_id=event["channel"], message_id=event["deleted_ts"])
+            timeline.message_deleted(ctx, room_id=event["channel"], message_id=event["deleted_ts"])
 
     @app.event("message")
     def other_messages() -> None:

@@ -10,15 +10,15 @@ from bot.core.errors import IncidentNotFound
 from bot.core.ports import Reply
 from bot.services import incidents, timeline
 from bot.slack import blocks
+from bot.slack.listener_context import ListenerContext
 from bot.slack.listeners import MESSAGE_SHORTCUTS
-from bot.slack.services import SlackServices
 
 ADD_TO_TIMELINE = "add_to_incident_timeline"
 assert ADD_TO_TIMELINE in MESSAGE_SHORTCUTS
 
 
-def register(app: App, services: SlackServices) -> None:
-    deps = services.deps
+def register(app: App, context: ListenerContext) -> None:
+    ctx = context.services
 
     @app.shortcut(ADD_TO_TIMELINE)
     def add_to_timeline(ack: Ack, shortcut: dict[str, Any]) -> None:
@@ -26,15 +26,15 @@ def register(app: App, services: SlackServices) -> None:
         message_id: str = shortcut["message"]["ts"]
         user_id: str = shortcut["user"]["id"]
         reply = Reply(user_id=user_id, room_id=room_id, response_url=shortcut.get("response_url"))
-        here = incidents.find_incident_for_room(deps, room_id)
+        here = incidents.find_incident_for_room(ctx, room_id)
         if here is not None and here.is_active and here.id is not None:
             timeline.add_message_by_shortcut(
-                deps, incident_id=here.id, room_id=room_id, message_id=message_id, by=user_id, reply=reply
+                ctx, incident_id=here.id, room_id=room_id, message_id=message_id, by=user_id, reply=reply
             )
             ack()
             return
-        open_incidents = incidents.active_incidents(deps)
+        open_incidents = incidents.active_incidents(ctx)
         if not open_incidents:
             raise IncidentNotFound("There is no open incident to add this message to.")
-        services.chat.open_view(shortcut["trigger_id"], blocks.pick_incident_modal(open_incidents, room_id, message_id))
+        context.chat.open_view(shortcut["trigger_id"], blocks.pick_incident_modal(open_incidents, room_id, message_id))
         ack()

@@ -11,8 +11,8 @@ from bot.core.commands import parse_severity
 from bot.core.errors import InvalidInput
 from bot.core.ports import Reply
 from bot.services import actions, incidents, resolve, timeline
-from bot.slack import blocks, resolve_blocks
-from bot.slack.services import SlackServices
+from bot.slack import action_blocks, blocks, resolve_blocks
+from bot.slack.listener_context import ListenerContext
 from bot.slack.text import escape
 
 
@@ -35,8 +35,8 @@ def _value(view: dict[str, Any], block_id: str) -> Any:
     return element.get("value")
 
 
-def register(app: App, services: SlackServices) -> None:
-    deps = services.deps
+def register(app: App, context: ListenerContext) -> None:
+    ctx = context.services
 
     @app.view(blocks.DECLARE_VIEW)
     def declare_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -49,7 +49,7 @@ def register(app: App, services: SlackServices) -> None:
         origin = json.loads(view.get("private_metadata") or "{}").get("origin")
         user_id = body["user"]["id"]
         incidents.declare_incident(
-            deps,
+            ctx,
             title=title,
             severity=parse_severity(severity_value),
             declared_by=user_id,
@@ -63,9 +63,9 @@ def register(app: App, services: SlackServices) -> None:
     def severity_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         incident_id = int(json.loads(view["private_metadata"])["incident_id"])
         user_id = body["user"]["id"]
-        incident = incidents.get_incident(deps, incident_id)
+        incident = incidents.get_incident(ctx, incident_id)
         incidents.change_severity(
-            deps,
+            ctx,
             incident_id=incident_id,
             severity=parse_severity(_value(view, "severity") or ""),
             by=user_id,
@@ -81,7 +81,7 @@ def register(app: App, services: SlackServices) -> None:
         if not chosen:
             raise InvalidInput("Pick an incident.", field="incident")
         timeline.add_message_by_shortcut(
-            deps,
+            ctx,
             incident_id=int(chosen),
             room_id=meta["room_id"],
             message_id=meta["message_id"],
@@ -90,14 +90,14 @@ def register(app: App, services: SlackServices) -> None:
         )
         ack()
 
-    @app.view(resolve_blocks.ACTION_VIEW)
+    @app.view(action_blocks.ACTION_VIEW)
     def action_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         incident_id = int(json.loads(view["private_metadata"])["incident_id"])
         owner = _value(view, "owner")
         if not owner:
             raise InvalidInput("Pick an owner.", field="owner")
         actions.add_action_item(
-            deps,
+            ctx,
             incident_id=incident_id,
             action=_text(view, "action"),
             owner_id=owner,
@@ -110,9 +110,9 @@ def register(app: App, services: SlackServices) -> None:
     def resolve_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         incident_id = int(json.loads(view["private_metadata"])["incident_id"])
         user_id = body["user"]["id"]
-        incident = incidents.get_incident(deps, incident_id)
+        incident = incidents.get_incident(ctx, incident_id)
         resolve.resolve_incident(
-            deps,
+            ctx,
             incident_id=incident_id,
             by=user_id,
             reply=Reply(user_id=user_id, room_id=incident.room_id),

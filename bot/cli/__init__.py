@@ -1,0 +1,140 @@
+"""`incident-bot`: the only place with start-up side effects.
+
+`main()` takes its environment, output streams and clock as arguments, so tests run every command
+in-process; `run()` is what the console script and `python -m bot` call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from collections.abc import Mapping, Sequence
+from types import FrameType
+from typing import TextIO
+
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.config import ConfigError, load_database_url, load_settings
+from bot.core.ports import Clock
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line: one subcommand per job the bot does."""
+    parser = argparse.ArgumentParser(prog="incident-bot", description="Run your incident runbook in Slack.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve Slack (HTTP on /slack/events, or Socket Mode) and /healthz")
+    serve.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
+    serve.add_argument("--host", default="0.0.0.0", help="interface to listen on (default all)")
+    commands.add_parser("migrate", help="create or upgrade the database schema and exit")
+    demo = commands.add_parser("demo", help="play a whole incident offline against a local Slack simulator")
+    demo.add_argument("--keep", metavar="DIR", help="keep the demo's docs repo and database in DIR")
+    remind = commands.add_parser("remind", help="DM every owner of open action items not yet reminded today")
+    remind.add_argument("--dry-run", action="store_true", help="only list who would be reminded of what")
+    briefing = commands.add_parser("briefing", help="post the daily briefing to BRIEFING_CHANNEL now")
+    briefing.add_argument("--dry-run", action="store_true", help="print the briefing instead of posting it")
+    scan = commands.add_parser("scan", help="list every open action item in the docs repo's RCAs")
+    scan.add_argument("--json", action="store_true", help="machine-readable output for agents")
+    publish = commands.add_parser("publish", help="publish RCAs whose commit or push is still pending")
+    publish.add_argument("--retry", action="store_true", help="retry every pending or failed publish now")
+    return parser
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    clock: Clock | None = None,
+) -> int:
+    """Run one command; `environ` defaults to the process environment. Returns the exit status."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "migrate":
+            return _migrate(environ, out)
+        if args.command == "demo":
+            from bot.demo import run_demo
+
+            return run_demo(out, keep=args.keep)
+        if args.command in ("remind", "briefing", "scan"):
+            from bot.cli.reminders import run_reminder_command
+
+            return run_reminder_command(
+                args.command,
+                load_settings(environ),
+                out=out,
+                err=err,
+                clock=clock,
+                dry_run=getattr(args, "dry_run", False),
+                as_json=getattr(args, "json", False),
+            )
+        if args.command == "publish":
+            return _publish(environ, out, err, clock, retry=args.retry)
+        return _serve(environ, out, args.host, args.port)
+    except ConfigError as error:
+        print(f"incident-bot: {error}", file=err)
+        return 2
+    except SlackApiError as error:
+        code = error.response.get("error") if error.response else error
+        print(f"incident-bot: Slack refused the bot token (SLACK_BOT_TOKEN): {code}", file=err)
+        return 1
+    except SlackClientError as error:
+        print(f"incident-bot: cannot reach Slack at SLACK_API_URL: {error}", file=err)
+        return 1
+
+
+def run() -> None:
+    """The console script: log to stderr, run the command, exit with its status."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    sys.exit(main(sys.argv[1:]))
+
+
+def _migrate(environ: Mapping[str, str] | None, out: TextIO) -> int:
+    from bot.storage import create_engine_for, migrate
+
+    engine = create_engine_for(load_database_url(environ))
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()
+    print("database is up to date", file=out)
+    return 0
+
+
+def _publish(environ: Mapping[str, str] | None, out: TextIO, err: TextIO, clock: Clock | None, *, retry: bool) -> int:
+    from bot.container import build_container
+    from bot.services.jobkinds import PUBLISH_RCA
+
+    container = build_container(load_settings(environ), clock=clock)
+    try:
+        if retry:
+            container.jobs.reschedule(PUBLISH_RCA, container.ctx.clock.now())
+        container.runner.run_pending()
+        left = container.jobs.unfinished(PUBLISH_RCA)
+    finally:
+        container.close()
+    if left:
+        for job_id, error in left:
+            print(f"incident-bot: publish job {job_id} is still pending: {error or 'not due yet'}", file=err)
+        return 1
+    print("every RCA is published", file=out)
+    return 0
+
+
+def _serve(environ: Mapping[str, str] | None, out: TextIO, host: str, port: int) -> int:
+    from bot.server import RunningBot
+
+    bot = RunningBot(load_settings(environ), host=host, port=port)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        bot.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    print(f"incident-bot listening on http://{host}:{bot.port} (health: /healthz)", file=out, flush=True)
+    bot.wait()
+    return 0

@@ -1,0 +1,116 @@
+"""`incident-bot remind | briefing | scan`: the daily jobs for cron, and a listing for agents."""
+
+from __future__ import annotations
+
+import json
+from datetime import time
+from typing import TextIO
+
+from bot.config import Settings
+from bot.container import Container, build_container
+from bot.core.open_items import OpenItem
+from bot.core.ports import ChatError, Clock
+from bot.services.reminders import Reminders, item_payload
+from bot.slack.reminder_blocks import briefing_text
+from bot.slack.text import humanize_age
+
+MIDNIGHT = time(0, 0)
+
+
+def run_reminder_command(
+    command: str,
+    settings: Settings,
+    *,
+    out: TextIO,
+    err: TextIO,
+    clock: Clock | None = None,
+    dry_run: bool = False,
+    as_json: bool = False,
+) -> int:
+    """`remind`, `briefing` or `scan`; returns the exit status."""
+    container = build_container(settings, clock=clock)
+    try:
+        if command == "remind":
+            return _remind(container.reminders, container, out, dry_run=dry_run)
+        if command == "briefing":
+            return _briefing(container, out, err, dry_run=dry_run)
+        return _scan(container, out, err, as_json=as_json)
+    finally:
+        container.close()
+
+
+def _remind(reminders: Reminders, container: Container, out: TextIO, *, dry_run: bool) -> int:
+    now = container.ctx.clock.now()
+    due = reminders.remind(now, at=MIDNIGHT, dry_run=dry_run)
+    if not dry_run:
+        container.runner.run_pending()
+    verb = "would remind" if dry_run else "reminded"
+    for owner_id, items in due:
+        print(f"{verb} {owner_id} of {len(items)} open item(s): " + ", ".join(_label(i) for i in items), file=out)
+    if not due:
+        print("nobody to remind: every owner with open items was reminded today, or nothing is open", file=out)
+    return 0
+
+
+def _briefing(container: Container, out: TextIO, err: TextIO, *, dry_run: bool) -> int:
+    settings = container.settings
+    now = container.ctx.clock.now()
+    if dry_run:
+        briefing = container.reminders.briefing(now)
+        print(briefing_text(briefing.groups, briefing.missing_rcas, now=now, rca_links={}), file=out)
+        return 0
+    if not settings.briefing_channel:
+        print("incident-bot: BRIEFING_CHANNEL is not set, so there is nowhere to post the briefing", file=err)
+        return 2
+    posted = container.reminders.post_briefing(now, at=MIDNIGHT)
+    if posted is None:
+        print("today's briefing was already posted", file=out)
+        return 0
+    container.runner.run_pending()
+    print(
+        f"posted the briefing to {settings.briefing_channel}: {sum(len(g.items) for g in posted.groups)} open item(s)",
+        file=out,
+    )
+    return 0
+
+
+def _scan(container: Container, out: TextIO, err: TextIO, *, as_json: bool) -> int:
+    now = container.ctx.clock.now()
+    try:
+        people = container.chat.people()
+    except ChatError as error:
+        print(f"incident-bot: could not list Slack users ({error}); owners are not matched", file=err)
+        people = []
+    found = container.reminders.scan(people=people)
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "items": [
+                        {**item_payload(i), "age_days": round(i.age(now).total_seconds() / 86400, 2)}
+                        for i in found.items
+                    ],
+                    "problems": [{"file": p.path, "line": p.line, "message": p.message} for p in found.problems],
+                },
+                ensure_ascii=False,
+                indent=2,
+            ),
+            file=out,
+        )
+        return 0
+    for item in found.items:
+        owner = item.owner_id or f"{item.owner or '?'} (unassigned)"
+        print(
+            f"{item.source or '(no RCA yet)'}\t{item.incident_title}\t#{item.number}\t{item.action}\t{owner}\t"
+            f"{item.status.value}\t{humanize_age(item.age(now).total_seconds())}",
+            file=out,
+        )
+    for problem in found.problems:
+        print(f"{problem.path}:{problem.line}: {problem.message}", file=err)
+    if not found.items:
+        print("no open action items", file=out)
+    return 0
+
+
+def _label(item: OpenItem) -> str:
+    return f"#{item.number} {item.action[:60]} ({item.incident_title[:40]})"

@@ -1,0 +1,214 @@
+"""Keeping action items moving: DMs on resolve, daily reminders, the daily briefing, `scan`."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, time
+from typing import Any
+
+from bot.core.models import ActionStatus, Incident, Severity
+from bot.core.open_items import OpenItem, OpenItems, Person, by_owner, collect_open_items, open_items_of
+from bot.core.ports import Chat, Publisher, PublishError
+from bot.core.reminders import BriefingGroup, briefing_groups, local_day_due, missing_rcas
+from bot.services.context import ServiceContext
+from bot.services.jobkinds import POST_BRIEFING, SEND_ACTION_ITEMS
+from bot.services.publishing import DocsLayout
+
+log = logging.getLogger(__name__)
+
+REMINDER = "reminder"
+BRIEFING = "briefing"
+
+
+@dataclass(frozen=True)
+class ReminderPolicy:
+    reminder_time: time = time(9, 0)
+    briefing_time: time = time(9, 0)
+    briefing_channel: str | None = None
+    tz: str = "UTC"
+    owner_map: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Briefing:
+    groups: list[BriefingGroup]
+    missing_rcas: list[Incident]
+
+
+def item_payload(item: OpenItem) -> dict[str, Any]:
+    data = asdict(item)
+    data["since"] = item.since.isoformat()
+    data["status"] = item.status.value
+    data["severity"] = item.severity.value if item.severity else None
+    return data
+
+
+def item_from_payload(data: dict[str, Any]) -> OpenItem:
+    return OpenItem(
+        **{
+            **data,
+            "since": datetime.fromisoformat(data["since"]),
+            "status": ActionStatus(data["status"]),
+            "severity": Severity(data["severity"]) if data.get("severity") else None,
+        }
+    )
+
+
+class Reminders:
+    """Finds open action items in the docs repo and the database, and nudges their owners."""
+
+    def __init__(
+        self, ctx: ServiceContext, chat: Chat, publisher: Publisher | None, layout: DocsLayout, policy: ReminderPolicy
+    ) -> None:
+        self._ctx = ctx
+        self._chat = chat
+        self._publisher = publisher
+        self._layout = layout
+        self._policy = policy
+
+    def rca_links(self, items: list[OpenItem]) -> dict[str, str]:
+        return {item.source: link for item in items if item.source and (link := self._layout.web_link(item.source))}
+
+    def scan(self, *, people: list[Person] | None = None) -> OpenItems:
+        """Every open item; the RCA files (after a pull) are the truth, the database follows them."""
+        files: dict[str, str] = {}
+        if self._publisher is not None:
+            try:
+                self._publisher.pull()
+            except PublishError as error:
+                log.warning("scanning the docs repo without pulling: %s", error.user_message)
+            for path in self._publisher.list_files(self._layout.incidents_dir, suffix="-rca.md"):
+                text = self._publisher.read(path)
+                if text is not None:
+                    files[path] = text
+        with self._ctx.uow() as uow:
+            incidents = uow.incidents.list_active() + uow.incidents.list_resolved()
+            items = {incident.id: uow.actions.for_incident(incident.id) for incident in incidents if incident.id}
+        found = collect_open_items(
+            rca_files=files,
+            incidents=incidents,
+            db_items=items,
+            people=people if people is not None else self._chat.people(),
+            owner_map=self._policy.owner_map,
+        )
+        self._follow_files(found)
+        return found
+
+    def _follow_files(self, found: OpenItems) -> None:
+        """Someone changed a status by editing the RCA in git: the bot's copy follows."""
+        if not found.status_changes:
+            return
+        now = self._ctx.clock.now()
+        with self._ctx.uow() as uow:
+            for incident_id, number, status in found.status_changes:
+                item = uow.actions.get(incident_id, number)
+                if item is not None:
+                    uow.actions.save(item.model_copy(update={"status": status, "updated_at": now}))
+            uow.commit()
+
+    def remind(
+        self, now: datetime, *, at: time | None = None, dry_run: bool = False
+    ) -> list[tuple[str, list[OpenItem]]]:
+        """Queue one DM per owner with open items who has not been reminded on their local day yet."""
+        people = self._chat.people()
+        zones = {person.id: person.tz for person in people}
+        due: list[tuple[str, list[OpenItem]]] = []
+        for owner_id, items in by_owner(self.scan(people=people).items).items():
+            day = local_day_due(now, tz=zones.get(owner_id), at=self._policy.reminder_time if at is None else at)
+            if day is None:
+                continue
+            with self._ctx.uow() as uow:
+                if dry_run:
+                    if not uow.claims.claimed(REMINDER, owner_id, day):
+                        due.append((owner_id, items))
+                    continue
+                if uow.claims.claim(REMINDER, owner_id, day):
+                    uow.jobs.enqueue(
+                        SEND_ACTION_ITEMS,
+                        {"owner_id": owner_id, "reason": "reminder", "items": [item_payload(i) for i in items]},
+                    )
+                    due.append((owner_id, items))
+                uow.commit()
+        return due
+
+    def briefing(self, now: datetime) -> Briefing:
+        """The unresolved action items by incident, and incidents still missing their RCA."""
+        found = self.scan()
+        with self._ctx.uow() as uow:
+            resolved = uow.incidents.list_resolved()
+        present = self._publisher.list_files(self._layout.incidents_dir, suffix="-rca.md") if self._publisher else []
+        return Briefing(groups=briefing_groups(found.items, now), missing_rcas=missing_rcas(resolved, present))
+
+    def post_briefing(self, now: datetime, *, at: time | None = None, dry_run: bool = False) -> Briefing | None:
+        """Queue today's briefing for BRIEFING_CHANNEL once; None when not due or already posted."""
+        channel = self._policy.briefing_channel
+        day = local_day_due(now, tz=self._policy.tz, at=self._policy.briefing_time if at is None else at)
+        if not channel or day is None:
+            return None
+        with self._ctx.uow() as uow:
+            if uow.claims.claimed(BRIEFING, channel, day):
+                return None
+        briefing = self.briefing(now)
+        if dry_run:
+            return briefing
+        with self._ctx.uow() as uow:
+            if not uow.claims.claim(BRIEFING, channel, day):
+                return None
+            uow.jobs.enqueue(
+                POST_BRIEFING,
+                {
+                    "channel": channel,
+                    "groups": [
+                        {"title": g.incident_title, "source": g.source, "items": [item_payload(i) for i in g.items]}
+                        for g in briefing.groups
+                    ],
+                    "missing": [i.id for i in briefing.missing_rcas],
+                },
+            )
+            uow.commit()
+        return briefing
+
+    def send_action_items(self, payload: dict[str, Any]) -> None:
+        """The job behind reminders and resolve DMs: one DM listing someone's open items."""
+        items = [item_from_payload(data) for data in payload["items"]]
+        self._chat.send_action_items(
+            payload["owner_id"],
+            items,
+            reason=payload["reason"],
+            now=self._ctx.clock.now(),
+            rca_links=self.rca_links(items),
+        )
+
+    def post_briefing_job(self, payload: dict[str, Any]) -> None:
+        groups = [
+            BriefingGroup(
+                incident_title=g["title"],
+                source=g["source"],
+                severity=None,
+                items=[item_from_payload(data) for data in g["items"]],
+            )
+            for g in payload["groups"]
+        ]
+        with self._ctx.uow() as uow:
+            missing = [i for i in (uow.incidents.get(n) for n in payload["missing"]) if i is not None]
+        all_items = [item for group in groups for item in group.items]
+        self._chat.post_briefing(
+            payload["channel"], groups, missing, now=self._ctx.clock.now(), rca_links=self.rca_links(all_items)
+        )
+
+    def dm_owners_of(self, incident_id: int) -> None:
+        """After a resolve: one DM per owner of an open item of this incident."""
+        with self._ctx.uow() as uow:
+            incident = uow.incidents.get(incident_id)
+            items = uow.actions.for_incident(incident_id)
+        if incident is None:
+            return
+        open_items = open_items_of(incident, items)
+        with self._ctx.uow() as uow:
+            for owner_id, owned in by_owner(open_items).items():
+                uow.jobs.enqueue(
+                    SEND_ACTION_ITEMS,
+                    {"owner_id": owner_id, "reason": "resolved", "items": [item_payload(i) for i in owned]},
+                )
+            uow.commit()

@@ -1,0 +1,174 @@
+"""The SQL unit of work: one transaction shared by all repositories."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import date, datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, Engine, delete, insert, select
+
+from bot.core.ports import (
+    ActionItemRepo,
+    Clock,
+    DailyClaims,
+    EventLog,
+    IncidentRepo,
+    JobQueue,
+    PinRepo,
+    TimelineRepo,
+    UnitOfWork,
+)
+from bot.storage.incident_repos import (
+    ConnectionSource,
+    SqlActionItemRepo,
+    SqlIncidentRepo,
+    SqlPinRepo,
+    SqlTimelineRepo,
+)
+from bot.storage.sql import insert_if_absent
+from bot.storage.tables import daily_claims, jobs, processed_events
+
+log = logging.getLogger(__name__)
+
+
+class SqlEventLog:
+    """Ids of chat events already handled, so that redeliveries are ignored."""
+
+    def __init__(self, connection: ConnectionSource, clock: Clock) -> None:
+        self._conn = connection
+        self._clock = clock
+
+    def first_delivery(self, event_id: str) -> bool:
+        """Record an event id; False when it was seen before (a retry or duplicate)."""
+        values = {"event_id": event_id, "received_at": self._clock.now()}
+        # One atomic statement, so two processes receiving the same event cannot both get True.
+        return insert_if_absent(self._conn(), processed_events, values)
+
+    def forget_before(self, cutoff: datetime) -> int:
+        """Delete event ids received before `cutoff` (housekeeping); returns how many."""
+        result = self._conn().execute(delete(processed_events).where(processed_events.c.received_at < cutoff))
+        return result.rowcount
+
+
+class SqlDailyClaims:
+    """Daily nudges already claimed, per kind, subject and local date."""
+
+    def __init__(self, connection: ConnectionSource, clock: Clock) -> None:
+        self._conn = connection
+        self._clock = clock
+
+    def claim(self, kind: str, subject: str, day: date) -> bool:
+        """Claim today's nudge; False when this or another process already did."""
+        values = {"kind": kind, "subject": subject, "local_date": day.isoformat(), "claimed_at": self._clock.now()}
+        return insert_if_absent(self._conn(), daily_claims, values)
+
+    def claimed(self, kind: str, subject: str, day: date) -> bool:
+        row = self._conn().execute(
+            select(daily_claims.c.kind).where(
+                daily_claims.c.kind == kind,
+                daily_claims.c.subject == subject,
+                daily_claims.c.local_date == day.isoformat(),
+            )
+        )
+        return row.first() is not None
+
+
+class SqlJobQueue:
+    """The services' side of the durable job queue: jobs are stored in the same transaction."""
+
+    def __init__(self, connection: ConnectionSource, clock: Clock, on_enqueue: Callable[[], None]) -> None:
+        self._conn = connection
+        self._clock = clock
+        self._on_enqueue = on_enqueue
+
+    def enqueue(self, kind: str, payload: dict[str, Any], *, run_at: datetime | None = None) -> None:
+        """Store a job to run at `run_at` (default now) once the transaction commits."""
+        # Serialising here, not in the worker, makes a bad payload fail the request that made it.
+        text = json.dumps(payload, ensure_ascii=False, allow_nan=False)
+        now = self._clock.now()
+        self._conn().execute(
+            insert(jobs).values(kind=kind, payload=text, run_at=run_at or now, attempts=0, created_at=now)
+        )
+        self._on_enqueue()
+
+
+class SqlUnitOfWork:
+    """A UnitOfWork on one database connection; use it in a `with` block and call commit()."""
+
+    incidents: IncidentRepo
+    timeline: TimelineRepo
+    pins: PinRepo
+    actions: ActionItemRepo
+    events: EventLog
+    claims: DailyClaims
+    jobs: JobQueue
+
+    def __init__(self, engine: Engine, *, clock: Clock, on_jobs_enqueued: Callable[[], None] | None = None) -> None:
+        self._engine = engine
+        self._on_jobs_enqueued = on_jobs_enqueued
+        self._connection: Connection | None = None
+        self._jobs_enqueued = False
+        self.incidents = SqlIncidentRepo(self._conn)
+        self.timeline = SqlTimelineRepo(self._conn)
+        self.pins = SqlPinRepo(self._conn)
+        self.actions = SqlActionItemRepo(self._conn)
+        self.events = SqlEventLog(self._conn, clock)
+        self.claims = SqlDailyClaims(self._conn, clock)
+        self.jobs = SqlJobQueue(self._conn, clock, self._note_enqueued)
+
+    def __enter__(self) -> SqlUnitOfWork:
+        if self._connection is not None:
+            raise RuntimeError("this unit of work is already in use; make a new one")
+        # The transaction itself begins with the first statement (SQLAlchemy's autobegin), so a
+        # request that never touches the database never takes SQLite's write lock.
+        self._connection = self._engine.connect()
+        self._jobs_enqueued = False
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        connection, self._connection = self._connection, None
+        self._jobs_enqueued = False
+        if connection is None:
+            return
+        try:
+            if connection.in_transaction():
+                connection.rollback()
+        finally:
+            connection.close()
+
+    def commit(self) -> None:
+        """Commit everything done so far; the unit of work stays usable for a new transaction."""
+        self._conn().commit()
+        if self._jobs_enqueued:
+            self._jobs_enqueued = False
+            self._wake_worker()
+
+    def _conn(self) -> Connection:
+        if self._connection is None:
+            raise RuntimeError("use SqlUnitOfWork inside a `with` block")
+        return self._connection
+
+    def _note_enqueued(self) -> None:
+        self._jobs_enqueued = True
+
+    def _wake_worker(self) -> None:
+        if self._on_jobs_enqueued is None:
+            return
+        try:
+            self._on_jobs_enqueued()
+        except Exception:
+            # The jobs are committed and the worker polls anyway; a failed wake-up only delays them.
+            log.exception("on_jobs_enqueued callback failed")
+
+
+if TYPE_CHECKING:
+
+    def _conforms(engine: Engine, clock: Clock) -> UnitOfWork:
+        # mypy checks here that SqlUnitOfWork satisfies the core's protocol.
+        return SqlUnitOfWork(engine, clock=clock)

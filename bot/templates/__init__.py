@@ -1,1 +1,0 @@
-"""The templates shipped inside the package, so an installed wheel finds them (copies of /templates)."""

@@ -1,0 +1,116 @@
+"""`incident-bot remind | briefing | scan`, as cron or an agent runs them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from bot.demo.docs_repo import DocsRepo
+from slack_sim import FakeSlack
+from tests.slack.conftest import CliRun, run_cli
+from tests.support.clock import RunningClock
+
+MALFORMED = """# RCA: Broken table
+
+- **Severity:** SEV-2
+
+## Action items
+
+| # | Action | Owner | Status |
+|---|--------|-------|--------|
+| 1 | Rotate the keys | @matt | Open |
+| two | Not a number | @matt | Open |
+| 3 | Too | many | cells | here | Open |
+
+| 4 | After a blank line | @matt | Open |
+"""
+
+
+@pytest.fixture
+def cli(clock: RunningClock) -> Callable[..., CliRun]:
+    """`incident-bot <args>` as cron or an agent runs it, in this process and on the test clock."""
+    return lambda env, *args: run_cli(env, *args, clock=clock)
+
+
+@pytest.fixture
+def env(bot_env: dict[str, Any], fake_slack: FakeSlack, docs_repo: DocsRepo, tmp_path: Any) -> dict[str, Any]:
+    fake_slack.add_user("UMATT", "matt", tz="America/New_York", tz_offset=-18000)
+    fake_slack.add_channel("briefing", members=[], channel_id="CBRIEF")
+    editor = docs_repo.person_clone(tmp_path / "editor")
+    incidents = tmp_path / "editor" / "DOCS" / "incidents"
+    incidents.mkdir(parents=True, exist_ok=True)
+    (incidents / "2026-03-01-broken-table-rca.md").write_text(MALFORMED)
+    editor.git.add(A=True)
+    editor.git.commit("-m", "A hand-written RCA with a sloppy table")
+    editor.git.push()
+    owner_map = tmp_path / "owners.yml"
+    owner_map.write_text("docs: UCAROL\n")
+    fake_slack.add_user("UCAROL", "carol")
+    return {**bot_env, "BRIEFING_CHANNEL": "CBRIEF", "OWNER_MAP": str(owner_map)}
+
+
+def test_scan_lists_open_items_and_reports_bad_rows(env: dict[str, Any], cli: Callable[..., CliRun]) -> None:
+    result = cli(env, "scan", "--json")
+    assert result.status == 0, result.err
+    report = json.loads(result.out)
+    rows = {(item["source"].rsplit("/", 1)[-1], item["number"]): item for item in report["items"]}
+    assert rows[("2026-03-01-broken-table-rca.md", 1)]["owner_id"] == "UMATT"
+    assert rows[("2026-03-01-broken-table-rca.md", 1)]["age_days"] > 30
+    problems = [(p["file"].rsplit("/", 1)[-1], p["line"]) for p in report["problems"]]
+    assert ("2026-03-01-broken-table-rca.md", 10) in problems
+    assert ("2026-03-01-broken-table-rca.md", 11) in problems
+    assert rows[("2026-02-23-gateway-auth-outage-rca.md", 3)]["status"] == "Open"
+    assert rows[("2026-02-23-gateway-auth-outage-rca.md", 4)]["owner_id"] == "UCAROL"  # from OWNER_MAP
+    assert ("2026-02-23-gateway-auth-outage-rca.md", 1) not in rows
+
+    text = cli(env, "scan")
+    assert text.status == 0
+    assert "Rotate the keys" in text.out
+    assert "2026-03-01-broken-table-rca.md:10:" in text.err
+
+
+def test_remind_is_idempotent_per_local_day(
+    env: dict[str, Any], fake_slack: FakeSlack, cli: Callable[..., CliRun]
+) -> None:
+    dry = cli(env, "remind", "--dry-run")
+    assert dry.status == 0 and "would remind UMATT" in dry.out
+    assert fake_slack.dms_to("UMATT") == []
+    first = cli(env, "remind")
+    assert first.status == 0, first.err
+    assert "reminded UMATT" in first.out
+    assert len(fake_slack.dms_to("UMATT")) == 1
+    assert "Rotate the keys" in str(fake_slack.dms_to("UMATT")[0]["blocks"])
+    second = cli(env, "remind")
+    assert second.status == 0 and "nobody to remind" in second.out
+    assert len(fake_slack.dms_to("UMATT")) == 1
+
+
+def test_briefing_posts_once_and_dry_run_prints(
+    env: dict[str, Any], fake_slack: FakeSlack, cli: Callable[..., CliRun]
+) -> None:
+    dry = cli(env, "briefing", "--dry-run")
+    assert dry.status == 0 and "🔔 #1 Rotate the keys" in dry.out
+    assert fake_slack.messages("CBRIEF") == []
+    posted = cli(env, "briefing")
+    assert posted.status == 0, posted.err
+    assert "🔔 #1 Rotate the keys — <@UMATT>" in fake_slack.messages("CBRIEF")[0]["text"]
+    again = cli(env, "briefing")
+    assert "already posted" in again.out
+    assert len(fake_slack.messages("CBRIEF")) == 1
+
+
+def test_briefing_without_channel_is_a_clear_error(bot_env: dict[str, Any], cli: Callable[..., CliRun]) -> None:
+    result = cli(bot_env, "briefing")
+    assert result.status == 2
+    assert "BRIEFING_CHANNEL is not set" in result.err
+
+
+def test_a_broken_owner_map_is_named(bot_env: dict[str, Any], tmp_path: Any, cli: Callable[..., CliRun]) -> None:
+    broken = tmp_path / "owners.yml"
+    broken.write_text("- just\n- a list\n")
+    result = cli({**bot_env, "OWNER_MAP": str(broken)}, "scan")
+    assert result.status == 2
+    assert "OWNER_MAP must map names to Slack user IDs" in result.err
