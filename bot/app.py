@@ -8,6 +8,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.config import Settings
+from bot.slack import middleware
 from bot.slack.errors import build_error_handler
 from bot.slack.listener_context import ListenerContext
 from bot.slack.listeners import actions, commands, events, shortcuts, views
@@ -21,6 +22,7 @@ def build_app(settings: Settings, context: ListenerContext, client: WebClient) -
         process_before_response=True,
         logger=logging.getLogger("bot.bolt"),
     )
+    middleware.register(app, context.services)
     for module in (commands, events, shortcuts, actions, views):
         module.register(app, context)
     app.error(build_error_handler(context.chat))

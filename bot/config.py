@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     incident_announce_channel: str | None = None
     sev1_escalation_users: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    incident_admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     timeline_emoji: str = "pushpin"
     docs_repo_path: str | None = None
     docs_repo_web_url: str | None = None
@@ -62,7 +63,7 @@ class Settings(BaseSettings):
     # 0 makes a web-only replica; another process (or replica) runs the queued work.
     worker_threads: int = Field(default=2, ge=0, le=16)
 
-    @field_validator("sev1_escalation_users", mode="before")
+    @field_validator("sev1_escalation_users", "incident_admins", mode="before")
     @classmethod
     def _split_users(cls, value: object) -> object:
         if isinstance(value, str):

@@ -20,8 +20,10 @@ from bot.services.context import Policy, ServiceContext
 from bot.services.jobs import JobHandlers
 from bot.services.publishing import DocsLayout, RcaPublishing
 from bot.services.reminders import ReminderPolicy, Reminders
+from bot.slack.calls import SlackCalls
 from bot.slack.chat import SlackChat
 from bot.slack.listener_context import ListenerContext
+from bot.slack.people import SlackPeople
 from bot.storage import SqlJobStore, SqlUnitOfWork, create_engine_for, migrate
 from bot.worker import JobRunner
 
@@ -59,7 +61,8 @@ def build_container(settings: Settings, *, clock: Clock | None = None, poll_seco
     # Waits out Slack's Retry-After on a 429 a few times; past that the job itself is retried later.
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
     bot_user_id = client.auth_test().get("user_id")
-    chat = SlackChat(client, bot_user_id=bot_user_id)
+    calls = SlackCalls(client, api_url=settings.slack_api_url)
+    chat = SlackChat(calls, SlackPeople(calls), bot_user_id=bot_user_id)
     wake_box: list[JobRunner] = []
 
     def uow_factory() -> SqlUnitOfWork:
@@ -71,7 +74,9 @@ def build_container(settings: Settings, *, clock: Clock | None = None, poll_seco
         policy=Policy(
             announce_channel=settings.incident_announce_channel,
             escalation_users=tuple(settings.sev1_escalation_users),
+            admins=frozenset(settings.incident_admins),
         ),
+        members=chat,
     )
     publisher = (
         GitPublisher(
@@ -112,7 +117,12 @@ def build_container(settings: Settings, *, clock: Clock | None = None, poll_seco
         poll_seconds=poll_seconds,
     )
     wake_box.append(runner)
-    listeners = ListenerContext(services=ctx, chat=chat, timeline_emoji=settings.timeline_emoji)
+    listeners = ListenerContext(
+        services=ctx,
+        chat=chat,
+        hand_written_owner=reminders.hand_written_owner,
+        timeline_emoji=settings.timeline_emoji,
+    )
     app = build_app(settings, listeners, client)
     return Container(
         settings=settings,

@@ -62,7 +62,11 @@ class RunningBot:
                 code = error.response.get("error") if error.response else error
                 raise ConfigError(f"Invalid configuration: Slack refused SLACK_APP_TOKEN ({code})") from None
             log.info("connected to Slack in Socket Mode")
-        self.frontend.attach(self.container.app, serve_slack=self._socket is None)
+        self.frontend.attach(
+            self.container.app,
+            signing_secret=settings.slack_signing_secret.get_secret_value(),
+            serve_slack=self._socket is None,
+        )
         log.info("incident-bot ready on port %s", self.port)
 
     @property

@@ -82,7 +82,8 @@ class SlackDriver:
         }
         return self._post(body.encode(), headers)
 
-    def _interaction(self, payload: dict[str, Any]) -> Response:
+    def interaction(self, payload: dict[str, Any]) -> Response:
+        """Deliver an interactivity payload (a button, a form, a shortcut) signed, as Slack would."""
         return self._signed(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
 
     # -- lookups -------------------------------------------------------------------
@@ -275,7 +276,7 @@ class SlackDriver:
                 user, channel_id, message_ts=None if ephemeral else surface.get("ts")
             )
         payload["actions"] = [action]
-        return self._interaction(payload)
+        return self.interaction(payload)
 
     def click(
         self, user: str, message_or_view: dict[str, Any], button_text: str, *, channel: str | None = None
@@ -327,7 +328,7 @@ class SlackDriver:
             "view": payloads.view_payload(view, state_values),
             "response_urls": [],
         }
-        response = self._interaction(payload)
+        response = self.interaction(payload)
         if response.status == 200:
             self.fake.apply_view_ack(view["id"], response.json())
         return response
@@ -344,7 +345,7 @@ class SlackDriver:
             "message_ts": message.get("ts"),
             "message": payloads.event_message(message),
         }
-        return self._interaction(payload)
+        return self.interaction(payload)
 
     def shortcut(self, user: str, callback_id: str) -> Response:
         """A global shortcut."""
@@ -355,4 +356,4 @@ class SlackDriver:
             "trigger_id": self.fake.issue_trigger_id(user),
             "action_ts": payloads.action_ts(self.fake.now()),
         }
-        return self._interaction(payload)
+        return self.interaction(payload)

@@ -154,12 +154,28 @@ class FakeSlack:
             raise KeyError(f"no message {ts} in {found['id']}")
         return found, message
 
+    def join(self, channel: str, user: str) -> None:
+        """A human joins a channel (as they would before posting or reacting in it)."""
+        with self._ws.lock:
+            if user not in self._ws.users:
+                raise KeyError(f"no user {user!r}; add_user() first")
+            members = self._channel(channel)["members"]
+            if user not in members:
+                members.append(user)
+
+    def _member_of(self, channel: dict[str, Any], user: str) -> None:
+        # As in Slack: only members post and react in a channel (a DM's members are its two people).
+        if not channel["is_im"] and user not in channel["members"]:
+            raise PermissionError(f"{user} is not in #{channel['name']}; join() first, as a person would")
+
     def post_as_user(self, channel: str, user: str, text: str, *, thread_ts: str | None = None) -> str:
         """A human posts (no event is sent; the test sends it). Returns the ts."""
         with self._ws.lock:
             if user not in self._ws.users:
                 raise KeyError(f"no user {user!r}; add_user() first")
-            return str(messages.add(self._ws, self._channel(channel), user=user, text=text, thread_ts=thread_ts)["ts"])
+            found = self._channel(channel)
+            self._member_of(found, user)
+            return str(messages.add(self._ws, found, user=user, text=text, thread_ts=thread_ts)["ts"])
 
     def edit_as_user(self, channel: str, ts: str, text: str) -> None:
         with self._ws.lock:
@@ -174,7 +190,9 @@ class FakeSlack:
 
     def react_as_user(self, channel: str, ts: str, user: str, name: str) -> None:
         with self._ws.lock:
-            messages.set_reaction(self._message(channel, ts)[1], user, name, add=True)
+            found, message = self._message(channel, ts)
+            self._member_of(found, user)
+            messages.set_reaction(message, user, name, add=True)
 
     def unreact_as_user(self, channel: str, ts: str, user: str, name: str) -> None:
         with self._ws.lock:
@@ -238,6 +256,20 @@ class FakeSlack:
                         if m["user"] == self.bot_user_id
                     ]
             return []
+
+    def everything_the_bot_said(self) -> list[dict[str, Any]]:
+        """Every message the bot posted anywhere (channels, threads, DMs), its ephemeral messages and its
+        answers to response URLs, oldest first within each kind."""
+        with self._ws.lock:
+            said = [
+                messages.public(self._ws, m)
+                for channel_id in self._ws.channels
+                for m in self._ws.messages[channel_id]
+                if m["user"] == self.bot_user_id
+            ]
+            said += [copy.deepcopy(e) for e in self._ws.ephemerals]
+            said += [copy.deepcopy(r["body"]) for r in self._ws.responses if isinstance(r["body"], dict)]
+            return said
 
     def ephemerals(self, *, user: str | None = None, channel: str | None = None) -> list[dict[str, Any]]:
         with self._ws.lock:

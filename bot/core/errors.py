@@ -36,6 +36,18 @@ class InvalidTransition(IncidentBotError):
     """The incident is not in a state that allows this."""
 
 
+class NotAllowed(IncidentBotError):
+    """The person asking may not do this; the message says who may."""
+
+
+class MalformedRequest(IncidentBotError):
+    """A request of a shape the chat platform never sends; it is refused and changes nothing."""
+
+
+class Duplicate(IncidentBotError):
+    """The same request (a replay, a double submit) was already applied; it is acknowledged, not repeated."""
+
+
 class RetryLater(Exception):
     """Work after the ack that should be tried again later (e.g. the docs repo is unreachable)."""
 

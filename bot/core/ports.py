@@ -149,12 +149,20 @@ class PublishResult:
 
 
 class PublishError(IncidentBotError):
-    """Publishing failed; `retryable` when trying again later can work, `commit_sha` if one is kept locally."""
+    """Publishing failed; `retryable` when trying again later can work, `commit_sha` if one is kept locally.
 
-    def __init__(self, user_message: str, *, retryable: bool = False, commit_sha: str | None = None) -> None:
+    `user_message` is what people in chat read: the problem and the fix, never a path on the bot's host
+    or a remote's address. `detail` (and `str(error)`) adds what an operator needs, for logs and the CLI.
+    """
+
+    def __init__(
+        self, user_message: str, *, retryable: bool = False, commit_sha: str | None = None, detail: str | None = None
+    ) -> None:
         super().__init__(user_message)
+        self.args = (f"{user_message} ({detail})" if detail else user_message,)
         self.retryable = retryable
         self.commit_sha = commit_sha
+        self.detail = detail
 
 
 class Publisher(Protocol):
@@ -192,6 +200,12 @@ class Reply:
     user_id: str
     room_id: str | None = None
     response_url: str | None = None
+
+
+class Membership(Protocol):
+    """Who is in which chat room (asked while the person waits, so answers may be cached briefly)."""
+
+    def is_member(self, room_id: str, user_id: str) -> bool: ...
 
 
 class Chat(Protocol):

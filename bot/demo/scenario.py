@@ -83,6 +83,8 @@ class Scenario:
         self._wait("the announcement in #incidents", lambda: self._bot_posts(INCIDENTS, f"<#{room['id']}>"))
         name = f"#{room['name']}"
         self._say.ok(f"{name} created, alice invited, announced in #incidents")
+        self._fake.join(room["id"], BOB)
+        self._say.step(f"bob joins {name} to help")
         return str(room["id"]), name
 
     def raise_severity(self, room: str, room_name: str) -> None:

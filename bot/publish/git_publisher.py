@@ -2,11 +2,12 @@
 push race rebase (or re-apply the edits on the new upstream) and push again. The only module that
 imports git.
 
-Failure contract: every failure is a `PublishError` with a sentence for people. When the remote
-cannot be reached the commit stays in the clone (`error.commit_sha`, `error.retryable`); calling
-`push_pending()` later, or `publish()` again with the same edits, finishes the job without a second
-commit. Other uncommitted changes in the clone are left as they are; uncommitted changes to the very
-files being edited (a crashed run's leftovers) are stashed first, so they are kept but not published.
+Failure contract: every failure is a `PublishError` with a sentence for people (no paths of this host:
+those are in `error.detail`, for operators). When the remote cannot be reached the commit stays in the
+clone (`error.commit_sha`, `error.retryable`); calling `publish()` again with the same edits finishes
+the job without a second commit. Other uncommitted changes in the clone are left as they are;
+uncommitted changes to the very files being edited (a crashed run's leftovers) are stashed first, so
+they are kept but not published.
 """
 
 from __future__ import annotations
@@ -79,7 +80,9 @@ class GitPublisher:
                 return PublishResult(commit_sha=_head(repo) if files else None, pushed=False, files=files)
             if offline:
                 sha = _head(repo) if files else None
-                raise PublishError(_kept_locally(offline.user_message, sha), retryable=True, commit_sha=sha)
+                raise PublishError(
+                    _kept_locally(offline.user_message, sha), retryable=True, commit_sha=sha, detail=offline.detail
+                )
             if not files:
                 self._push(repo, upstream, redo=None)  # commits an earlier failed push left behind
                 return PublishResult(commit_sha=None, pushed=True)
@@ -93,20 +96,6 @@ class GitPublisher:
             if not still_ours:  # the upstream already had the same content
                 return PublishResult(commit_sha=None, pushed=True)
             return PublishResult(commit_sha=_head(repo), pushed=True, files=files)
-
-    def push_pending(self) -> PublishResult:
-        """Push commits still waiting in the clone (after a failed push); a no-op when there are none."""
-        with self._session() as repo:
-            upstream = _upstream(repo)
-            if upstream is None:
-                return PublishResult(commit_sha=None, pushed=False)
-            self._fetch(repo, upstream)
-            self._integrate(repo, upstream, redo=None)
-            pending = _changed_files(repo, f"{upstream.ref}..HEAD")
-            if not _ahead(repo, upstream):
-                return PublishResult(commit_sha=None, pushed=True)
-            self._push(repo, upstream, redo=None)
-            return PublishResult(commit_sha=_head(repo), pushed=True, files=pending)
 
     def pull(self) -> None:
         """Bring the clone up to date with its upstream, keeping local changes and unpushed commits."""
@@ -155,17 +144,24 @@ class GitPublisher:
 
     def _open(self) -> git.Repo:
         if not self._path.exists():
-            raise PublishError(f"DOCS_REPO_PATH {self._path} does not exist.")
+            raise PublishError("The docs repo clone (DOCS_REPO_PATH) does not exist.", detail=str(self._path))
         if not self._path.is_dir():
-            raise PublishError(f"DOCS_REPO_PATH {self._path} is not a folder.")
+            raise PublishError("The docs repo clone (DOCS_REPO_PATH) is not a folder.", detail=str(self._path))
         try:
             repo = git.Repo(self._path)
         except (git.InvalidGitRepositoryError, git.NoSuchPathError) as error:
-            raise PublishError(f"DOCS_REPO_PATH {self._path} is not a git repository.") from error
+            raise PublishError(
+                "The docs repo clone (DOCS_REPO_PATH) is not a git repository.", detail=str(self._path)
+            ) from error
         if repo.bare or repo.working_tree_dir is None:
-            raise PublishError(f"DOCS_REPO_PATH {self._path} is a bare repository; it needs a checkout.")
+            raise PublishError(
+                "The docs repo clone (DOCS_REPO_PATH) is a bare repository; it needs a checkout.",
+                detail=str(self._path),
+            )
         if repo.head.is_detached:
-            raise PublishError(f"DOCS_REPO_PATH {self._path} is not on a branch (detached HEAD).")
+            raise PublishError(
+                "The docs repo clone (DOCS_REPO_PATH) is not on a branch (detached HEAD).", detail=str(self._path)
+            )
         return repo
 
     def _commit(self, repo: git.Repo, edits: Mapping[str, Edit], message: str) -> list[str]:
@@ -192,8 +188,9 @@ class GitPublisher:
             repo.git.fetch(upstream.remote, kill_after_timeout=self._timeout)
         except git.GitCommandError as error:
             raise PublishError(
-                f"Could not fetch from the docs repository's remote {upstream.remote!r}: {_detail(error)}",
+                "Could not reach the docs repo's remote: it may be down, or it refused the bot's credentials.",
                 retryable=True,
+                detail=f"git fetch {upstream.remote}: {_detail(error)}",
             ) from error
 
     def _integrate(self, repo: git.Repo, upstream: _Upstream, *, redo: Callable[[], bool] | None) -> bool:
@@ -207,12 +204,16 @@ class GitPublisher:
             repo.git.rebase("--autostash", upstream.ref)
         except git.GitCommandError as error:
             if not _rebase_in_progress(repo):
-                raise PublishError(f"Could not update {self._path} from {upstream.ref}: {_detail(error)}") from error
+                raise PublishError(
+                    f"Could not bring the docs repo clone up to date with {upstream.ref}.",
+                    detail=f"git rebase in {self._path}: {_detail(error)}",
+                ) from error
             repo.git.rebase("--abort")
             if redo is None:
                 raise PublishError(
-                    f"Unpushed commits in {self._path} conflict with {upstream.ref}; "
-                    "someone needs to rebase them by hand."
+                    f"Unpushed commits in the docs repo clone conflict with {upstream.ref}; "
+                    "someone needs to rebase them by hand.",
+                    detail=str(self._path),
                 ) from error
             repo.git.reset("--keep", "HEAD~1")
             self._integrate(repo, upstream, redo=None)
@@ -226,8 +227,9 @@ class GitPublisher:
         incoming = set(_names(repo.git.diff("--name-only", "-z", f"HEAD...{upstream.ref}")))
         if clash := sorted(local & incoming):
             raise PublishError(
-                f"Uncommitted changes to {', '.join(clash)} in DOCS_REPO_PATH {self._path} clash with new "
-                f"commits on {upstream.ref}; commit or discard them there so the bot can publish."
+                f"Uncommitted changes to {', '.join(clash)} in the docs repo clone (DOCS_REPO_PATH) clash with new "
+                f"commits on {upstream.ref}; commit or discard them there so the bot can publish.",
+                detail=str(self._path),
             )
 
     def _push(self, repo: git.Repo, upstream: _Upstream, *, redo: Callable[[], bool] | None) -> bool:
@@ -242,10 +244,19 @@ class GitPublisher:
             except git.GitCommandError as error:
                 if "[rejected]" not in str(error.stderr):
                     sha = _head(repo)
-                    message = f"Could not push to {upstream.remote!r}: {_detail(error)}"
                     # A hook or branch protection saying no will say no again; a network failure may not.
                     declined = "[remote rejected]" in str(error.stderr)
-                    raise PublishError(_kept_locally(message, sha), retryable=not declined, commit_sha=sha) from error
+                    message = (
+                        "The docs repo's remote refused the push (a hook or branch protection)."
+                        if declined
+                        else "Could not push to the docs repo's remote: it may be down, or it refused the bot's login."
+                    )
+                    raise PublishError(
+                        _kept_locally(message, sha),
+                        retryable=not declined,
+                        commit_sha=sha,
+                        detail=f"git push {upstream.remote}: {_detail(error)}",
+                    ) from error
             # Someone pushed first: take their commits and put ours on top.
             self._fetch(repo, upstream)
             ours = self._integrate(repo, upstream, redo=redo if ours else None) and ours

@@ -2,28 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.core.errors import IncidentBotError, IncidentNotFound, InvalidInput
+from bot.core.access import may_change_item, refusal
+from bot.core.errors import IncidentNotFound, InvalidInput, NotAllowed
 from bot.core.models import ActionStatus, TimelineEntry, TimelineKind
-from bot.core.ports import Chat
 from bot.services.context import ServiceContext
-from bot.services.incidents import require_incident_in_room
+from bot.services.incidents import load, require_incident_in_room
 from bot.services.jobkinds import ANNOUNCE_ITEM_STATUS, UPDATE_RCA_ROW
-
-
-class NotAllowed(IncidentBotError):
-    """Someone who is neither owner, commander nor in the incident channel."""
 
 
 @dataclass(frozen=True)
 class ItemRef:
-    """An action item: by incident when the bot knows it, else by its hand-written RCA file."""
+    """An action item: by incident when the bot knows it, else by its hand-written RCA file.
+
+    It comes from a button, so nothing else in it is trusted: the item, its owner and its incident
+    are looked up again before anything changes.
+    """
 
     number: int
     incident_id: int | None = None
     rca_path: str | None = None
-    owner_id: str | None = None
+
+
+# The owner of row `number` of a hand-written RCA as the file says it (matched to a chat user).
+HandWrittenOwner = Callable[[str, int], str | None]
 
 
 @dataclass(frozen=True)
@@ -35,24 +39,25 @@ class StatusChange:
     unchanged: bool = False
 
 
-def change_status(ctx: ServiceContext, chat: Chat, *, ref: ItemRef, status: ActionStatus, by: str) -> StatusChange:
+def change_status(
+    ctx: ServiceContext, *, ref: ItemRef, status: ActionStatus, by: str, hand_written_owner: HandWrittenOwner
+) -> StatusChange:
     """Change an item's status; the RCA row is rewritten and pushed after the ack."""
     if ref.incident_id is None:
-        return _change_hand_written(ctx, ref=ref, status=status, by=by)
+        return _change_hand_written(ctx, ref=ref, status=status, by=by, owner_of=hand_written_owner)
     now = ctx.clock.now()
     with ctx.uow() as uow:
-        incident = uow.incidents.get(ref.incident_id)
+        found = uow.incidents.get(ref.incident_id)
+        stored = uow.actions.get(ref.incident_id, ref.number)
+    if found is None or stored is None:
+        raise IncidentNotFound(f"There is no action item #{ref.number} on that incident.")
+    if by != stored.owner_id and not may_change_item(found, stored.owner_id, ctx.actor(by, found)):
+        raise NotAllowed(refusal(found, doing=f"change action item #{ref.number}", owner_id=stored.owner_id))
+    with ctx.uow() as uow:
+        incident = load(uow, ref.incident_id)
         item = uow.actions.get(ref.incident_id, ref.number)
-        if incident is None or item is None:
+        if item is None:
             raise IncidentNotFound(f"There is no action item #{ref.number} on that incident.")
-        allowed = by in {item.owner_id, incident.commander_id} or (
-            incident.room_id is not None and chat.is_member(incident.room_id, by)
-        )
-        if not allowed:
-            raise NotAllowed(
-                f"Only the owner of action item #{ref.number}, the incident commander or people in the incident "
-                "channel can change it."
-            )
         if item.status is status:
             return StatusChange(incident.title, item.number, item.action, status, unchanged=True)
         uow.actions.save(item.model_copy(update={"status": status, "updated_at": now}))
@@ -84,11 +89,18 @@ def change_status(ctx: ServiceContext, chat: Chat, *, ref: ItemRef, status: Acti
     return StatusChange(incident.title, item.number, item.action, status)
 
 
-def _change_hand_written(ctx: ServiceContext, *, ref: ItemRef, status: ActionStatus, by: str) -> StatusChange:
+def _change_hand_written(
+    ctx: ServiceContext, *, ref: ItemRef, status: ActionStatus, by: str, owner_of: HandWrittenOwner
+) -> StatusChange:
     if not ref.rca_path:
         raise InvalidInput("That button no longer points at an action item.")
-    if ref.owner_id and by != ref.owner_id:
-        raise NotAllowed(f"Only the owner of action item #{ref.number} can change it from here.")
+    owner_id = owner_of(ref.rca_path, ref.number)
+    if by != owner_id and by not in ctx.policy.admins:
+        raise NotAllowed(
+            f"You can't change action item #{ref.number} of `{ref.rca_path}`: only its owner "
+            f"({f'<@{owner_id}>' if owner_id else 'nobody the bot can match'}) or an incident admin "
+            "(`INCIDENT_ADMINS`) can. Anyone can edit the RCA in the docs repo."
+        )
     with ctx.uow() as uow:
         uow.jobs.enqueue(
             UPDATE_RCA_ROW,

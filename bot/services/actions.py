@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 from bot.core import lifecycle
-from bot.core.errors import IncidentNotFound
+from bot.core.errors import Duplicate
 from bot.core.models import ActionItem, Incident
-from bot.core.ports import UnitOfWork
 from bot.services.context import ServiceContext
-from bot.services.incidents import require_incident_in_room
+from bot.services.incidents import incident_for_change, load, require_id
 from bot.services.jobkinds import ACTION_ADDED
-
-
-def _incident(uow: UnitOfWork, room_id: str | None, incident_id: int | None) -> Incident:
-    if incident_id is not None:
-        found = uow.incidents.get(incident_id)
-        if found is None:
-            raise IncidentNotFound(f"There is no incident #{incident_id}.")
-        return found
-    return require_incident_in_room(uow, room_id, doing="action")
 
 
 def add_action_item(
@@ -29,11 +19,22 @@ def add_action_item(
     by: str,
     room_id: str | None = None,
     incident_id: int | None = None,
+    once: str | None = None,
 ) -> tuple[Incident, ActionItem]:
     """Add an open action item, numbered within its incident, and note it on the timeline."""
+    found = incident_for_change(
+        ctx,
+        by=by,
+        doing="add action items to this incident",
+        room_id=room_id,
+        incident_id=incident_id,
+        command="action",
+    )
     now = ctx.clock.now()
     with ctx.uow() as uow:
-        incident = _incident(uow, room_id, incident_id)
+        if once is not None and not uow.events.first_delivery(once):
+            raise Duplicate("That form was already submitted.")
+        incident = load(uow, require_id(found))
         item = uow.actions.add(
             lifecycle.new_action_item(incident, action=action, owner_id=owner_id, owner_label=owner_label, now=now)
         )

@@ -1,10 +1,12 @@
-"""What every use case is handed: the database, the clock and the team's policy."""
+"""What every use case is handed: the database, the clock, the team's policy and who is where."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.core.ports import Clock, UnitOfWorkFactory
+from bot.core.access import Actor
+from bot.core.models import Incident
+from bot.core.ports import Clock, Membership, UnitOfWorkFactory
 
 
 @dataclass(frozen=True)
@@ -13,6 +15,15 @@ class Policy:
 
     announce_channel: str | None = None
     escalation_users: tuple[str, ...] = field(default_factory=tuple)
+    # INCIDENT_ADMINS: may change any incident, wherever they are.
+    admins: frozenset[str] = field(default_factory=frozenset)
+
+
+class NobodyIsAMember:
+    """Membership when no chat platform is wired in (scripts, unit tests): only the rule's other parts apply."""
+
+    def is_member(self, room_id: str, user_id: str) -> bool:
+        return False
 
 
 @dataclass(frozen=True)
@@ -20,3 +31,12 @@ class ServiceContext:
     uow: UnitOfWorkFactory
     clock: Clock
     policy: Policy = field(default_factory=Policy)
+    members: Membership = field(default_factory=NobodyIsAMember)
+
+    def actor(self, user_id: str, incident: Incident) -> Actor:
+        """`user_id` as the access rule sees them for `incident` (asks about membership only when it matters)."""
+        if user_id in self.policy.admins:
+            return Actor(user_id, is_admin=True)
+        if user_id == incident.commander_id or incident.room_id is None:
+            return Actor(user_id)
+        return Actor(user_id, in_room=self.members.is_member(incident.room_id, user_id))

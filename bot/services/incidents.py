@@ -1,4 +1,8 @@
-"""Use cases that declare incidents and change their severity."""
+"""Use cases that declare incidents, find them, and change their severity and commander.
+
+Changes follow one shape: find the incident, let the access rule decide (which may ask the chat
+platform who is in the channel, so it happens outside any write transaction), then change it.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bot.core import lifecycle
-from bot.core.errors import IncidentNotFound, NotInIncidentChannel
+from bot.core.access import may_see, require_change
+from bot.core.errors import Duplicate, IncidentNotFound, NotAllowed, NotInIncidentChannel
 from bot.core.models import Incident, Severity
 from bot.core.ports import Reply, UnitOfWork
 from bot.services.context import ServiceContext
@@ -26,8 +31,12 @@ def declare_incident(
     reply: Reply,
     summary: str = "",
     private: bool = False,
+    once: str | None = None,
 ) -> Incident:
-    """Record a new incident now; its channel, announcement and escalation follow after the ack."""
+    """Record a new incident now; its channel, announcement and escalation follow after the ack.
+
+    `once` names the request (a form's submission): the same one applied again declares nothing.
+    """
     incident = lifecycle.declare(
         title=title,
         severity=severity,
@@ -38,6 +47,8 @@ def declare_incident(
         origin_room_id=reply.room_id,
     )
     with ctx.uow() as uow:
+        if once is not None and not uow.events.first_delivery(once):
+            raise Duplicate("That form was already submitted.")
         incident = uow.incidents.add(incident)
         uow.timeline.add(lifecycle.declared_entry(incident))
         uow.jobs.enqueue(OPEN_ROOM, {"incident_id": incident.id, "reply": reply_payload(reply)})
@@ -59,6 +70,42 @@ def require_incident_in_room(
     return incident
 
 
+def incident_for_change(
+    ctx: ServiceContext,
+    *,
+    by: str,
+    doing: str,
+    room_id: str | None = None,
+    incident_id: int | None = None,
+    command: str = "",
+    refusal: str | None = None,
+) -> Incident:
+    """The incident (by id, else the room's), once the access rule lets `by` change it."""
+    with ctx.uow() as uow:
+        if incident_id is not None:
+            found = uow.incidents.get(incident_id)
+            if found is None:
+                raise IncidentNotFound(f"There is no incident #{incident_id}.")
+            incident = found
+        else:
+            incident = require_incident_in_room(uow, room_id, doing=command or doing, refusal=refusal)
+    require_change(incident, ctx.actor(by, incident), doing=doing)
+    return incident
+
+
+def require_id(incident: Incident) -> int:
+    assert incident.id is not None, "a stored incident has an id"
+    return incident.id
+
+
+def load(uow: UnitOfWork, incident_id: int) -> Incident:
+    """The incident, read again inside the transaction that changes it."""
+    incident = uow.incidents.get(incident_id)
+    if incident is None:
+        raise IncidentNotFound(f"There is no incident #{incident_id}.")
+    return incident
+
+
 def change_severity(
     ctx: ServiceContext,
     *,
@@ -74,9 +121,11 @@ def change_severity(
         f"`/incident {word}` needs a title to declare an incident, e.g. `/incident {word} Checkout API "
         "returns 500s`. Inside an incident channel it changes that incident's severity."
     )
+    found = incident_for_change(
+        ctx, by=by, doing="change this incident's severity", room_id=room_id, incident_id=incident_id, refusal=refusal
+    )
     with ctx.uow() as uow:
-        found = uow.incidents.get(incident_id) if incident_id is not None else None
-        incident = found or require_incident_in_room(uow, room_id, doing=word, refusal=refusal)
+        incident = load(uow, require_id(found))
         previous = incident.severity
         entry = lifecycle.change_severity(incident, severity, by=by, now=ctx.clock.now())
         uow.incidents.save(incident)
@@ -103,18 +152,25 @@ def find_incident_for_room(ctx: ServiceContext, room_id: str) -> Incident | None
         return uow.incidents.by_room(room_id)
 
 
+def require_visible(ctx: ServiceContext, incident: Incident, *, to: str) -> None:
+    """Refuse to show a private incident to someone who is not part of it (without naming it)."""
+    if not may_see(incident, ctx.actor(to, incident)):
+        raise NotAllowed("That incident is private: only the people in its channel can see it.")
+
+
 @dataclass(frozen=True)
 class IncidentStatusView:
     incident: Incident
     timeline_count: int
 
 
-def incident_status(ctx: ServiceContext, *, room_id: str | None) -> IncidentStatusView:
+def incident_status(ctx: ServiceContext, *, room_id: str | None, by: str) -> IncidentStatusView:
     """Title, severity, commander, age and how much is on the timeline."""
     with ctx.uow() as uow:
         incident = require_incident_in_room(uow, room_id, doing="status")
-        assert incident.id is not None
-        return IncidentStatusView(incident=incident, timeline_count=uow.timeline.count(incident.id))
+        view = IncidentStatusView(incident=incident, timeline_count=uow.timeline.count(require_id(incident)))
+    require_visible(ctx, incident, to=by)
+    return view
 
 
 def active_incidents(ctx: ServiceContext) -> list[Incident]:
@@ -122,10 +178,16 @@ def active_incidents(ctx: ServiceContext) -> list[Incident]:
         return uow.incidents.list_active()
 
 
+def visible_incidents(ctx: ServiceContext, *, to: str) -> list[Incident]:
+    """The open incidents `to` may know about: every public one, and the private ones they are part of."""
+    return [incident for incident in active_incidents(ctx) if may_see(incident, ctx.actor(to, incident))]
+
+
 def change_commander(ctx: ServiceContext, *, room_id: str | None, commander_id: str, by: str) -> Incident:
     """Hand the incident to a new commander; Slack is updated after the ack."""
+    found = incident_for_change(ctx, by=by, doing="hand over this incident", room_id=room_id, command="lead")
     with ctx.uow() as uow:
-        incident = require_incident_in_room(uow, room_id, doing="lead")
+        incident = load(uow, require_id(found))
         entry = lifecycle.change_commander(incident, commander_id, by=by, now=ctx.clock.now())
         uow.incidents.save(incident)
         uow.timeline.add(entry)

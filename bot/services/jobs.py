@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from bot.core import lifecycle
+from bot.core.errors import IncidentBotError
 from bot.core.models import Incident, Severity, TimelineEntry, TimelineKind
 from bot.core.naming import incident_channel_name
 from bot.core.ports import Chat, ChatError, Job, Reply, RoomNameTaken
@@ -68,7 +69,9 @@ class JobHandlers:
         if reply is None:
             return
         what = _DESCRIPTIONS.get(job.kind, "finish that")
-        self._chat.tell(reply, f":warning: Sorry, I could not {what}: {error}")
+        # What people read names the problem, never a path on the bot's host (details stay in the log).
+        reason = error.user_message if isinstance(error, IncidentBotError) else str(error)
+        self._chat.tell(reply, f":warning: Sorry, I could not {what}: {reason}")
 
     def _load(self, incident_id: int) -> Incident:
         with self._ctx.uow() as uow:

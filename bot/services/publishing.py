@@ -140,7 +140,7 @@ class RcaPublishing:
                     f":warning: The incident is resolved, but I could not publish the RCA: {error.user_message}\n"
                     f"The RCA is {kept}. I will keep retrying on my own; `incident-bot publish --retry` retries now.",
                 )
-            raise RetryLater(error.user_message, delay_seconds=retry_delay(attempts)) from error
+            raise RetryLater(str(error), delay_seconds=retry_delay(attempts)) from error
 
     def _dm_owners_after(self, incident: Incident) -> None:
         # After the first attempt the RCA's path is chosen (and usually pushed), so the DM can link it.
@@ -161,7 +161,7 @@ class RcaPublishing:
             )
         except PublishError as error:
             if error.retryable:
-                raise RetryLater(error.user_message, delay_seconds=60) from error
+                raise RetryLater(str(error), delay_seconds=60) from error
             raise
 
     def _publish(self, record: IncidentRecord, publisher: Publisher) -> None:
@@ -169,7 +169,7 @@ class RcaPublishing:
         try:
             publisher.pull()
         except PublishError as error:
-            log.warning("could not update the docs repo before publishing: %s", error.user_message)
+            log.warning("could not update the docs repo before publishing: %s", error)
         layout = self._layout
         path = None
         edits: dict[str, Edit] = {}

@@ -7,9 +7,19 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, time
 from typing import Any
 
+from bot.core.errors import IncidentNotFound, InvalidInput
 from bot.core.models import ActionStatus, Incident, Severity
-from bot.core.open_items import OpenItem, OpenItems, Person, by_owner, collect_open_items, open_items_of
+from bot.core.open_items import (
+    OpenItem,
+    OpenItems,
+    Person,
+    by_owner,
+    collect_open_items,
+    match_owner,
+    open_items_of,
+)
 from bot.core.ports import Chat, Publisher, PublishError
+from bot.core.rca_parse import parse_rca
 from bot.core.reminders import BriefingGroup, briefing_groups, local_day_due, missing_rcas
 from bot.services.context import ServiceContext
 from bot.services.jobkinds import POST_BRIEFING, SEND_ACTION_ITEMS
@@ -77,7 +87,7 @@ class Reminders:
             try:
                 self._publisher.pull()
             except PublishError as error:
-                log.warning("scanning the docs repo without pulling: %s", error.user_message)
+                log.warning("scanning the docs repo without pulling: %s", error)
             for path in self._publisher.list_files(self._layout.incidents_dir, suffix="-rca.md"):
                 text = self._publisher.read(path)
                 if text is not None:
@@ -94,6 +104,17 @@ class Reminders:
         )
         self._follow_files(found)
         return found
+
+    def hand_written_owner(self, path: str, number: int) -> str | None:
+        """The chat user who owns row `number` of the RCA at `path`, as the file says (None: nobody matched)."""
+        folder, _, name = path.rpartition("/")
+        if folder != self._layout.incidents_dir or not name.endswith("-rca.md") or name.startswith("."):
+            raise InvalidInput("That button does not point at an RCA in the docs repo.")
+        text = self._publisher.read(path) if self._publisher is not None else None
+        row = next((r for r in parse_rca(text).action_items if r.number == number), None) if text else None
+        if row is None:
+            raise IncidentNotFound(f"`{path}` has no action item #{number} any more.")
+        return match_owner(row.owner, row.owner_id, self._chat.people(), self._policy.owner_map)
 
     def _follow_files(self, found: OpenItems) -> None:
         """Someone changed a status by editing the RCA in git: the bot's copy follows."""

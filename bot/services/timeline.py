@@ -3,43 +3,69 @@
 from __future__ import annotations
 
 from bot.core import lifecycle
-from bot.core.errors import IncidentNotFound, InvalidTransition
+from bot.core.access import may_change, refusal
+from bot.core.errors import InvalidTransition
 from bot.core.models import Incident, TimelineEntry
 from bot.core.ports import Reply
 from bot.services.context import ServiceContext
-from bot.services.incidents import reply_payload, require_incident_in_room
-from bot.services.jobkinds import CAPTURE_MESSAGE, UNCONFIRM_MESSAGE
+from bot.services.incidents import (
+    find_incident_for_room,
+    incident_for_change,
+    load,
+    reply_payload,
+    require_id,
+    require_incident_in_room,
+    require_visible,
+)
+from bot.services.jobkinds import CAPTURE_MESSAGE, TELL, UNCONFIRM_MESSAGE
 
 
 def add_note(ctx: ServiceContext, *, room_id: str | None, text: str, by: str) -> TimelineEntry:
     """Write a note straight onto the timeline."""
+    found = incident_for_change(ctx, by=by, doing="add to this incident's timeline", room_id=room_id, command="note")
     with ctx.uow() as uow:
-        incident = require_incident_in_room(uow, room_id, doing="note")
+        incident = load(uow, require_id(found))
         entry = uow.timeline.add(lifecycle.note_entry(incident, text, by=by, now=ctx.clock.now()))
         uow.commit()
     return entry
 
 
-def timeline_of(ctx: ServiceContext, *, room_id: str | None) -> tuple[Incident, list[TimelineEntry]]:
+def timeline_of(ctx: ServiceContext, *, room_id: str | None, by: str) -> tuple[Incident, list[TimelineEntry]]:
     """The incident of this channel and its timeline, oldest first."""
     with ctx.uow() as uow:
         incident = require_incident_in_room(uow, room_id, doing="timeline")
-        assert incident.id is not None
-        return incident, uow.timeline.for_incident(incident.id)
+        entries = uow.timeline.for_incident(require_id(incident))
+    require_visible(ctx, incident, to=by)
+    return incident, entries
 
 
 def pin_message(ctx: ServiceContext, *, event_id: str, room_id: str, message_id: str, user_id: str) -> None:
     """Someone reacted with the timeline emoji: the message goes on the timeline once."""
+    incident = find_incident_for_room(ctx, room_id)
+    if incident is None:
+        return
+    allowed = may_change(incident, ctx.actor(user_id, incident))
+    incident_id = require_id(incident)
     with ctx.uow() as uow:
-        incident = uow.incidents.by_room(room_id)
-        if incident is None or incident.id is None or not uow.events.first_delivery(event_id):
+        if not uow.events.first_delivery(event_id):
             return
-        newly_pinned = uow.pins.add(incident.id, room_id, message_id, user_id)
-        if newly_pinned and uow.pins.count(incident.id, room_id, message_id) == 1:
+        if not allowed:
+            # Told privately, once (the event id is recorded with the refusal).
+            uow.jobs.enqueue(
+                TELL,
+                {
+                    "reply": reply_payload(Reply(user_id=user_id, room_id=room_id)),
+                    "text": refusal(incident, doing="add to this incident's timeline"),
+                },
+            )
+            uow.commit()
+            return
+        newly_pinned = uow.pins.add(incident_id, room_id, message_id, user_id)
+        if newly_pinned and uow.pins.count(incident_id, room_id, message_id) == 1:
             uow.jobs.enqueue(
                 CAPTURE_MESSAGE,
                 {
-                    "incident_id": incident.id,
+                    "incident_id": incident_id,
                     "room_id": room_id,
                     "message_id": message_id,
                     "by": user_id,
@@ -69,10 +95,9 @@ def add_message_by_shortcut(
     ctx: ServiceContext, *, incident_id: int, room_id: str, message_id: str, by: str, reply: Reply
 ) -> Incident:
     """The message shortcut: put any message on an open incident's timeline."""
+    found = incident_for_change(ctx, by=by, doing="add to that incident's timeline", incident_id=incident_id)
     with ctx.uow() as uow:
-        incident = uow.incidents.get(incident_id)
-        if incident is None:
-            raise IncidentNotFound("That incident no longer exists.")
+        incident = load(uow, require_id(found))
         if not incident.is_active:
             raise InvalidTransition(f"{incident.title} is resolved; reopen it to add to its timeline.")
         uow.jobs.enqueue(

@@ -94,14 +94,14 @@ def summary_fallback(incident: Incident) -> str:
 
 
 def announcement_text(incident: Incident) -> str:
-    here = "<!here> " if incident.severity.is_escalation else ""
+    """The announce channel's post (the SEV-1 ping in front of it is added when it is sent)."""
     if incident.private:
         return (
-            f"{here}:rotating_light: A private *{incident.severity}* incident was declared by "
+            f":rotating_light: A private *{incident.severity}* incident was declared by "
             f"{user(incident.declared_by)}. {severity_line(incident.severity)}"
         )
     return clip(
-        f"{here}:rotating_light: *{incident.severity}* declared: *{as_mrkdwn(incident.title)}*\n"
+        f":rotating_light: *{incident.severity}* declared: *{as_mrkdwn(incident.title)}*\n"
         f"{severity_line(incident.severity)} Commander: {user(incident.commander_id)}. "
         f"Join <#{incident.room_id}>.",
         3000,
@@ -110,11 +110,10 @@ def announcement_text(incident: Incident) -> str:
 
 def severity_change_text(incident: Incident, previous: Severity) -> str:
     raised = incident.severity.outranks(previous)
-    here = "<!here> " if raised and incident.severity.is_escalation else ""
     title = "a private incident" if incident.private else f"*{as_mrkdwn(incident.title)}*"
     where = "" if incident.private else f" in <#{incident.room_id}>"
     verb = "raised" if raised else "lowered"
-    return clip(f"{here}Severity of {title} {verb} from {previous} to *{incident.severity}*{where}.", 3000)
+    return clip(f"Severity of {title} {verb} from {previous} to *{incident.severity}*{where}.", 3000)
 
 
 def escalation_dm_text(incident: Incident) -> str:

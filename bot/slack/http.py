@@ -1,16 +1,60 @@
-"""The HTTP front door: Slack's requests on /slack/events and a health check on /healthz."""
+"""The HTTP front door: Slack's requests on /slack/events and a health check on /healthz.
+
+Every request to /slack/events is checked here before Bolt sees it: a body larger than Slack ever
+sends is refused unread (413), and one whose signature does not verify, for whatever reason (no
+headers, a timestamp that is not a number or is stale, a wrong signature, a body that is not UTF-8),
+gets 401 and reaches no listener, so it can make the bot call nothing.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import io
+import json
+import logging
+import re
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import parse_qsl
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+log = logging.getLogger(__name__)
+
 StartResponse = Callable[..., Any]
 EVENTS_PATH = "/slack/events"
+# Slack's largest payloads (a modal's full state, a long message) are far below this.
+MAX_BODY_BYTES = 1024 * 1024
+# Slack's own rule: a request signed more than five minutes ago may be a replay.
+MAX_CLOCK_SKEW_SECONDS = 300
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
+
+
+class SignatureCheck:
+    """Slack's request signing, strictly: `v0=` HMAC-SHA256 of `v0:<timestamp>:<body>` with the secret."""
+
+    def __init__(self, signing_secret: str, *, clock: Callable[[], float] = time.time) -> None:
+        self._secret = signing_secret.encode("utf-8")
+        self._clock = clock
+
+    def verifies(self, body: bytes, timestamp: str | None, signature: str | None) -> bool:
+        if timestamp is None or signature is None:
+            return False
+        if not _TIMESTAMP.fullmatch(timestamp) or not _SIGNATURE.fullmatch(signature):
+            return False
+        if abs(self._clock() - int(timestamp)) > MAX_CLOCK_SKEW_SECONDS:
+            return False
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        expected = hmac.new(self._secret, b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest()
+        return hmac.compare_digest(f"v0={expected}", signature)
 
 
 class HttpFrontend:
@@ -18,12 +62,14 @@ class HttpFrontend:
 
     def __init__(self) -> None:
         self._slack: SlackRequestHandler | None = None
+        self._check: SignatureCheck | None = None
         self._ready = threading.Event()
         self._serve_slack = True
 
-    def attach(self, app: App, *, serve_slack: bool = True) -> None:
+    def attach(self, app: App, *, signing_secret: str, serve_slack: bool = True) -> None:
         """Start answering Slack (unless Socket Mode carries it) and report ready."""
         self._slack = SlackRequestHandler(app, path=EVENTS_PATH)
+        self._check = SignatureCheck(signing_secret)
         self._serve_slack = serve_slack
         self._ready.set()
 
@@ -38,10 +84,56 @@ class HttpFrontend:
                 return _plain(start_response, "200 OK", b"ok\n")
             return _plain(start_response, "503 Service Unavailable", b"starting\n")
         if path == EVENTS_PATH and self._serve_slack:
-            if self._slack is None:
+            if self._slack is None or self._check is None:
                 return _plain(start_response, "503 Service Unavailable", b"starting\n")
-            return self._slack(environ, start_response)
+            if environ.get("REQUEST_METHOD") != "POST":
+                return _plain(start_response, "405 Method Not Allowed", b"POST only\n")
+            return self._slack_request(environ, start_response, self._slack, self._check)
         return _plain(start_response, "404 Not Found", b"not found\n")
+
+    def _slack_request(
+        self, environ: dict[str, Any], start_response: StartResponse, slack: SlackRequestHandler, check: SignatureCheck
+    ) -> Iterable[bytes]:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return _plain(start_response, "400 Bad Request", b"bad content length\n")
+        if length > MAX_BODY_BYTES:
+            return _plain(start_response, "413 Content Too Large", b"request body too large\n")
+        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
+        signature = environ.get("HTTP_X_SLACK_SIGNATURE")
+        if not check.verifies(body, timestamp, signature):
+            return _plain(start_response, "401 Unauthorized", b"invalid request\n")
+        if not _well_formed(body.decode("utf-8"), environ.get("CONTENT_TYPE")):
+            log.warning("refused a signed request whose body is not a Slack payload")
+            return _plain(start_response, "400 Bad Request", b"malformed request\n")
+        # Bolt reads the body again (and verifies it again): hand it the bytes already read.
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        try:
+            return slack(environ, start_response)
+        except (AttributeError, KeyError, TypeError, ValueError, IndexError):
+            # Bolt could not read the request at all (listener errors never get here: they reach the
+            # app's error handler); a body of a shape Slack never sends.
+            log.warning("refused a signed request Bolt could not read", exc_info=True)
+            return _plain(start_response, "400 Bad Request", b"malformed request\n")
+
+
+def _well_formed(body: str, content_type: str | None) -> bool:
+    """Whether `body` reads, the way Bolt reads it, as one JSON object or a form (Slack sends nothing else)."""
+    if not body:
+        return False
+    try:
+        if (content_type or "").startswith("application/json") or body.startswith("{"):
+            return isinstance(json.loads(body), dict)
+        form = dict(parse_qsl(body, keep_blank_values=True))
+        if "payload" in form:
+            payload = json.loads(form["payload"])
+            return isinstance(payload, dict) and isinstance(payload.get("type"), str)
+        return "command" in form or "type" in form or "ssl_check" in form
+    except ValueError:
+        return False
 
 
 def _plain(start_response: StartResponse, status: str, body: bytes) -> list[bytes]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.services.action_status import HandWrittenOwner
 from bot.services.context import ServiceContext
 from bot.slack.chat import SlackChat
 
@@ -12,4 +13,6 @@ from bot.slack.chat import SlackChat
 class ListenerContext:
     services: ServiceContext
     chat: SlackChat
+    # Who owns a row of a hand-written RCA, read from the docs repo (buttons in reminder DMs).
+    hand_written_owner: HandWrittenOwner
     timeline_emoji: str = "pushpin"

@@ -19,13 +19,9 @@ MAX_ITEMS_PER_MESSAGE = 20
 
 
 def item_ref_value(item: OpenItem) -> str:
-    """What a button needs to find the item again: the incident, or the hand-written RCA file."""
-    ref = {
-        "n": item.number,
-        "i": item.incident_id,
-        "p": item.source if item.incident_id is None else None,
-        "o": item.owner_id,
-    }
+    """What a button needs to find the item again: the incident, or the hand-written RCA file (the server
+    looks the item and its owner up again, so nothing else is put in a value a client could change)."""
+    ref = {"n": item.number, "i": item.incident_id, "p": item.source if item.incident_id is None else None}
     return json.dumps(ref, separators=(",", ":"))[:2000]
 
 
@@ -79,7 +75,7 @@ def action_items_blocks(
 
 def action_items_text(items: Sequence[OpenItem], *, reason: str) -> str:
     if reason == "resolved":
-        return f"{items[0].incident_title} is resolved: you own {len(items)} open action item(s)."
+        return f"{as_mrkdwn(clip(items[0].incident_title, 300))} is resolved: you own {len(items)} open action item(s)."
     return f"You have {len(items)} open incident action item(s)."
 
 

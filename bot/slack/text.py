@@ -24,16 +24,40 @@ def unescape(text: str) -> str:
 
 
 def as_mrkdwn(text: str) -> str:
-    """People's text, safe to show in mrkdwn: Slack's own markup and entities are kept (text from
-    commands and messages arrives escaped), any other `&`, `<`, `>` (from modal inputs) is escaped."""
+    """People's text, safe to show in mrkdwn: mentions, channel links, links and entities are kept (text
+    from commands and messages arrives escaped), broadcasts and user-group mentions are shown as inert
+    text, and any other `&`, `<`, `>` (from modal inputs) is escaped."""
     out: list[str] = []
     last = 0
     for match in _SLACK_MARKUP.finditer(text):
         out.append(_CONTROL.sub(lambda c: _ENTITIES_REVERSE[c.group(0)], text[last : match.start()]))
-        out.append(match.group(0))
+        token = match.group(0)
+        out.append(_inert(token) if _SPECIAL.fullmatch(token) else token)
         last = match.end()
     out.append(_CONTROL.sub(lambda c: _ENTITIES_REVERSE[c.group(0)], text[last:]))
     return "".join(out)
+
+
+# Special mentions other than dates: @here, @channel, @everyone, user groups (<!subteam^…>) and any
+# other <!…> Slack may read as a ping. Only the bot's own SEV-1 escalation may notify a whole channel.
+_SPECIAL = re.compile(r"<!(?!date\^)[^<>]*>")
+
+
+def _inert(token: str) -> str:
+    """A special mention as a reader would say it (`@here`, `@oncall`), with nothing Slack would turn into a ping."""
+    target, _, label = token[2:-1].partition("|")
+    name = (label or target.split("^")[0]).lstrip("@").strip() or "mention"
+    return "@" + escape(name)
+
+
+def without_broadcasts(text: str) -> str:
+    """Any text the bot posts, with every broadcast and user-group mention made inert (nothing else changes)."""
+    return _SPECIAL.sub(lambda match: _inert(match.group(0)), text)
+
+
+def has_broadcast(text: str) -> bool:
+    """Whether `text` would notify a whole channel or a user group."""
+    return _SPECIAL.search(text) is not None
 
 
 _ENTITIES_REVERSE = {value: key for key, value in _ENTITIES.items()}

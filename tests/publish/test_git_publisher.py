@@ -123,7 +123,7 @@ def test_local_changes_that_clash_with_upstream_stop_the_publish_untouched(docs:
     (docs.clone / ops).write_text("local edit\n", encoding="utf-8")
     head = git(docs.clone, "rev-parse", "HEAD")
 
-    with pytest.raises(PublishError, match=f"Uncommitted changes to {ops} in DOCS_REPO_PATH"):
+    with pytest.raises(PublishError, match=f"Uncommitted changes to {ops} in the docs repo clone \\(DOCS_REPO_PATH\\)"):
         GitPublisher(docs.clone).publish(edits={FLEET: add_entry}, message="Fleet status")
 
     assert git(docs.clone, "status", "--porcelain") == f" M {ops}"
@@ -197,32 +197,18 @@ def test_a_conflicting_race_reapplies_the_edits_on_top_of_the_new_upstream(docs:
     assert git(docs.clone, "status", "--porcelain") == ""
 
 
-def test_when_the_remote_is_down_the_commit_waits_locally_for_push_pending(docs: DocsRepo) -> None:
-    publisher = GitPublisher(docs.clone)
-    away = docs.remote.rename(docs.root / "remote-away.git")
-
-    with pytest.raises(PublishError) as raised:
-        publisher.publish(edits={FLEET: add_entry}, message="Fleet status")
-
-    assert raised.value.retryable and raised.value.commit_sha == git(docs.clone, "rev-parse", "HEAD")
-    assert "kept in the docs clone until it can be pushed" in raised.value.user_message
-    assert git(docs.clone, "log", "--format=%s", "origin/main..HEAD") == "Fleet status"
-    with pytest.raises(PublishError):
-        publisher.push_pending()
-
-    away.rename(docs.remote)
-    pushed = publisher.push_pending()
-
-    assert pushed.pushed and pushed.commit_sha == raised.value.commit_sha and pushed.files == [FLEET]
-    assert ENTRY in docs.remote_file(FLEET)
-    assert publisher.push_pending().commit_sha is None
-
-
 def test_retrying_publish_after_a_failed_push_pushes_the_first_commit_without_a_second(docs: DocsRepo) -> None:
     publisher = GitPublisher(docs.clone)
     away = docs.remote.rename(docs.root / "remote-away.git")
-    with pytest.raises(PublishError):
+    with pytest.raises(PublishError) as raised:
         publisher.publish(edits={FLEET: add_entry}, message="Fleet status")
+    assert raised.value.retryable and raised.value.commit_sha == git(docs.clone, "rev-parse", "HEAD")
+    assert "kept in the docs clone until it can be pushed" in raised.value.user_message
+    assert str(docs.root) not in raised.value.user_message  # no path of the bot's host for chat
+    assert raised.value.detail and "git fetch origin" in raised.value.detail  # but the operator learns why
+    assert git(docs.clone, "log", "--format=%s", "origin/main..HEAD") == "Fleet status"
+    with pytest.raises(PublishError):
+        publisher.publish(edits={FLEET: add_entry}, message="Fleet status")  # still down
     away.rename(docs.remote)
 
     retry = publisher.publish(edits={FLEET: add_entry}, message="Fleet status")
@@ -256,10 +242,12 @@ def test_pull_brings_in_what_others_pushed(docs: DocsRepo) -> None:
 
 
 def test_a_missing_folder_or_a_plain_folder_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(PublishError, match=f"DOCS_REPO_PATH {tmp_path / 'nope'} does not exist"):
+    with pytest.raises(PublishError, match=r"\(DOCS_REPO_PATH\) does not exist") as missing:
         GitPublisher(tmp_path / "nope").publish(edits={FLEET: add_entry}, message="x")
-    with pytest.raises(PublishError, match=f"DOCS_REPO_PATH {tmp_path} is not a git repository"):
-        GitPublisher(tmp_path).push_pending()
+    assert missing.value.detail == str(tmp_path / "nope") and str(tmp_path) not in missing.value.user_message
+    with pytest.raises(PublishError, match=r"\(DOCS_REPO_PATH\) is not a git repository") as plain:
+        GitPublisher(tmp_path).pull()
+    assert str(tmp_path) in str(plain.value) and str(tmp_path) not in plain.value.user_message
 
 
 def test_paths_outside_the_repository_are_refused(docs: DocsRepo) -> None:
@@ -273,8 +261,10 @@ def test_a_push_the_server_declines_is_reported_in_its_words_and_not_retried(doc
     hook.write_text("#!/bin/sh\necho 'main is protected' >&2\nexit 1\n", encoding="utf-8")
     hook.chmod(0o755)
 
-    with pytest.raises(PublishError, match="Could not push to 'origin': main is protected") as raised:
+    with pytest.raises(PublishError, match="refused the push") as raised:
         GitPublisher(docs.clone).publish(edits={FLEET: add_entry}, message="Fleet status")
+
+    assert raised.value.detail == "git push origin: main is protected"  # the server's own words, for operators
 
     assert not raised.value.retryable
     assert raised.value.commit_sha == git(docs.clone, "rev-parse", "HEAD")
@@ -292,5 +282,5 @@ def test_running_out_of_push_attempts_keeps_the_commit_for_later(docs: DocsRepo)
         publisher.publish(edits={FLEET: add_entry_while_someone_pushes}, message="Fleet status")
 
     assert raised.value.retryable
-    assert publisher.push_pending().pushed
+    assert publisher.publish(edits={FLEET: add_entry}, message="Fleet status").pushed
     assert docs.remote_log()[:2] == ["incident-bot | incident-bot | Fleet status", "Human | Human | More"]

@@ -148,7 +148,7 @@ def test_invalid_blocks_are_reported_like_slack(fake: FakeSlack, client: WebClie
 
 
 def test_update_delete_and_permalink(fake: FakeSlack, client: WebClient) -> None:
-    channel = fake.add_channel("incidents")
+    channel = fake.add_channel("incidents", members=["U1"])
     ts = client.chat_postMessage(channel=channel, text="status: investigating")["ts"]
     updated = client.chat_update(channel=channel, ts=ts, text="status: mitigated")
     assert updated["text"] == "status: mitigated"
@@ -168,7 +168,7 @@ def test_update_delete_and_permalink(fake: FakeSlack, client: WebClient) -> None
 
 
 def test_reactions(fake: FakeSlack, client: WebClient) -> None:
-    channel = fake.add_channel("incidents")
+    channel = fake.add_channel("incidents", members=["U1", "U2"])
     ts = fake.post_as_user(channel, "U1", "help")
     fake.react_as_user(channel, ts, "U2", "eyes")
     client.reactions_add(channel=channel, timestamp=ts, name="eyes")

@@ -50,7 +50,8 @@ def test_missing_docs_repo_is_reported_and_the_cli_says_what_is_left(
         room = declare(slack, fake_slack, "sev1 Nowhere to write")
         slack.submit(COMMANDER, open_resolve_form(slack, fake_slack, room), {"Summary": "Fixed"})
         told = room_says(fake_slack, room, "could not publish the RCA")
-        assert "nowhere" in told["text"] and "kept in the bot's database" in told["text"]
+        assert "(DOCS_REPO_PATH) does not exist" in told["text"] and "kept in the bot's database" in told["text"]
+        assert str(tmp_path) not in told["text"]  # the channel hears the problem, not the host's paths
     finally:
         bot.stop()
     result = run_cli({**bot_env, "DOCS_REPO_PATH": str(tmp_path / "nowhere")}, "publish", "--retry", clock=clock)

@@ -136,7 +136,7 @@ def test_hand_written_rca_items_are_reminded_briefed_and_can_be_marked_done(
 
     driver.click("UCAROL", reminder[0], "Mark done", channel=fake_slack.dm_channel("UCAROL"))
     refused = fake_slack.wait_for(lambda: fake_slack.responses(user="UCAROL"))
-    assert "Only the owner" in refused[-1]["text"]
+    assert "only its owner (<@UMATT>)" in refused[-1]["text"]
     driver.click("UMATT", reminder[0], "Mark done", channel=fake_slack.dm_channel("UMATT"))
     hand_written_row_says(fake_slack, docs_repo, "✅ DONE")
 
@@ -148,7 +148,7 @@ def test_done_command_permissions_and_bad_numbers(
     wrong = driver.command("/incident", "done 7", user=COMMANDER, channel=room["id"])
     assert "no action item #7" in wrong.json()["text"] and "#1" in wrong.json()["text"]
     stranger = driver.command("/incident", "done 1", user="UCAROL", channel=room["id"])
-    assert "Only the owner" in stranger.json()["text"]
+    assert "only the item's owner <@UBOB>, people in" in stranger.json()["text"]
     done = driver.command("/incident", "done 1", user=COMMANDER, channel=room["id"])
     assert "now ✅ DONE" in done.json()["text"]
     path = f"DOCS/incidents/{TODAY}-cache-poisoned-rca.md"

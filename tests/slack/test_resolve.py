@@ -25,8 +25,11 @@ from tests.support.clock import TODAY, RunningClock
 
 
 def declare(slack: SlackDriver, fake: FakeSlack, text: str) -> dict[str, Any]:
+    """Alice declares; once the channel is ready, bob joins it to help."""
     slack.command("/incident", text, user=COMMANDER, channel="CGENERAL")
-    return incident_channel(fake)
+    room = incident_channel(fake)
+    fake.join(room["id"], RESPONDER)
+    return room
 
 
 def open_resolve_form(slack: SlackDriver, fake: FakeSlack, room: dict[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ def room(slack: SlackDriver, fake_slack: FakeSlack) -> dict[str, Any]:
     slack.command("/incident", "sev3 Docs agent failing", user=COMMANDER, channel="CGENERAL")
     channel = incident_channel(fake_slack)
     fake_slack.wait_for(lambda: fake_slack.messages("CANNOUNCE"))
+    fake_slack.join(channel["id"], RESPONDER)  # bob joins to help, as responders do
     return channel
 
 

@@ -14,9 +14,9 @@ def test_raw_modal_text_is_escaped() -> None:
     assert as_mrkdwn("a < b & <script>") == "a &lt; b &amp; &lt;script&gt;"
 
 
-def test_mentions_channels_and_links_stay_live() -> None:
+def test_mentions_channels_and_links_stay_live_but_broadcasts_do_not() -> None:
     text = "<@U1|bob> in <#C12|general>: <!here> see <https://x.example|the graph>"
-    assert as_mrkdwn(text) == text
+    assert as_mrkdwn(text) == "<@U1|bob> in <#C12|general>: @here see <https://x.example|the graph>"
     assert as_plain(text) == "@bob in #general: @here see the graph"
 
 

@@ -1,8 +1,7 @@
-"""Buttons on the incident summary message."""
+"""Buttons: on the incident summary message, and Mark done / In progress in reminder DMs."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -11,52 +10,67 @@ from bot.core.models import ActionStatus
 from bot.services import action_status, incidents, resolve
 from bot.slack import action_blocks, blocks, reminder_blocks, resolve_blocks
 from bot.slack.listener_context import ListenerContext
+from bot.slack.payloads import BlockActions, ItemButton, incident_id, parse, parse_json, trigger
 
 
 def register(app: App, context: ListenerContext) -> None:
     ctx = context.services
 
+    def opened(body: dict[str, Any]) -> tuple[BlockActions, str]:
+        clicked = parse(BlockActions, body)
+        return clicked, trigger(clicked.trigger_id)
+
     @app.action(blocks.CHANGE_SEVERITY)
-    def change_severity_button(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        incident = incidents.get_incident(ctx, int(action["value"]))
-        context.chat.open_view(body["trigger_id"], blocks.severity_modal(incident))
+    def change_severity_button(ack: Ack, body: dict[str, Any]) -> None:
+        clicked, trigger_id = opened(body)
+        incident = incidents.incident_for_change(
+            ctx,
+            by=clicked.user.id,
+            doing="change this incident's severity",
+            incident_id=incident_id(clicked.action.value),
+        )
+        context.chat.open_view(trigger_id, blocks.severity_modal(incident))
         ack()
 
     @app.action(blocks.ADD_ACTION_ITEM)
-    def add_action_item_button(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        incident = incidents.get_incident(ctx, int(action["value"]))
-        context.chat.open_view(body["trigger_id"], action_blocks.action_modal(incident))
+    def add_action_item_button(ack: Ack, body: dict[str, Any]) -> None:
+        clicked, trigger_id = opened(body)
+        incident = incidents.incident_for_change(
+            ctx,
+            by=clicked.user.id,
+            doing="add action items to this incident",
+            incident_id=incident_id(clicked.action.value),
+        )
+        context.chat.open_view(trigger_id, action_blocks.action_modal(incident))
         ack()
 
     @app.action(blocks.RESOLVE)
-    def resolve_button(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        incident = resolve.incident_to_resolve(ctx, incident_id=int(action["value"]))
-        context.chat.open_view(body["trigger_id"], resolve_blocks.resolve_modal(incident))
+    def resolve_button(ack: Ack, body: dict[str, Any]) -> None:
+        clicked, trigger_id = opened(body)
+        incident = resolve.incident_to_resolve(ctx, by=clicked.user.id, incident_id=incident_id(clicked.action.value))
+        context.chat.open_view(trigger_id, resolve_blocks.resolve_modal(incident))
         ack()
 
-    def change_from_button(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, status: ActionStatus
-    ) -> None:
-        ref = json.loads(action["value"])
+    def change_from_button(ack: Ack, body: dict[str, Any], respond: Respond, status: ActionStatus) -> None:
+        clicked = parse(BlockActions, body)
+        item = parse_json(ItemButton, clicked.action.value)
         change = action_status.change_status(
             ctx,
-            context.chat,
-            ref=action_status.ItemRef(
-                number=ref["n"], incident_id=ref.get("i"), rca_path=ref.get("p"), owner_id=ref.get("o")
-            ),
+            ref=action_status.ItemRef(number=item.n, incident_id=item.i, rca_path=item.p),
             status=status,
-            by=body["user"]["id"],
+            by=clicked.user.id,
+            hand_written_owner=context.hand_written_owner,
         )
         ack()
         respond(text=status_answer(change), response_type="ephemeral", replace_original=False)
 
     @app.action(reminder_blocks.MARK_DONE)
-    def mark_done(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
-        change_from_button(ack, body, action, respond, ActionStatus.DONE)
+    def mark_done(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        change_from_button(ack, body, respond, ActionStatus.DONE)
 
     @app.action(reminder_blocks.MARK_IN_PROGRESS)
-    def mark_in_progress(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
-        change_from_button(ack, body, action, respond, ActionStatus.IN_PROGRESS)
+    def mark_in_progress(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        change_from_button(ack, body, respond, ActionStatus.IN_PROGRESS)
 
 
 def status_answer(change: action_status.StatusChange) -> str:

@@ -15,13 +15,8 @@ from bot.slack import blocks, resolve_blocks
 from bot.slack.listener_context import ListenerContext
 from bot.slack.listeners import SLASH_COMMAND
 from bot.slack.listeners.actions import status_answer
+from bot.slack.payloads import SlashCommand, bounded, parse, trigger
 from bot.slack.text import as_mrkdwn, mentioned_user
-
-
-def _reply(command: dict[str, Any]) -> Reply:
-    return Reply(
-        user_id=command["user_id"], room_id=command.get("channel_id"), response_url=command.get("response_url")
-    )
 
 
 def register(app: App, context: ListenerContext) -> None:
@@ -29,16 +24,18 @@ def register(app: App, context: ListenerContext) -> None:
 
     @app.command(SLASH_COMMAND)
     def incident_command(ack: Ack, command: dict[str, Any]) -> None:
-        parsed = grammar.parse_command(command.get("text", ""))
-        user_id: str = command["user_id"]
-        room_id: str | None = command.get("channel_id")
+        request = parse(SlashCommand, command)
+        parsed = grammar.parse_command(bounded(request.text))
+        user_id = request.user_id
+        room_id = request.channel_id
+        reply = Reply(user_id=user_id, room_id=room_id, response_url=request.response_url)
         match parsed:
             case grammar.OpenDeclareForm():
-                context.chat.open_view(command["trigger_id"], blocks.declare_modal(room_id))
+                context.chat.open_view(trigger(request.trigger_id), blocks.declare_modal(room_id))
                 ack()
             case grammar.SeverityCommand(severity=severity, title=str() as title):
                 incident = incidents.declare_incident(
-                    ctx, title=title, severity=severity, declared_by=user_id, reply=_reply(command)
+                    ctx, title=title, severity=severity, declared_by=user_id, reply=reply
                 )
                 ack(
                     response_type="ephemeral",
@@ -46,9 +43,7 @@ def register(app: App, context: ListenerContext) -> None:
                     "I'm opening its channel and will link it here in a moment.",
                 )
             case grammar.SeverityCommand(severity=severity):  # no title: a change of severity
-                incident = incidents.change_severity(
-                    ctx, room_id=room_id, severity=severity, by=user_id, reply=_reply(command)
-                )
+                incident = incidents.change_severity(ctx, room_id=room_id, severity=severity, by=user_id, reply=reply)
                 ack(
                     response_type="in_channel",
                     text=f"Severity is now *{incident.severity}* — {incident.severity.info.meaning}.",
@@ -57,14 +52,14 @@ def register(app: App, context: ListenerContext) -> None:
                 timeline.add_note(ctx, room_id=room_id, text=text, by=user_id)
                 ack(response_type="in_channel", text=f":memo: Added to the timeline: {as_mrkdwn(text)}")
             case grammar.ShowTimeline():
-                incident, entries = timeline.timeline_of(ctx, room_id=room_id)
+                incident, entries = timeline.timeline_of(ctx, room_id=room_id, by=user_id)
                 ack(
                     response_type="ephemeral",
                     text=f"Timeline of {as_mrkdwn(incident.title)}",
                     blocks=blocks.timeline_blocks(incident, entries),
                 )
             case grammar.ShowStatus():
-                view = incidents.incident_status(ctx, room_id=room_id)
+                view = incidents.incident_status(ctx, room_id=room_id, by=user_id)
                 ack(
                     response_type="ephemeral",
                     text=blocks.status_text(view.incident, view.timeline_count, ctx.clock.now()),
@@ -83,11 +78,11 @@ def register(app: App, context: ListenerContext) -> None:
                 )
                 ack(response_type="ephemeral", text=f"Added action item #{item.number}.")
             case grammar.Resolve():
-                incident = resolve.incident_to_resolve(ctx, room_id=room_id)
-                context.chat.open_view(command["trigger_id"], resolve_blocks.resolve_modal(incident))
+                incident = resolve.incident_to_resolve(ctx, room_id=room_id, by=user_id)
+                context.chat.open_view(trigger(request.trigger_id), resolve_blocks.resolve_modal(incident))
                 ack()
             case grammar.PreviewRca():
-                resolve.request_rca_preview(ctx, room_id=room_id, reply=_reply(command))
+                resolve.request_rca_preview(ctx, room_id=room_id, reply=reply)
                 ack(response_type="ephemeral", text="Rendering the RCA draft…")
             case grammar.Reopen():
                 incident = resolve.reopen_incident(ctx, room_id=room_id, by=user_id)
@@ -95,7 +90,7 @@ def register(app: App, context: ListenerContext) -> None:
             case grammar.ListIncidents():
                 ack(
                     response_type="ephemeral",
-                    text=blocks.incident_list_text(incidents.active_incidents(ctx), ctx.clock.now()),
+                    text=blocks.incident_list_text(incidents.visible_incidents(ctx, to=user_id), ctx.clock.now()),
                 )
             case grammar.ChangeCommander(who=who):
                 new_lead = mentioned_user(who) or context.chat.find_user(who)
@@ -105,7 +100,9 @@ def register(app: App, context: ListenerContext) -> None:
                 ack(response_type="in_channel", text=f"<@{new_lead}> is now the incident commander.")
             case grammar.MarkDone(number=number):
                 ref = action_status.item_in_room(ctx, room_id=room_id, number=number)
-                change = action_status.change_status(ctx, context.chat, ref=ref, status=ActionStatus.DONE, by=user_id)
+                change = action_status.change_status(
+                    ctx, ref=ref, status=ActionStatus.DONE, by=user_id, hand_written_owner=context.hand_written_owner
+                )
                 ack(response_type="ephemeral", text=status_answer(change))
             case _:
                 assert_never(parsed)

@@ -12,6 +12,7 @@ from bot.services import incidents, timeline
 from bot.slack import blocks
 from bot.slack.listener_context import ListenerContext
 from bot.slack.listeners import MESSAGE_SHORTCUTS
+from bot.slack.payloads import MessageShortcut, parse
 
 ADD_TO_TIMELINE = "add_to_incident_timeline"
 assert ADD_TO_TIMELINE in MESSAGE_SHORTCUTS
@@ -22,10 +23,9 @@ def register(app: App, context: ListenerContext) -> None:
 
     @app.shortcut(ADD_TO_TIMELINE)
     def add_to_timeline(ack: Ack, shortcut: dict[str, Any]) -> None:
-        room_id: str = shortcut["channel"]["id"]
-        message_id: str = shortcut["message"]["ts"]
-        user_id: str = shortcut["user"]["id"]
-        reply = Reply(user_id=user_id, room_id=room_id, response_url=shortcut.get("response_url"))
+        request = parse(MessageShortcut, shortcut)
+        room_id, message_id, user_id = request.channel.id, request.message.ts, request.user.id
+        reply = Reply(user_id=user_id, room_id=room_id, response_url=request.response_url)
         here = incidents.find_incident_for_room(ctx, room_id)
         if here is not None and here.is_active and here.id is not None:
             timeline.add_message_by_shortcut(
@@ -33,8 +33,8 @@ def register(app: App, context: ListenerContext) -> None:
             )
             ack()
             return
-        open_incidents = incidents.active_incidents(ctx)
+        open_incidents = incidents.visible_incidents(ctx, to=user_id)
         if not open_incidents:
             raise IncidentNotFound("There is no open incident to add this message to.")
-        context.chat.open_view(shortcut["trigger_id"], blocks.pick_incident_modal(open_incidents, room_id, message_id))
+        context.chat.open_view(request.trigger_id, blocks.pick_incident_modal(open_incidents, room_id, message_id))
         ack()

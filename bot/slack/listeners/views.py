@@ -1,8 +1,7 @@
-"""Modal submissions: declare, change severity, pick an incident for the shortcut."""
+"""Modal submissions: declare, change severity, pick an incident for the shortcut, action item, resolve."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -13,113 +12,119 @@ from bot.core.ports import Reply
 from bot.services import actions, incidents, resolve, timeline
 from bot.slack import action_blocks, blocks, resolve_blocks
 from bot.slack.listener_context import ListenerContext
+from bot.slack.payloads import (
+    DeclareMetadata,
+    IncidentMetadata,
+    PickMetadata,
+    ViewSubmission,
+    incident_id,
+    parse,
+    parse_json,
+)
 from bot.slack.text import escape
 
 
-def _text(view: dict[str, Any], block_id: str) -> str:
+def _text(submitted: ViewSubmission, block_id: str) -> str:
     """A text input as chat text: Slack sends modal input raw, but commands and messages escaped."""
-    return escape(_value(view, block_id) or "")
-
-
-def _value(view: dict[str, Any], block_id: str) -> Any:
-    """The submitted state of an input block's single element."""
-    element = view["state"]["values"].get(block_id, {}).get("value", {})
-    kind = element.get("type")
-    if kind == "static_select":
-        option = element.get("selected_option")
-        return option["value"] if option else None
-    if kind == "users_select":
-        return element.get("selected_user")
-    if kind == "checkboxes":
-        return [option["value"] for option in element.get("selected_options") or []]
-    return element.get("value")
+    return escape(submitted.text(block_id))
 
 
 def register(app: App, context: ListenerContext) -> None:
     ctx = context.services
 
     @app.view(blocks.DECLARE_VIEW)
-    def declare_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        title = _text(view, "title")
+    def declare_submitted(ack: Ack, body: dict[str, Any]) -> None:
+        submitted = parse(ViewSubmission, body)
+        title = _text(submitted, "title")
         if not title.strip():
             raise InvalidInput("Give the incident a title.", field="title")
-        severity_value = _value(view, "severity")
-        if not severity_value:
+        severity_value = submitted.value("severity")
+        if not isinstance(severity_value, str) or not severity_value:
             raise InvalidInput("Pick a severity.", field="severity")
-        origin = json.loads(view.get("private_metadata") or "{}").get("origin")
-        user_id = body["user"]["id"]
+        origin = parse_json(DeclareMetadata, submitted.view.private_metadata).origin
+        user_id = submitted.user.id
         incidents.declare_incident(
             ctx,
             title=title,
             severity=parse_severity(severity_value),
             declared_by=user_id,
-            summary=_text(view, "summary"),
-            private="private" in (_value(view, "private") or []),
+            summary=_text(submitted, "summary"),
+            private="private" in submitted.choices("private"),
             reply=Reply(user_id=user_id, room_id=origin),
+            once=submitted.once_key,
         )
         ack()
 
     @app.view(blocks.SEVERITY_VIEW)
-    def severity_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        incident_id = int(json.loads(view["private_metadata"])["incident_id"])
-        user_id = body["user"]["id"]
-        incident = incidents.get_incident(ctx, incident_id)
+    def severity_submitted(ack: Ack, body: dict[str, Any]) -> None:
+        submitted = parse(ViewSubmission, body)
+        chosen = parse_json(IncidentMetadata, submitted.view.private_metadata).incident_id
+        user_id = submitted.user.id
+        incident = incidents.get_incident(ctx, chosen)
+        severity = submitted.value("severity")
         incidents.change_severity(
             ctx,
-            incident_id=incident_id,
-            severity=parse_severity(_value(view, "severity") or ""),
+            incident_id=chosen,
+            severity=parse_severity(severity if isinstance(severity, str) else ""),
             by=user_id,
             reply=Reply(user_id=user_id, room_id=incident.room_id),
         )
         ack()
 
     @app.view(blocks.PICK_INCIDENT_VIEW)
-    def incident_picked(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        meta = json.loads(view["private_metadata"])
-        user_id = body["user"]["id"]
-        chosen = _value(view, "incident")
-        if not chosen:
+    def incident_picked(ack: Ack, body: dict[str, Any]) -> None:
+        submitted = parse(ViewSubmission, body)
+        meta = parse_json(PickMetadata, submitted.view.private_metadata)
+        user_id = submitted.user.id
+        chosen = submitted.value("incident")
+        if not isinstance(chosen, str) or not chosen:
             raise InvalidInput("Pick an incident.", field="incident")
         timeline.add_message_by_shortcut(
             ctx,
-            incident_id=int(chosen),
-            room_id=meta["room_id"],
-            message_id=meta["message_id"],
+            incident_id=incident_id(chosen),
+            room_id=meta.room_id,
+            message_id=meta.message_id,
             by=user_id,
-            reply=Reply(user_id=user_id, room_id=meta["room_id"]),
+            reply=Reply(user_id=user_id, room_id=meta.room_id),
         )
         ack()
 
     @app.view(action_blocks.ACTION_VIEW)
-    def action_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        incident_id = int(json.loads(view["private_metadata"])["incident_id"])
-        owner = _value(view, "owner")
-        if not owner:
+    def action_submitted(ack: Ack, body: dict[str, Any]) -> None:
+        submitted = parse(ViewSubmission, body)
+        chosen = parse_json(IncidentMetadata, submitted.view.private_metadata).incident_id
+        owner = submitted.value("owner")
+        if not isinstance(owner, str) or not owner:
             raise InvalidInput("Pick an owner.", field="owner")
+        action = _text(submitted, "action")
+        if not action.strip():
+            raise InvalidInput("Say what needs doing.", field="action")
         actions.add_action_item(
             ctx,
-            incident_id=incident_id,
-            action=_text(view, "action"),
+            incident_id=chosen,
+            action=action,
             owner_id=owner,
             owner_label="",
-            by=body["user"]["id"],
+            by=submitted.user.id,
+            once=submitted.once_key,
         )
         ack()
 
     @app.view(resolve_blocks.RESOLVE_VIEW)
-    def resolve_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        incident_id = int(json.loads(view["private_metadata"])["incident_id"])
-        user_id = body["user"]["id"]
-        incident = incidents.get_incident(ctx, incident_id)
+    def resolve_submitted(ack: Ack, body: dict[str, Any]) -> None:
+        submitted = parse(ViewSubmission, body)
+        chosen = parse_json(IncidentMetadata, submitted.view.private_metadata).incident_id
+        user_id = submitted.user.id
+        incident = incidents.get_incident(ctx, chosen)
         resolve.resolve_incident(
             ctx,
-            incident_id=incident_id,
+            incident_id=chosen,
             by=user_id,
             reply=Reply(user_id=user_id, room_id=incident.room_id),
-            summary=_text(view, "summary"),
-            root_causes=_text(view, "root_causes"),
-            resolution=_text(view, "resolution"),
-            lessons=_text(view, "lessons"),
-            rca_wanted="rca" in (_value(view, "rca") or []),
+            summary=_text(submitted, "summary"),
+            root_causes=_text(submitted, "root_causes"),
+            resolution=_text(submitted, "resolution"),
+            lessons=_text(submitted, "lessons"),
+            rca_wanted="rca" in submitted.choices("rca"),
         )
         ack()

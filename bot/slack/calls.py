@@ -1,0 +1,146 @@
+"""Every Web API call the bot makes goes through `SlackCalls`: paced, errors typed, output made safe.
+
+What the bot posts is checked here once, whoever built it: broadcasts and user-group mentions in it are
+made inert, so no text a person wrote can ping a channel through the bot; only a post that asks for it
+(`ping=True`, the bot's own SEV-1 escalation) starts with `@here`. A `response_url` is followed only to
+Slack itself, never to a host a request body named.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.webhook import WebhookClient
+
+from bot.core.ports import ChatError
+from bot.slack.text import clip, without_broadcasts
+from bot.slack.throttle import Throttle
+
+log = logging.getLogger(__name__)
+
+PING = "<!here> "
+# Where Slack's response URLs point; anything else in a payload is not followed.
+SLACK_RESPONSE_HOST = "hooks.slack.com"
+# Slack truncates a message's text past 40,000 characters; the bot's own messages stay far below.
+MESSAGE_TEXT_LIMIT = 40_000
+_RETRYABLE = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+
+Blocks = list[dict[str, Any]]
+
+
+def slack_error(error: ChatError) -> str:
+    """Slack's error code behind a ChatError (`name_taken`, `not_in_channel`, …), or ""."""
+    cause = error.__cause__
+    if isinstance(cause, SlackApiError) and cause.response:
+        return str(cause.response.get("error", ""))
+    return ""
+
+
+def inert_blocks(blocks: Any) -> Any:
+    """Blocks with every text in them made inert (see `without_broadcasts`)."""
+    if isinstance(blocks, dict):
+        return {
+            key: without_broadcasts(value) if key == "text" and isinstance(value, str) else inert_blocks(value)
+            for key, value in blocks.items()
+        }
+    if isinstance(blocks, list):
+        return [inert_blocks(block) for block in blocks]
+    return blocks
+
+
+class SlackCalls:
+    """The bot's one Slack client: pacing, typed errors, and nothing unsafe posted or followed."""
+
+    def __init__(
+        self,
+        client: WebClient,
+        *,
+        throttle: Throttle | None = None,
+        api_url: str = "https://slack.com/api/",
+    ) -> None:
+        self.client = client
+        self._throttle = throttle or Throttle()
+        api = urlsplit(api_url)
+        # Response URLs are Slack's (https://hooks.slack.com/…); tests serve both from the fake's address.
+        self._response_origins = {("https", SLACK_RESPONSE_HOST, None), (api.scheme, api.hostname, api.port)}
+
+    def call(self, method: Callable[..., Any], *, pace: bool = True, **kwargs: Any) -> Any:
+        """Run a WebClient method, paced to Slack's tiers first (except while Slack waits for our ack)."""
+        if pace:
+            name = method.__name__.replace("_", ".", 1) if hasattr(method, "__name__") else ""
+            self._throttle.wait(name, kwargs.get("channel"))
+        try:
+            return method(**kwargs)
+        except SlackApiError as error:
+            code = error.response.get("error", "unknown_error") if error.response else "unknown_error"
+            status = error.response.status_code if error.response else 0
+            retry_after = None
+            if status == 429:
+                retry_after = float(error.response.headers.get("Retry-After", "1") or 1)
+            raise ChatError(
+                f"Slack said `{code}`",
+                retryable=status == 429 or status >= 500 or code in _RETRYABLE,
+                retry_after=retry_after,
+            ) from error
+        except (SlackClientError, OSError) as error:
+            raise ChatError(f"could not reach Slack ({error})", retryable=True) from error
+
+    def post(self, channel: str, text: str, blocks: Blocks | None = None, *, ping: bool = False) -> str:
+        """Post a message (or a DM, given a user id); returns its ts."""
+        response = self.call(
+            self.client.chat_postMessage,
+            channel=channel,
+            text=_safe_text(text, ping=ping),
+            blocks=inert_blocks(blocks) if blocks else None,
+        )
+        return str(response["ts"])
+
+    def update(self, channel: str, ts: str, text: str, blocks: Blocks | None = None) -> None:
+        self.call(
+            self.client.chat_update,
+            channel=channel,
+            ts=ts,
+            text=_safe_text(text, ping=False),
+            blocks=inert_blocks(blocks) if blocks else None,
+        )
+
+    def ephemeral(self, channel: str, user: str, text: str) -> None:
+        self.call(self.client.chat_postEphemeral, channel=channel, user=user, text=_safe_text(text, ping=False))
+
+    def respond(self, response_url: str, text: str, blocks: Blocks | None = None) -> bool:
+        """Answer through a response URL (only Slack's); False when it cannot be used, so the caller falls back."""
+        if not self.is_slack_response_url(response_url):
+            log.warning("not following a response_url outside Slack (host %r)", urlsplit(response_url).hostname)
+            return False
+        try:
+            response = WebhookClient(response_url).send(
+                text=_safe_text(text, ping=False),
+                blocks=inert_blocks(blocks) if blocks else None,
+                response_type="ephemeral",
+                replace_original=False,
+            )
+        except OSError:
+            log.warning("response_url unreachable; falling back", exc_info=True)
+            return False
+        if response.status_code != 200:
+            log.warning("response_url answered %s; falling back", response.status_code)
+            return False
+        return True
+
+    def is_slack_response_url(self, url: str) -> bool:
+        try:
+            parts = urlsplit(url)
+            origin = (parts.scheme, parts.hostname, parts.port)
+        except ValueError:
+            return False
+        return origin in self._response_origins
+
+
+def _safe_text(text: str, *, ping: bool) -> str:
+    safe = clip(without_broadcasts(text), MESSAGE_TEXT_LIMIT)
+    return PING + safe if ping else safe
