@@ -7,7 +7,6 @@ from dataclasses import dataclass
 import jinja2
 from slack_bolt import App
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlalchemy import Engine
 
 from bot.app import build_app
@@ -20,7 +19,7 @@ from bot.services.context import Policy, ServiceContext
 from bot.services.jobs import JobHandlers
 from bot.services.publishing import DocsLayout, RcaPublishing
 from bot.services.reminders import ReminderPolicy, Reminders
-from bot.slack.calls import SlackCalls
+from bot.slack.calls import RepeatSafeCallsOnServerErrors, SlackCalls
 from bot.slack.chat import SlackChat
 from bot.slack.listener_context import ListenerContext
 from bot.slack.people import SlackPeople
@@ -58,8 +57,9 @@ def build_container(settings: Settings, *, clock: Clock | None = None, poll_seco
     migrate(engine)
     clock = clock or SystemClock()
     client = WebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url)
-    # Waits out Slack's Retry-After on a 429 a few times; past that the job itself is retried later.
-    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
+    # A 429 is not waited out inside the call: a job is rescheduled for Slack's Retry-After (so no worker
+    # sleeps), and a call Slack is waiting on answers the person at once. Safe calls are repeated on a 5xx.
+    client.retry_handlers.append(RepeatSafeCallsOnServerErrors(max_retry_count=2))
     bot_user_id = client.auth_test().get("user_id")
     calls = SlackCalls(client, api_url=settings.slack_api_url)
     chat = SlackChat(calls, SlackPeople(calls), bot_user_id=bot_user_id)

@@ -1,4 +1,8 @@
-"""Background threads that run the durable jobs queued by the Slack handlers."""
+"""Background threads that run the durable jobs queued by the Slack handlers.
+
+Leases are short and renewed by a heartbeat while a job runs, so the jobs of a process that died are
+taken up by another within seconds; a stopping process gives its leases back at once.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,23 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from bot.core.errors import IncidentBotError, RetryLater
-from bot.core.ports import ChatError, Clock, Job, JobStore
+from bot.core.jobs import ClaimedJob, Next, RunningJob, current_job
+from bot.core.ports import ChatError, Clock, JobStore
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
-LEASE_SECONDS = 120.0
+# A worker that stops renewing (killed, frozen) loses its jobs this long after its last heartbeat.
+LEASE_SECONDS = 6.0
+HEARTBEAT_SECONDS = 2.0
+
+RunJob = Callable[[ClaimedJob], Sequence[Next]]
+ReportFailure = Callable[[ClaimedJob, Exception], None]
 
 
 class JobRunner:
@@ -24,12 +35,14 @@ class JobRunner:
     def __init__(
         self,
         store: JobStore,
-        run: Callable[[Job], None],
-        report_failure: Callable[[Job, Exception], None],
+        run: RunJob,
+        report_failure: ReportFailure,
         clock: Clock,
         *,
         threads: int = 2,
         poll_seconds: float = 1.0,
+        lease_seconds: float = LEASE_SECONDS,
+        heartbeat_seconds: float = HEARTBEAT_SECONDS,
     ) -> None:
         self._store = store
         self._run = run
@@ -37,10 +50,15 @@ class JobRunner:
         self._clock = clock
         self._threads_wanted = threads
         self._poll_seconds = poll_seconds
+        self._lease_seconds = lease_seconds
+        self._heartbeat_seconds = heartbeat_seconds
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._worker_id = f"{socket.gethostname()}:{os.getpid()}"
+        self._running: set[int] = set()
+        self._running_lock = threading.Lock()
+        # Unique per runner, so that leases of an earlier process with the same pid are never mistaken for ours.
+        self._worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     def wake(self) -> None:
         """Called after a commit that queued jobs, so they run at once rather than at the next poll."""
@@ -51,13 +69,23 @@ class JobRunner:
             thread = threading.Thread(target=self._loop, name=f"job-runner-{index}", daemon=True)
             thread.start()
             self._threads.append(thread)
+        if self._threads_wanted:
+            heartbeat = threading.Thread(target=self._heartbeat, name="job-heartbeat", daemon=True)
+            heartbeat.start()
+            self._threads.append(heartbeat)
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Stop taking jobs, let running ones finish for up to `timeout`, then give back the leases left."""
         self._stopping.set()
         self._wake.set()
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()
+        with self._running_lock:
+            unfinished = sorted(self._running)
+        if unfinished:
+            log.warning("stopping with jobs %s unfinished; their leases are released for another worker", unfinished)
+            self._store.release(unfinished, self._worker_id)
 
     def run_pending(self) -> int:
         """Run every job that is due now in this thread; returns how many ran (for the CLI and tests)."""
@@ -71,22 +99,52 @@ class JobRunner:
             try:
                 ran = self._run_one()
             except Exception:
-                log.exception("job runner: could not claim a job")
+                log.exception("job runner: could not claim or finish a job")
                 ran = False
             if not ran:
                 self._wake.wait(self._poll_seconds)
                 self._wake.clear()
 
+    def _heartbeat(self) -> None:
+        while not self._stopping.wait(self._heartbeat_seconds):
+            with self._running_lock:
+                running = sorted(self._running)
+            if not running:
+                continue
+            try:
+                until = self._clock.now() + timedelta(seconds=self._lease_seconds)
+                self._store.renew(running, self._worker_id, until)
+            except Exception:
+                log.exception("job runner: could not renew leases of jobs %s", running)
+
     def _run_one(self) -> bool:
-        job = self._store.claim(self._worker_id, self._clock.now(), LEASE_SECONDS)
+        job = self._store.claim(self._worker_id, self._clock.now(), self._lease_seconds)
         if job is None:
             return False
+        with self._running_lock:
+            self._running.add(job.id)
         try:
-            self._run(job)
+            self._attempt(job)
+        finally:
+            with self._running_lock:
+                self._running.discard(job.id)
+        return True
+
+    def _attempt(self, job: ClaimedJob) -> None:
+        if job.job is None:
+            log.error("job %s (%s) cannot be read and is dropped: %s", job.id, job.kind, job.problem)
+            self._store.fail(job.id, f"unreadable job: {job.problem}", self._clock.now())
+            return
+        token = current_job.set(RunningJob(id=job.id, attempts=job.attempts))
+        try:
+            then = self._run(job)
         except RetryLater as error:
             if job.attempts < error.max_attempts:
                 log.warning("job %s (%s) will be retried in %.0fs: %s", job.id, job.kind, error.delay_seconds, error)
-                self._store.retry(job.id, str(error), self._clock.now() + timedelta(seconds=error.delay_seconds))
+                now = self._clock.now()
+                self._store.retry(
+                    job.id, str(error), now + timedelta(seconds=error.delay_seconds), now=now, then=error.then
+                )
             else:
                 self._after_failure(job, error, retryable=False, retry_after=None)
         except ChatError as error:
@@ -97,10 +155,11 @@ class JobRunner:
             log.exception("job %s (%s) failed", job.id, job.kind)
             self._after_failure(job, error, retryable=True, retry_after=None)
         else:
-            self._store.complete(job.id, self._clock.now())
-        return True
+            self._store.complete(job.id, self._clock.now(), then=then)
+        finally:
+            current_job.reset(token)
 
-    def _after_failure(self, job: Job, error: Exception, *, retryable: bool, retry_after: float | None) -> None:
+    def _after_failure(self, job: ClaimedJob, error: Exception, *, retryable: bool, retry_after: float | None) -> None:
         if retryable and job.attempts < MAX_ATTEMPTS:
             delay = retry_after if retry_after is not None else min(2.0**job.attempts, 300.0)
             log.warning("job %s (%s) will be retried in %.0fs: %s", job.id, job.kind, delay, error)

@@ -21,6 +21,12 @@ OUTPUT = REFERENCE / "methods.json"
 # Methods the bot calls that the reference data does not cover, listed from
 # Slack's public documentation.
 EXTRA_METHODS: dict[str, dict[str, Any]] = {
+    "conversations.list": {
+        "required": [],
+        "errors": ["invalid_cursor", "invalid_limit", "invalid_types", "missing_scope"],
+        "bot_scopes": ["channels:read", "groups:read", "im:read", "mpim:read"],
+        "rate_tier": "t2",
+    },
     "reactions.remove": {
         "required": ["channel", "timestamp", "name"],
         "errors": ["channel_not_found", "message_not_found", "no_reaction"],

@@ -107,10 +107,11 @@ def _check_required(method: str, args: Args) -> None:
         raise ApiError("no_text")
 
 
-def _injected(ws: Workspace, method: str, kind: str) -> Any:
+def _injected(ws: Workspace, method: str, kind: str, args: dict[str, Any]) -> Any:
+    """Take the first injected outcome of `kind` for this call (one whose condition, if any, matches)."""
     queue = ws.injected.get(method, [])
-    for index, (entry_kind, payload) in enumerate(queue):
-        if entry_kind == kind:
+    for index, (entry_kind, payload, when) in enumerate(queue):
+        if entry_kind == kind and (when is None or when(args)):
             del queue[index]
             return payload
     return None
@@ -120,21 +121,39 @@ def handle(ws: Workspace, method: str, raw_args: dict[str, Any], authorization: 
     """Answer one Web API call; always records it first."""
     args_dict = decode_args(raw_args)
     with ws.lock:
+        hold = _injected(ws, method, "hold", args_dict)
+    if hold is not None:
+        # Outside the lock: the rest of the workspace keeps answering while this call waits.
+        hold.reached.set()
+        hold.released.wait()
+        if hold.dropped:
+            return Reply(500, {"ok": False, "error": "internal_error"})
+    with ws.lock:
         ws.calls.append((method, copy.deepcopy(args_dict)))
-        retry_after = _injected(ws, method, "ratelimit")
+        retry_after = _injected(ws, method, "ratelimit", args_dict)
         if retry_after is not None:
             return Reply(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)})
-        handler = HANDLERS.get(method)
-        if handler is None:
-            return Reply(200, {"ok": False, "error": "unknown_method"})
-        args = Args(args_dict)
-        try:
-            _check_auth(ws, method, _token(args_dict, authorization))
-            error = _injected(ws, method, "fail")
-            if error is not None:
-                raise ApiError(str(error))
-            _check_required(method, args)
-            body = handler(ws, args)
-        except ApiError as exc:
-            return Reply(200, exc.body())
-        return Reply(200, {"ok": True, **body})
+        if _injected(ws, method, "server_error", args_dict) is not None:
+            return Reply(500, {"ok": False, "error": "internal_error"})
+        reply = _answer(ws, method, args_dict, authorization)
+        if reply.body.get("ok") and _injected(ws, method, "lost_response", args_dict) is not None:
+            # The call took effect, but the answer never arrived: the client sees a server error.
+            return Reply(500, {"ok": False, "error": "internal_error"})
+        return reply
+
+
+def _answer(ws: Workspace, method: str, args_dict: dict[str, Any], authorization: str | None) -> Reply:
+    handler = HANDLERS.get(method)
+    if handler is None:
+        return Reply(200, {"ok": False, "error": "unknown_method"})
+    args = Args(args_dict)
+    try:
+        _check_auth(ws, method, _token(args_dict, authorization))
+        error = _injected(ws, method, "fail", args_dict)
+        if error is not None:
+            raise ApiError(str(error))
+        _check_required(method, args)
+        body = handler(ws, args)
+    except ApiError as exc:
+        return Reply(200, exc.body())
+    return Reply(200, {"ok": True, **body})

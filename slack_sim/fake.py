@@ -8,6 +8,7 @@ what the bot did, and inject failures.
 from __future__ import annotations
 
 import copy
+import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
@@ -18,6 +19,27 @@ from slack_sim.server import SimulatorServer
 from slack_sim.state import Workspace
 
 T = TypeVar("T")
+
+
+# A condition on a call's arguments, for injecting a failure into one particular call.
+Condition = Callable[[dict[str, Any]], bool]
+
+
+class Hold:
+    """A call the fake keeps waiting: `reached` is set when it arrives; `release()` lets it take effect
+    (even if its caller has died meanwhile), `drop()` answers it with a 500 and no effect."""
+
+    def __init__(self) -> None:
+        self.reached = threading.Event()
+        self.released = threading.Event()
+        self.dropped = False
+
+    def release(self) -> None:
+        self.released.set()
+
+    def drop(self) -> None:
+        self.dropped = True
+        self.released.set()
 
 
 class FakeSlack:
@@ -43,6 +65,7 @@ class FakeSlack:
         # None accepts any xapp- token for apps.connections.open.
         self._ws.app_token = app_token
         self._server: SimulatorServer | None = None
+        self._holds: list[Hold] = []
 
     # -- lifecycle --------------------------------------------------------------
     def start(self) -> FakeSlack:
@@ -52,6 +75,8 @@ class FakeSlack:
         return self
 
     def stop(self) -> None:
+        for held in self._holds:
+            held.release()  # no call stays waiting on a server that is going away
         if self._server is not None:
             self._server.stop()
             self._server = None
@@ -312,13 +337,33 @@ class FakeSlack:
             interactions.apply_view_ack(self._ws, view_id, ack)
 
     # -- fault injection ----------------------------------------------------------
-    def fail_next(self, method: str, error: str, *, times: int = 1) -> None:
-        with self._ws.lock:
-            self._ws.injected.setdefault(method, []).extend([("fail", error)] * times)
+    def fail_next(self, method: str, error: str, *, times: int = 1, when: Condition | None = None) -> None:
+        """The next calls of `method` (matching `when`, given the call's arguments) answer `ok: false, error`."""
+        self._inject(method, "fail", error, times, when)
 
-    def rate_limit(self, method: str, *, retry_after: int = 1, times: int = 1) -> None:
+    def rate_limit(self, method: str, *, retry_after: int = 1, times: int = 1, when: Condition | None = None) -> None:
+        """The next calls answer 429 with `Retry-After`, changing nothing."""
+        self._inject(method, "ratelimit", retry_after, times, when)
+
+    def server_error(self, method: str, *, times: int = 1, when: Condition | None = None) -> None:
+        """The next calls of `method` answer HTTP 500 and change nothing."""
+        self._inject(method, "server_error", True, times, when)
+
+    def lose_response(self, method: str, *, times: int = 1, when: Condition | None = None) -> None:
+        """The next successful calls of `method` take effect, but their answer is lost: the client gets 500."""
+        self._inject(method, "lost_response", True, times, when)
+
+    def hold(self, method: str, *, when: Condition | None = None) -> Hold:
+        """Keep the next call of `method` waiting (before it takes effect) until it is released or dropped."""
+        held = Hold()
         with self._ws.lock:
-            self._ws.injected.setdefault(method, []).extend([("ratelimit", retry_after)] * times)
+            self._holds.append(held)
+        self._inject(method, "hold", held, 1, when)
+        return held
+
+    def _inject(self, method: str, kind: str, payload: Any, times: int, when: Condition | None) -> None:
+        with self._ws.lock:
+            self._ws.injected.setdefault(method, []).extend([(kind, payload, when)] * times)
 
     # -- waiting ----------------------------------------------------------------
     def wait_for(self, predicate: Callable[[], T | None], timeout: float = 30.0) -> T:

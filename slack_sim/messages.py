@@ -40,6 +40,7 @@ def add(
     thread_ts: str | None = None,
     attachments: list[Any] | None = None,
     reply_broadcast: bool = False,
+    metadata: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     from_bot = user == ws.bot_user_id
     if thread_ts is not None:
@@ -70,13 +71,16 @@ def add(
         "pinned_to": [],
         "subtype": None,
         "channel": channel["id"],
+        "metadata": copy.deepcopy(metadata),
     }
     ws.messages[channel["id"]].append(message)
     return message
 
 
-def api_shape(ws: Workspace, message: dict[str, Any], *, thread_summary: bool = True) -> dict[str, Any]:
-    """A message in the shape the Web API returns it."""
+def api_shape(
+    ws: Workspace, message: dict[str, Any], *, thread_summary: bool = True, with_metadata: bool = False
+) -> dict[str, Any]:
+    """A message in the shape the Web API returns it (its metadata only when asked for, as Slack does)."""
     out: dict[str, Any] = {"type": "message", "user": message["user"], "text": message["text"]}
     if message["subtype"]:
         out["subtype"] = message["subtype"]
@@ -99,6 +103,8 @@ def api_shape(ws: Workspace, message: dict[str, Any], *, thread_summary: bool = 
             out[key] = copy.deepcopy(message[key])
     if message["edited"]:
         out["edited"] = dict(message["edited"])
+    if with_metadata and message.get("metadata"):
+        out["metadata"] = copy.deepcopy(message["metadata"])
     if message["thread_ts"]:
         out["thread_ts"] = message["thread_ts"]
         if message["thread_ts"] != message["ts"]:

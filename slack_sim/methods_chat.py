@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -58,9 +59,29 @@ def _postable(ws: Workspace, ref: str) -> dict[str, Any]:
     return channel
 
 
+def _metadata(args: Args) -> dict[str, Any] | None:
+    """Message metadata: an event type and a payload object, as Slack requires."""
+    raw = args.raw("metadata")
+    if raw in (None, ""):
+        return None
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            raise ApiError("invalid_metadata_format") from None
+    if (
+        not isinstance(raw, dict)
+        or not isinstance(raw.get("event_type"), str)
+        or not isinstance(raw.get("event_payload"), dict)
+    ):
+        raise ApiError("invalid_metadata_format")
+    return {"event_type": raw["event_type"], "event_payload": raw["event_payload"]}
+
+
 def post_message(ws: Workspace, args: Args) -> dict[str, Any]:
     channel = _postable(ws, args.string("channel"))
     content = Content(args)
+    metadata = _metadata(args)
     message = messages.add(
         ws,
         channel,
@@ -70,6 +91,7 @@ def post_message(ws: Workspace, args: Args) -> dict[str, Any]:
         attachments=content.attachments,
         thread_ts=args.string("thread_ts") or None,
         reply_broadcast=args.flag("reply_broadcast"),
+        metadata=metadata,
     )
     return {
         "channel": channel["id"],

@@ -136,8 +136,9 @@ def _ts_window(args: Args) -> Callable[[str], bool]:
 
 def _listing(ws: Workspace, args: Args, items: list[dict[str, Any]], summary: bool) -> dict[str, Any]:
     page, cursor = paginate(items, args, default_limit=100, max_limit=999)
+    metadata = args.flag("include_all_metadata")
     body: dict[str, Any] = {
-        "messages": [messages.api_shape(ws, m, thread_summary=summary) for m in page],
+        "messages": [messages.api_shape(ws, m, thread_summary=summary, with_metadata=metadata) for m in page],
         "has_more": bool(cursor),
     }
     if cursor:
@@ -244,7 +245,25 @@ def archive(ws: Workspace, args: Args) -> dict[str, Any]:
     return {}
 
 
+def list_conversations(ws: Workspace, args: Args) -> dict[str, Any]:
+    """Channels the bot can see: every public one, and the private ones it is in."""
+    wanted = set(args.ids("types") or ["public_channel"])
+    found = []
+    for channel in ws.channels.values():
+        if channel["is_im"] or channel["is_mpim"]:
+            continue
+        kind = "private_channel" if channel["is_private"] else "public_channel"
+        if kind not in wanted or (args.flag("exclude_archived") and channel["is_archived"]):
+            continue
+        if channel["is_private"] and ws.bot_user_id not in channel["members"]:
+            continue
+        found.append(ws.conversation_object(channel))
+    page, cursor = paginate(found, args, default_limit=100, max_limit=1000)
+    return {"channels": page, "response_metadata": {"next_cursor": cursor}}
+
+
 HANDLERS: dict[str, Handler] = {
+    "conversations.list": list_conversations,
     "conversations.create": create,
     "conversations.invite": invite,
     "conversations.join": join,

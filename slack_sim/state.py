@@ -134,8 +134,9 @@ class Workspace:
         self.response_urls: dict[str, dict[str, Any]] = {}
         self.responses: list[dict[str, Any]] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
-        # method -> queue of injected outcomes: ("fail", error) or ("ratelimit", retry_after)
-        self.injected: dict[str, list[tuple[str, Any]]] = {}
+        # method -> queue of injected outcomes (kind, payload, condition on the call's arguments or None),
+        # kinds: fail, ratelimit, server_error, lost_response, hold.
+        self.injected: dict[str, list[tuple[str, Any, Callable[[dict[str, Any]], bool] | None]]] = {}
         self._counter = 0
         self._last_micros = 0
         self.add_user(bot_user_id, "incident-bot", real_name="Incident Bot", is_bot=True)

@@ -34,7 +34,10 @@ CHOSEN_SCOPES: dict[str, frozenset[str]] = {
     "conversations.info": frozenset({"channels:read", "groups:read"}),
     # Who may change an action item: membership of public and private incident channels.
     "conversations.members": frozenset({"channels:read", "groups:read"}),
-    "conversations.history": frozenset({"channels:history", "groups:history"}),
+    # A retried job looks for its own earlier post in channels and in DMs (message metadata).
+    "conversations.history": frozenset({"channels:history", "groups:history", "im:history"}),
+    # Finding the incident channel an interrupted attempt created.
+    "conversations.list": frozenset({"channels:read", "groups:read"}),
     "conversations.replies": frozenset({"channels:history", "groups:history"}),
     # Only ever used to open a DM with one person (reminders), never a group DM or channel.
     "conversations.open": frozenset({"im:write"}),

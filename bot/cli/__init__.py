@@ -107,14 +107,16 @@ def _migrate(environ: Mapping[str, str] | None, out: TextIO) -> int:
 
 def _publish(environ: Mapping[str, str] | None, out: TextIO, err: TextIO, clock: Clock | None, *, retry: bool) -> int:
     from bot.container import build_container
-    from bot.services.jobkinds import PUBLISH_RCA
+    from bot.core.jobs import PublishRca
+
+    publish_rca = PublishRca.model_fields["kind"].default
 
     container = build_container(load_settings(environ), clock=clock)
     try:
         if retry:
-            container.jobs.reschedule(PUBLISH_RCA, container.ctx.clock.now())
+            container.jobs.reschedule(publish_rca, container.ctx.clock.now())
         container.runner.run_pending()
-        left = container.jobs.unfinished(PUBLISH_RCA)
+        left = container.jobs.unfinished(publish_rca)
     finally:
         container.close()
     if left:

@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import json
-from datetime import time
+import time
+from datetime import datetime
+from datetime import time as dt_time
 from typing import TextIO
 
 from bot.config import Settings
 from bot.container import Container, build_container
+from bot.core.jobs import PostBriefing, SendActionItems
 from bot.core.open_items import OpenItem
 from bot.core.ports import ChatError, Clock
 from bot.services.reminders import Reminders, item_payload
 from bot.slack.reminder_blocks import briefing_text
 from bot.slack.text import humanize_age
 
-MIDNIGHT = time(0, 0)
+MIDNIGHT = dt_time(0, 0)
+# How long `remind` and `briefing` wait for Slack to accept what they queued (retries included).
+SETTLE_SECONDS = 120.0
+LIST_ATTEMPTS = 4
+SEND_ACTION_ITEMS = SendActionItems.model_fields["kind"].default
+POST_BRIEFING = PostBriefing.model_fields["kind"].default
 
 
 def run_reminder_command(
@@ -31,7 +39,7 @@ def run_reminder_command(
     container = build_container(settings, clock=clock)
     try:
         if command == "remind":
-            return _remind(container.reminders, container, out, dry_run=dry_run)
+            return _remind(container.reminders, container, out, err, dry_run=dry_run)
         if command == "briefing":
             return _briefing(container, out, err, dry_run=dry_run)
         return _scan(container, out, err, as_json=as_json)
@@ -39,17 +47,29 @@ def run_reminder_command(
         container.close()
 
 
-def _remind(reminders: Reminders, container: Container, out: TextIO, *, dry_run: bool) -> int:
+def _remind(reminders: Reminders, container: Container, out: TextIO, err: TextIO, *, dry_run: bool) -> int:
     now = container.ctx.clock.now()
-    due = reminders.remind(now, at=MIDNIGHT, dry_run=dry_run)
-    if not dry_run:
-        container.runner.run_pending()
+    for attempt in range(1, LIST_ATTEMPTS + 1):
+        try:
+            due = reminders.remind(now, at=MIDNIGHT, dry_run=dry_run)
+            break
+        except ChatError as error:
+            # Who is due depends on everyone's time zone: a member list Slack refused for now is asked again.
+            if not error.retryable or attempt == LIST_ATTEMPTS:
+                print(f"incident-bot: could not list the workspace's members ({error}); nobody was reminded", file=err)
+                return 1
+            time.sleep(error.retry_after if error.retry_after is not None else 2.0 * attempt)
     verb = "would remind" if dry_run else "reminded"
+    failed = {} if dry_run else _settle(container, SEND_ACTION_ITEMS, since=now)
     for owner_id, items in due:
+        if owner_id in failed:
+            continue
         print(f"{verb} {owner_id} of {len(items)} open item(s): " + ", ".join(_label(i) for i in items), file=out)
+    for owner_id, problem in failed.items():
+        print(f"incident-bot: could not remind {owner_id} ({problem}); the next run tries again", file=err)
     if not due:
         print("nobody to remind: every owner with open items was reminded today, or nothing is open", file=out)
-    return 0
+    return 1 if failed else 0
 
 
 def _briefing(container: Container, out: TextIO, err: TextIO, *, dry_run: bool) -> int:
@@ -66,12 +86,40 @@ def _briefing(container: Container, out: TextIO, err: TextIO, *, dry_run: bool) 
     if posted is None:
         print("today's briefing was already posted", file=out)
         return 0
-    container.runner.run_pending()
+    failed = _settle(container, POST_BRIEFING, since=now)
+    if failed:
+        problem = next(iter(failed.values()))
+        print(
+            f"incident-bot: could not post the briefing to {settings.briefing_channel} ({problem}); "
+            "it is not marked as posted, so the next run tries again",
+            file=err,
+        )
+        return 1
     print(
         f"posted the briefing to {settings.briefing_channel}: {sum(len(g.items) for g in posted.groups)} open item(s)",
         file=out,
     )
     return 0
+
+
+def _settle(container: Container, kind: str, *, since: datetime, timeout: float = SETTLE_SECONDS) -> dict[str, str]:
+    """Run the jobs this command queued, waiting out their retries; say which failed, by whom they were for."""
+    deadline = time.monotonic() + timeout
+    while True:
+        container.runner.run_pending()
+        if not container.jobs.outstanding(kind) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    failed: dict[str, str] = {}
+    for claimed, problem in container.jobs.failed_since(since):
+        job = claimed.job
+        if isinstance(job, SendActionItems):
+            failed[job.owner_id] = problem
+        elif isinstance(job, PostBriefing):
+            failed[job.channel] = problem
+    if container.jobs.outstanding(kind):
+        failed.setdefault("(still retrying)", f"gave up waiting after {timeout:.0f} s; the bot retries on its own")
+    return failed
 
 
 def _scan(container: Container, out: TextIO, err: TextIO, *, as_json: bool) -> int:

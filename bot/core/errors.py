@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 
 class IncidentBotError(Exception):
     """Base of every error a user is meant to see."""
@@ -49,9 +52,15 @@ class Duplicate(IncidentBotError):
 
 
 class RetryLater(Exception):
-    """Work after the ack that should be tried again later (e.g. the docs repo is unreachable)."""
+    """Work after the ack that should be tried again later (e.g. the docs repo is unreachable).
 
-    def __init__(self, message: str, *, delay_seconds: float, max_attempts: int = 100) -> None:
+    `then` holds jobs (`bot.core.jobs.Next`) to store now, with the retry, such as telling people.
+    """
+
+    def __init__(
+        self, message: str, *, delay_seconds: float, max_attempts: int = 100, then: Sequence[Any] = ()
+    ) -> None:
         super().__init__(message)
         self.delay_seconds = delay_seconds
         self.max_attempts = max_attempts
+        self.then = tuple(then)

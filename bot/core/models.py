@@ -65,6 +65,15 @@ _SEVERITY_INFO: dict[Severity, SeverityInfo] = {
 }
 
 
+@dataclass(frozen=True)
+class Reply:
+    """Who asked for something, and where to answer them (privately)."""
+
+    user_id: str
+    room_id: str | None = None
+    response_url: str | None = None
+
+
 class IncidentStatus(StrEnum):
     ACTIVE = "active"
     RESOLVED = "resolved"

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from bot.core.access import may_change_item, refusal
 from bot.core.errors import IncidentNotFound, InvalidInput, NotAllowed
-from bot.core.models import ActionStatus, TimelineEntry, TimelineKind
+from bot.core.jobs import ItemStatusNotice, UpdateRcaRow
+from bot.core.models import ActionStatus, Reply, TimelineEntry, TimelineKind
 from bot.services.context import ServiceContext
 from bot.services.incidents import load, require_incident_in_room
-from bot.services.jobkinds import ANNOUNCE_ITEM_STATUS, UPDATE_RCA_ROW
 
 
 @dataclass(frozen=True)
@@ -72,18 +72,17 @@ def change_status(
         )
         if incident.rca_path:
             uow.jobs.enqueue(
-                UPDATE_RCA_ROW,
-                {
-                    "path": incident.rca_path,
-                    "number": item.number,
-                    "status": status.value,
-                    "title": incident.title,
-                    "by": by,
-                },
+                UpdateRcaRow(
+                    path=incident.rca_path,
+                    number=item.number,
+                    status=status,
+                    title=incident.title,
+                    by=by,
+                    asked_by=Reply(user_id=by),
+                )
             )
         uow.jobs.enqueue(
-            ANNOUNCE_ITEM_STATUS,
-            {"incident_id": incident.id, "number": item.number, "status": status.value, "by": by},
+            ItemStatusNotice(incident_id=ref.incident_id, number=item.number, by=by, asked_by=Reply(user_id=by))
         )
         uow.commit()
     return StatusChange(incident.title, item.number, item.action, status)
@@ -103,8 +102,14 @@ def _change_hand_written(
         )
     with ctx.uow() as uow:
         uow.jobs.enqueue(
-            UPDATE_RCA_ROW,
-            {"path": ref.rca_path, "number": ref.number, "status": status.value, "title": ref.rca_path, "by": by},
+            UpdateRcaRow(
+                path=ref.rca_path,
+                number=ref.number,
+                status=status,
+                title=ref.rca_path,
+                by=by,
+                asked_by=Reply(user_id=by),
+            )
         )
         uow.commit()
     return StatusChange(ref.rca_path, ref.number, "", status)

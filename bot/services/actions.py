@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from bot.core import lifecycle
 from bot.core.errors import Duplicate
-from bot.core.models import ActionItem, Incident
+from bot.core.jobs import ActionAddedNotice
+from bot.core.models import ActionItem, Incident, Reply
 from bot.services.context import ServiceContext
 from bot.services.incidents import incident_for_change, load, require_id
-from bot.services.jobkinds import ACTION_ADDED
 
 
 def add_action_item(
@@ -39,6 +39,9 @@ def add_action_item(
             lifecycle.new_action_item(incident, action=action, owner_id=owner_id, owner_label=owner_label, now=now)
         )
         uow.timeline.add(lifecycle.action_item_entry(item, by=by, now=now))
-        uow.jobs.enqueue(ACTION_ADDED, {"incident_id": incident.id, "number": item.number, "by": by})
+        asked_by = Reply(user_id=by, room_id=incident.room_id)
+        uow.jobs.enqueue(
+            ActionAddedNotice(incident_id=require_id(incident), number=item.number, by=by, asked_by=asked_by)
+        )
         uow.commit()
     return incident, item

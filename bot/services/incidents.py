@@ -6,20 +6,14 @@ platform who is in the channel, so it happens outside any write transaction), th
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
-from bot.core import lifecycle
+from bot.core import jobs, lifecycle
 from bot.core.access import may_see, require_change
 from bot.core.errors import Duplicate, IncidentNotFound, NotAllowed, NotInIncidentChannel
-from bot.core.models import Incident, Severity
-from bot.core.ports import Reply, UnitOfWork
+from bot.core.models import Incident, Reply, Severity
+from bot.core.ports import UnitOfWork
 from bot.services.context import ServiceContext
-from bot.services.jobkinds import ANNOUNCE_SEVERITY, COMMANDER_CHANGED, OPEN_ROOM
-
-
-def reply_payload(reply: Reply) -> dict[str, Any]:
-    return asdict(reply)
 
 
 def declare_incident(
@@ -51,7 +45,7 @@ def declare_incident(
             raise Duplicate("That form was already submitted.")
         incident = uow.incidents.add(incident)
         uow.timeline.add(lifecycle.declared_entry(incident))
-        uow.jobs.enqueue(OPEN_ROOM, {"incident_id": incident.id, "reply": reply_payload(reply)})
+        uow.jobs.enqueue(jobs.CreateRoom(incident_id=require_id(incident), asked_by=reply))
         uow.commit()
     return incident
 
@@ -99,8 +93,9 @@ def require_id(incident: Incident) -> int:
 
 
 def load(uow: UnitOfWork, incident_id: int) -> Incident:
-    """The incident, read again inside the transaction that changes it."""
-    incident = uow.incidents.get(incident_id)
+    """The incident, read again and locked inside the transaction that changes it, so that two changes
+    made at the same moment (on two replicas, say) are applied one after the other, never from one stale read."""
+    incident = uow.incidents.get(incident_id, for_update=True)
     if incident is None:
         raise IncidentNotFound(f"There is no incident #{incident_id}.")
     return incident
@@ -130,10 +125,20 @@ def change_severity(
         entry = lifecycle.change_severity(incident, severity, by=by, now=ctx.clock.now())
         uow.incidents.save(incident)
         uow.timeline.add(entry)
-        uow.jobs.enqueue(
-            ANNOUNCE_SEVERITY,
-            {"incident_id": incident.id, "previous": previous.value, "by": by, "reply": reply_payload(reply)},
-        )
+        incident_id = require_id(incident)
+        for job in (
+            jobs.SetTopic(incident_id=incident_id, asked_by=reply),
+            jobs.UpdateSummary(incident_id=incident_id, asked_by=reply),
+            jobs.SeverityNotice(incident_id=incident_id, previous=previous, by=by, asked_by=reply),
+            jobs.AnnounceSeverity(incident_id=incident_id, previous=previous, asked_by=reply),
+        ):
+            uow.jobs.enqueue(job)
+        if incident.severity.is_escalation and not previous.is_escalation:
+            users = tuple(ctx.policy.escalation_users)
+            uow.jobs.enqueue(jobs.InviteToRoom(incident_id=incident_id, user_ids=users, asked_by=reply))
+            for user in users:
+                escalate = jobs.EscalateDm(incident_id=incident_id, user_id=user, asked_by=reply)
+                uow.jobs.enqueue(escalate, key=f"escalate:{incident_id}:{user}")
         uow.commit()
     return incident
 
@@ -191,6 +196,10 @@ def change_commander(ctx: ServiceContext, *, room_id: str | None, commander_id: 
         entry = lifecycle.change_commander(incident, commander_id, by=by, now=ctx.clock.now())
         uow.incidents.save(incident)
         uow.timeline.add(entry)
-        uow.jobs.enqueue(COMMANDER_CHANGED, {"incident_id": incident.id, "by": by})
+        incident_id = require_id(incident)
+        asked_by = Reply(user_id=by, room_id=incident.room_id)
+        uow.jobs.enqueue(jobs.InviteToRoom(incident_id=incident_id, user_ids=(commander_id,), asked_by=asked_by))
+        uow.jobs.enqueue(jobs.UpdateSummary(incident_id=incident_id, asked_by=asked_by))
+        uow.jobs.enqueue(jobs.CommanderNotice(incident_id=incident_id, by=by, asked_by=asked_by))
         uow.commit()
     return incident

@@ -1,254 +1,328 @@
-"""The work done after Slack is answered: each job is small and safe to run again."""
+"""The work done after Slack is answered: one small job per side effect, each safe to run again.
+
+A job that needs the incident's channel before it exists (a severity change made while the channel
+is being created) waits for it; the channel's own setup always uses the incident as it is by then.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import assert_never
 
+from bot.core import jobs as j
 from bot.core import lifecycle
-from bot.core.errors import IncidentBotError
-from bot.core.models import Incident, Severity, TimelineEntry, TimelineKind
+from bot.core.errors import IncidentBotError, RetryLater
+from bot.core.jobs import ClaimedJob, Next
+from bot.core.models import Incident, Reply, TimelineEntry, TimelineKind
 from bot.core.naming import incident_channel_name
-from bot.core.ports import Chat, ChatError, Job, Reply, RoomNameTaken
-from bot.services import jobkinds
+from bot.core.ports import Chat, ChatError, Room, RoomNameTaken
 from bot.services.context import ServiceContext
 from bot.services.publishing import RcaPublishing
 from bot.services.reminders import Reminders
 
 MAX_NAME_ATTEMPTS = 50
+# Jobs for a channel still being created wait this long between looks, and give up after ~2 minutes.
+ROOM_WAIT_SECONDS = 2.0
+ROOM_WAIT_ATTEMPTS = 60
 
 
-def reply_from(payload: dict[str, Any] | None) -> Reply | None:
-    return Reply(**payload) if payload else None
+class RoomNotReady(RetryLater):
+    def __init__(self) -> None:
+        super().__init__(
+            "the incident's channel is not created yet",
+            delay_seconds=ROOM_WAIT_SECONDS,
+            max_attempts=ROOM_WAIT_ATTEMPTS,
+        )
 
 
 class JobHandlers:
-    """Runs one job of each kind against the chat platform and the database."""
+    """Runs one job of each kind against the chat platform, the docs repo and the database."""
 
     def __init__(self, ctx: ServiceContext, chat: Chat, publishing: RcaPublishing, reminders: Reminders) -> None:
         self._ctx = ctx
         self._chat = chat
         self._publishing = publishing
         self._reminders = reminders
-        self._handlers: dict[str, Callable[[dict[str, Any]], None]] = {
-            jobkinds.OPEN_ROOM: self._open_room,
-            jobkinds.ANNOUNCE_DECLARED: self._announce_declared,
-            jobkinds.ESCALATE_DM: self._escalate_dm,
-            jobkinds.ANNOUNCE_SEVERITY: self._announce_severity,
-            jobkinds.CAPTURE_MESSAGE: self._capture_message,
-            jobkinds.UNCONFIRM_MESSAGE: self._unconfirm_message,
-            jobkinds.TELL: self._tell,
-            jobkinds.TELL_READY: self._tell_ready,
-            jobkinds.ACTION_ADDED: self._action_added,
-            jobkinds.ANNOUNCE_RESOLVED: self._announce_resolved,
-            jobkinds.ANNOUNCE_REOPENED: self._announce_reopened,
-            jobkinds.PREVIEW_RCA: self._preview_rca,
-            jobkinds.DM_OWNERS: lambda payload: reminders.dm_owners_of(payload["incident_id"]),
-            jobkinds.SEND_ACTION_ITEMS: reminders.send_action_items,
-            jobkinds.POST_BRIEFING: reminders.post_briefing_job,
-            jobkinds.UPDATE_RCA_ROW: publishing.update_row,
-            jobkinds.ANNOUNCE_ITEM_STATUS: self._announce_item_status,
-            jobkinds.COMMANDER_CHANGED: self._commander_changed,
-        }
 
-    def run(self, job: Job) -> None:
-        """Run a job; raises ChatError (maybe retryable) or a domain error."""
-        if job.kind == jobkinds.PUBLISH_RCA:
-            self._publishing.publish(job.payload, job.attempts)
+    def run(self, claimed: ClaimedJob) -> Sequence[Next]:
+        """Run a job; returns the jobs that follow from it. Raises ChatError (maybe retryable) or a domain error."""
+        job = claimed.job
+        assert job is not None, "unreadable jobs are failed by the runner"
+        match job:
+            case j.CreateRoom():
+                self._create_room(job)
+                return [Next(j.SetUpRoom(incident_id=job.incident_id, asked_by=job.asked_by))]
+            case j.SetUpRoom():
+                incident = self._room(job.incident_id)
+                members = [incident.declared_by]
+                if incident.severity.is_escalation:
+                    members += [user for user in self._ctx.policy.escalation_users if user not in members]
+                self._chat.invite(incident.room_id or "", members)
+                self._chat.set_topic(incident.room_id or "", lifecycle.topic_for(incident))
+                return [Next(j.PostSummary(incident_id=job.incident_id, asked_by=job.asked_by))]
+            case j.InviteToRoom():
+                self._chat.invite(self._room(job.incident_id).room_id or "", list(job.user_ids))
+                return []
+            case j.SetTopic():
+                incident = self._room(job.incident_id)
+                self._chat.set_topic(incident.room_id or "", lifecycle.topic_for(incident))
+                return []
+            case j.PostSummary():
+                return self._post_summary(job)
+            case j.PinSummary():
+                incident = self._room(job.incident_id)
+                if incident.summary_message_id:
+                    self._chat.pin(incident.room_id or "", incident.summary_message_id)
+                return []
+            case j.UpdateSummary():
+                incident = self._room(job.incident_id)
+                if incident.summary_message_id is None:
+                    raise RoomNotReady()  # the summary is posted with the incident as it is then
+                self._chat.update_summary(incident)
+                return []
+            case j.AnnounceDeclared():
+                if self._ctx.policy.announce_channel:
+                    self._chat.announce_declared(self._ctx.policy.announce_channel, self._room(job.incident_id))
+                return []
+            case j.EscalateDm():
+                self._chat.escalate_to(job.user_id, self._room(job.incident_id))
+                return []
+            case j.TellReady():
+                if job.asked_by is not None:
+                    self._chat.incident_ready(job.asked_by, self._room(job.incident_id))
+                return []
+            case j.SeverityNotice():
+                self._chat.severity_changed(self._room(job.incident_id), job.previous, job.by)
+                return []
+            case j.AnnounceSeverity():
+                if self._ctx.policy.announce_channel:
+                    incident = self._room(job.incident_id)
+                    self._chat.announce_severity_change(self._ctx.policy.announce_channel, incident, job.previous)
+                return []
+            case j.CommanderNotice():
+                self._chat.commander_changed(self._room(job.incident_id), job.by)
+                return []
+            case j.CaptureMessage():
+                return self._capture(job)
+            case j.ConfirmRecorded():
+                self._chat.confirm_recorded(job.room_id, job.message_id)
+                return []
+            case j.UnconfirmRecorded():
+                self._chat.unconfirm_recorded(job.room_id, job.message_id)
+                return []
+            case j.Tell():
+                if job.asked_by is not None:
+                    self._chat.tell(job.asked_by, job.text)
+                return []
+            case j.ActionAddedNotice():
+                incident = self._room(job.incident_id)
+                with self._ctx.uow() as uow:
+                    item = uow.actions.get(job.incident_id, job.number)
+                if item is not None:
+                    self._chat.action_item_added(incident, item, job.by)
+                return []
+            case j.ItemStatusNotice():
+                incident = self._room(job.incident_id)
+                with self._ctx.uow() as uow:
+                    item = uow.actions.get(job.incident_id, job.number)
+                if item is not None:
+                    self._chat.action_status_changed(incident, item, job.by)
+                return []
+            case j.UpdateRcaRow():
+                self._publishing.update_row(job)
+                return []
+            case j.PublishRca():
+                return self._publishing.publish(job, job_id=claimed.id, attempts=claimed.attempts)
+            case j.RcaPublishedNotice():
+                self._publishing.published_notice(job)
+                return []
+            case j.PublishProblemNotice():
+                self._publishing.problem_notice(job)
+                return []
+            case j.ResolvedNotice():
+                incident = self._incident(job.incident_id)
+                if not incident.is_active and incident.room_id:
+                    self._chat.resolved_notice(incident, job.by)
+                return []
+            case j.AnnounceResolved():
+                incident = self._incident(job.incident_id)
+                if not incident.is_active and self._ctx.policy.announce_channel:
+                    self._chat.announce_resolved(self._ctx.policy.announce_channel, incident, job.by)
+                return []
+            case j.ReopenedNotice():
+                self._chat.reopened_notice(self._room(job.incident_id), job.by)
+                return []
+            case j.PreviewRca():
+                record = self._publishing.load(job.incident_id)
+                if job.asked_by is not None:
+                    self._chat.share_draft(job.asked_by, record.incident, self._publishing.render(record))
+                return []
+            case j.DmOwners():
+                return self._reminders.dm_owners_of(job.incident_id, parent_job=claimed.id)
+            case j.SendActionItems():
+                self._reminders.send_action_items(job)
+                return []
+            case j.PostBriefing():
+                self._reminders.post_briefing_job(job)
+                return []
+            case _:
+                assert_never(job)
+
+    def report_failure(self, claimed: ClaimedJob, error: Exception) -> None:
+        """Tell the person who asked that the work after the ack failed; give back a daily claim."""
+        job = claimed.job
+        if job is None:
             return
-        handler = self._handlers.get(job.kind)
-        if handler is None:
-            raise ChatError(f"unknown job kind {job.kind!r}")
-        handler(job.payload)
-
-    def report_failure(self, job: Job, error: Exception) -> None:
-        """Tell the person who asked that the work after the ack failed."""
-        reply = reply_from(job.payload.get("reply"))
-        if reply is None and job.payload.get("by") and job.kind == jobkinds.UPDATE_RCA_ROW:
-            reply = Reply(user_id=job.payload["by"])
-        if reply is None:
+        claim = getattr(job, "claim", None)
+        if isinstance(claim, j.DailyClaim):
+            with self._ctx.uow() as uow:
+                uow.claims.release(claim.kind, claim.subject, claim.day)
+                uow.commit()
+        if job.asked_by is None:
             return
         what = _DESCRIPTIONS.get(job.kind, "finish that")
         # What people read names the problem, never a path on the bot's host (details stay in the log).
         reason = error.user_message if isinstance(error, IncidentBotError) else str(error)
-        self._chat.tell(reply, f":warning: Sorry, I could not {what}: {reason}")
+        self._chat.tell(job.asked_by, f":warning: Sorry, I could not {what}: {reason}")
 
-    def _load(self, incident_id: int) -> Incident:
+    def _incident(self, incident_id: int) -> Incident:
         with self._ctx.uow() as uow:
             incident = uow.incidents.get(incident_id)
         if incident is None:
             raise ChatError(f"incident #{incident_id} no longer exists")
         return incident
 
-    def _enqueue(self, jobs: Sequence[tuple[str, dict[str, Any]]]) -> None:
-        with self._ctx.uow() as uow:
-            for kind, payload in jobs:
-                uow.jobs.enqueue(kind, payload)
-            uow.commit()
-
-    def _open_room(self, payload: dict[str, Any]) -> None:
-        incident = self._load(payload["incident_id"])
-        reply = reply_from(payload.get("reply"))
+    def _room(self, incident_id: int) -> Incident:
+        """The incident, once its channel exists."""
+        incident = self._incident(incident_id)
         if incident.room_id is None:
-            room = None
-            for attempt in range(1, MAX_NAME_ATTEMPTS + 1):
+            raise RoomNotReady()
+        return incident
+
+    def _create_room(self, job: j.CreateRoom) -> None:
+        incident = self._incident(job.incident_id)
+        if incident.room_id is None:
+            room = self._unclaimed(self._chat.find_own_room(incident.room_name)) if incident.room_name else None
+            attempt = 0
+            while room is None:
+                attempt += 1
+                if attempt > MAX_NAME_ATTEMPTS:
+                    raise ChatError("every channel name for this incident is taken")
                 name = incident_channel_name(incident.title, incident.declared_at.date(), attempt)
+                # The name is recorded before the channel is made: after a crash between the two, the
+                # retry finds the channel the bot made under it instead of making another.
+                with self._ctx.uow() as uow:
+                    uow.incidents.set_room_name(job.incident_id, name)
+                    uow.commit()
                 try:
                     room = self._chat.create_room(name, private=incident.private)
-                    break
                 except RoomNameTaken:
-                    continue
-            if room is None:
-                raise ChatError("every channel name for this incident is taken")
-            # Saved at once so a retry after a crash reuses this channel instead of making another.
+                    room = self._unclaimed(self._chat.find_own_room(name))
             with self._ctx.uow() as uow:
-                uow.incidents.set_room(payload["incident_id"], room.id, room.name)
+                uow.incidents.set_room(job.incident_id, room.id, room.name)
                 uow.commit()
-            # The severity or commander may have changed while the channel was being made.
-            incident = self._load(payload["incident_id"])
-        assert incident.room_id is not None
-        members = [incident.declared_by]
-        if incident.severity.is_escalation:
-            members += [user for user in self._ctx.policy.escalation_users if user not in members]
-        self._chat.invite(incident.room_id, members)
-        self._chat.set_topic(incident.room_id, lifecycle.topic_for(incident))
-        if incident.summary_message_id is not None:
-            return
-        message_id = self._chat.post_summary(incident)
-        follow_up: list[tuple[str, dict[str, Any]]] = [(jobkinds.ANNOUNCE_DECLARED, {"incident_id": incident.id})]
-        if incident.severity.is_escalation:
-            follow_up += self._escalation_jobs(incident)
-        if reply is not None:
-            follow_up.append((jobkinds.TELL_READY, {"reply": payload.get("reply"), "incident_id": incident.id}))
-        with self._ctx.uow() as uow:
-            uow.incidents.set_summary_message(payload["incident_id"], message_id)
-            for kind, job in follow_up:
-                uow.jobs.enqueue(kind, job)
-            uow.commit()
 
-    def _escalation_jobs(self, incident: Incident) -> list[tuple[str, dict[str, Any]]]:
-        return [
-            (jobkinds.ESCALATE_DM, {"incident_id": incident.id, "user_id": user})
-            for user in self._ctx.policy.escalation_users
+    def _unclaimed(self, room: Room | None) -> Room | None:
+        """The room, if no incident has it yet (the bot made it for this one, then crashed)."""
+        if room is None:
+            return None
+        with self._ctx.uow() as uow:
+            return room if uow.incidents.by_room(room.id) is None else None
+
+    def _post_summary(self, job: j.PostSummary) -> Sequence[Next]:
+        incident = self._room(job.incident_id)
+        if incident.summary_message_id is None:
+            message_id = self._chat.post_summary(incident)
+            with self._ctx.uow() as uow:
+                uow.incidents.set_summary_message(job.incident_id, message_id)
+                uow.commit()
+            incident = self._incident(job.incident_id)
+        then = [
+            Next(
+                j.PinSummary(incident_id=job.incident_id, asked_by=job.asked_by), key=f"pin-summary:{job.incident_id}"
+            ),
+            Next(
+                j.AnnounceDeclared(incident_id=job.incident_id, asked_by=job.asked_by),
+                key=f"announce-declared:{job.incident_id}",
+            ),
         ]
+        if incident.severity.is_escalation:
+            then += escalation(self._ctx, job.incident_id, job.asked_by)
+        if job.asked_by is not None:
+            then.append(Next(j.TellReady(incident_id=job.incident_id, asked_by=job.asked_by)))
+        return then
 
-    def _announce_declared(self, payload: dict[str, Any]) -> None:
-        channel = self._ctx.policy.announce_channel
-        if channel:
-            self._chat.announce_declared(channel, self._load(payload["incident_id"]))
-
-    def _escalate_dm(self, payload: dict[str, Any]) -> None:
-        self._chat.escalate_to(payload["user_id"], self._load(payload["incident_id"]))
-
-    def _announce_severity(self, payload: dict[str, Any]) -> None:
-        incident = self._load(payload["incident_id"])
-        previous = Severity(payload["previous"])
-        if incident.room_id is None:
-            return  # The room job has not run yet; it will use the new severity.
-        self._chat.set_topic(incident.room_id, lifecycle.topic_for(incident))
-        self._chat.update_summary(incident)
-        self._chat.severity_changed(incident, previous, payload["by"])
-        follow_up: list[tuple[str, dict[str, Any]]] = []
-        escalated = incident.severity.is_escalation and not previous.is_escalation
-        if escalated:
-            self._chat.invite(incident.room_id, list(self._ctx.policy.escalation_users))
-            follow_up += self._escalation_jobs(incident)
-        if self._ctx.policy.announce_channel:
-            self._chat.announce_severity_change(self._ctx.policy.announce_channel, incident, previous)
-        if follow_up:
-            self._enqueue(follow_up)
-
-    def _capture_message(self, payload: dict[str, Any]) -> None:
-        incident_id: int = payload["incident_id"]
-        room_id: str = payload["room_id"]
-        message_id: str = payload["message_id"]
-        reply = reply_from(payload.get("reply"))
+    def _capture(self, job: j.CaptureMessage) -> Sequence[Next]:
         with self._ctx.uow() as uow:
-            existing = uow.timeline.by_source(incident_id, room_id, message_id)
-            still_pinned = uow.pins.count(incident_id, room_id, message_id) > 0
-        if existing is not None or (payload.get("via_pin") and not still_pinned):
-            if existing is not None and reply is not None:
-                self._chat.tell(reply, "That message is already on the incident's timeline.")
-            return
-        message = self._chat.fetch_message(room_id, message_id)
-        if message is None:
-            raise ChatError("I cannot read that message (is the bot a member of that channel?)")
-        permalink = self._chat.permalink(room_id, message_id)
-        entry = TimelineEntry(
-            incident_id=incident_id,
-            kind=TimelineKind.MESSAGE,
-            occurred_at=message.posted_at,
-            author_id=message.author_id,
-            text=message.text,
-            source_room_id=room_id,
-            source_message_id=message_id,
-            permalink=permalink,
-        )
-        with self._ctx.uow() as uow:
-            # A concurrent capture of the same message may have won; the unique source keeps one entry.
-            if uow.timeline.by_source(incident_id, room_id, message_id) is None:
+            existing = uow.timeline.by_source(job.incident_id, job.room_id, job.message_id)
+            still_pinned = uow.pins.count(job.incident_id, job.room_id, job.message_id) > 0
+        if existing is None and job.via_pin and not still_pinned:
+            return []  # unpinned again before it was recorded
+        if existing is None:
+            message = self._chat.fetch_message(job.room_id, job.message_id)
+            if message is None:
+                raise ChatError("I cannot read that message (is the bot a member of that channel?)")
+            entry = TimelineEntry(
+                incident_id=job.incident_id,
+                kind=TimelineKind.MESSAGE,
+                occurred_at=message.posted_at,
+                author_id=message.author_id,
+                text=message.text,
+                source_room_id=job.room_id,
+                source_message_id=job.message_id,
+                permalink=self._chat.permalink(job.room_id, job.message_id),
+            )
+            with self._ctx.uow() as uow:
+                # A concurrent capture of the same message may have won; the unique source keeps one entry.
                 uow.timeline.add(entry)
                 uow.commit()
-        self._chat.confirm_recorded(room_id, message_id)
-        if reply is not None:
-            incident = self._load(incident_id)
-            self._chat.tell(reply, f"Added to the timeline of *{incident.title}*.")
+        elif not job.via_pin:
+            if job.asked_by is not None:
+                return [Next(j.Tell(text="That message is already on the incident's timeline.", asked_by=job.asked_by))]
+            return []
+        then = [
+            Next(
+                j.ConfirmRecorded(room_id=job.room_id, message_id=job.message_id),
+                key=f"confirm:{job.incident_id}:{job.room_id}:{job.message_id}",
+            )
+        ]
+        if job.asked_by is not None and not job.via_pin:
+            title = self._incident(job.incident_id).title
+            then.append(Next(j.Tell(text=f"Added to the timeline of *{title}*.", asked_by=job.asked_by)))
+        return then
 
-    def _unconfirm_message(self, payload: dict[str, Any]) -> None:
-        self._chat.unconfirm_recorded(payload["room_id"], payload["message_id"])
 
-    def _action_added(self, payload: dict[str, Any]) -> None:
-        incident = self._load(payload["incident_id"])
-        with self._ctx.uow() as uow:
-            item = uow.actions.get(payload["incident_id"], payload["number"])
-        if item is not None:
-            self._chat.action_item_added(incident, item, payload["by"])
-
-    def _announce_resolved(self, payload: dict[str, Any]) -> None:
-        incident = self._load(payload["incident_id"])
-        if not incident.is_active:
-            self._chat.incident_resolved(incident, payload["by"], self._ctx.policy.announce_channel)
-
-    def _announce_reopened(self, payload: dict[str, Any]) -> None:
-        self._chat.incident_reopened(self._load(payload["incident_id"]), payload["by"])
-
-    def _preview_rca(self, payload: dict[str, Any]) -> None:
-        reply = reply_from(payload.get("reply"))
-        record = self._publishing.load(payload["incident_id"])
-        if reply is not None:
-            self._chat.share_draft(reply, record.incident, self._publishing.render(record))
-
-    def _commander_changed(self, payload: dict[str, Any]) -> None:
-        incident = self._load(payload["incident_id"])
-        if incident.room_id is None:
-            return  # The room job has not run yet; it will use the new commander.
-        self._chat.invite(incident.room_id, [incident.commander_id])
-        self._chat.update_summary(incident)
-        self._chat.commander_changed(incident, payload["by"])
-
-    def _announce_item_status(self, payload: dict[str, Any]) -> None:
-        incident = self._load(payload["incident_id"])
-        with self._ctx.uow() as uow:
-            item = uow.actions.get(payload["incident_id"], payload["number"])
-        if item is not None:
-            self._chat.action_status_changed(incident, item, payload["by"])
-
-    def _tell_ready(self, payload: dict[str, Any]) -> None:
-        reply = reply_from(payload["reply"])
-        if reply is not None:
-            self._chat.incident_ready(reply, self._load(payload["incident_id"]))
-
-    def _tell(self, payload: dict[str, Any]) -> None:
-        reply = reply_from(payload["reply"])
-        if reply is not None:
-            self._chat.tell(reply, payload["text"])
+def escalation(ctx: ServiceContext, incident_id: int, asked_by: Reply | None) -> list[Next]:
+    """The SEV-1 escalation: a DM to each person on the list, once per incident."""
+    return [
+        Next(
+            j.EscalateDm(incident_id=incident_id, user_id=user, asked_by=asked_by), key=f"escalate:{incident_id}:{user}"
+        )
+        for user in ctx.policy.escalation_users
+    ]
 
 
 _DESCRIPTIONS = {
-    jobkinds.OPEN_ROOM: "set up the incident channel",
-    jobkinds.ANNOUNCE_SEVERITY: "update Slack after the severity change",
-    jobkinds.CAPTURE_MESSAGE: "add that message to the timeline",
-    jobkinds.PUBLISH_RCA: "publish the RCA",
-    jobkinds.PREVIEW_RCA: "render the RCA draft",
-    jobkinds.UPDATE_RCA_ROW: "update the action item in the RCA",
+    "create_room": "set up the incident channel",
+    "invite_to_room": "invite people to the incident channel",
+    "post_summary": "post the incident summary",
+    "announce_declared": "announce the incident",
+    "announce_severity": "announce the severity change",
+    "capture_message": "add that message to the timeline",
+    "publish_rca": "publish the RCA",
+    "preview_rca": "render the RCA draft",
+    "update_rca_row": "update the action item in the RCA",
+    "set_up_room": "set up the incident channel",
+    "set_topic": "update the channel topic",
+    "update_summary": "update the incident summary",
+    "escalate_dm": "send the SEV-1 escalation DM",
+    "severity_notice": "post the severity change in the channel",
+    "commander_notice": "post the new commander in the channel",
+    "action_added_notice": "post the new action item in the channel",
+    "item_status_notice": "post the action item's new status in the channel",
+    "resolved_notice": "post the resolve in the channel",
+    "announce_resolved": "announce the resolve",
+    "reopened_notice": "post the reopen in the channel",
+    "dm_owners": "DM the owners of open action items",
+    "send_action_items": "DM the owner their open action items",
 }

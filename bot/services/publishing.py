@@ -5,19 +5,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 import jinja2
 
 from bot.core.doc_updates import add_history_row, insert_fleet_status_entry, relative_link
 from bot.core.errors import RetryLater
+from bot.core.jobs import DmOwners, Next, PublishProblemNotice, PublishRca, RcaPublishedNotice, UpdateRcaRow
 from bot.core.markdown import mentioned_user_ids
-from bot.core.models import ActionItem, ActionStatus, Incident, TimelineEntry
-from bot.core.ports import Chat, Edit, Publisher, PublishError
+from bot.core.models import ActionItem, Incident, TimelineEntry
+from bot.core.ports import Chat, Edit, Publisher, PublishError, PublishResult
 from bot.core.rca import fleet_status_line, rca_filename, render_rca, safe_join, zone_for
 from bot.core.rca_parse import set_action_status
 from bot.services.context import ServiceContext
-from bot.services.jobkinds import DM_OWNERS
 
 log = logging.getLogger(__name__)
 
@@ -108,63 +107,81 @@ class RcaPublishing:
             templates=self._templates,
         )
 
-    def publish(self, payload: dict[str, Any], attempts: int) -> None:
-        """Commit and push the RCA; on failure tell the channel once and try again later."""
-        record = self.load(payload["incident_id"])
+    def publish(self, job: PublishRca, *, job_id: int, attempts: int) -> list[Next]:
+        """Commit and push the RCA; what follows (the channel's notice, the owners' DMs) are jobs of their own.
+
+        On a failure the channel and the owners hear at once (the owners need not wait for the docs
+        repo to come back), and the publish is retried on its own; keys make each of those happen once.
+        """
+        record = self.load(job.incident_id)
         incident = record.incident
         if incident.is_active:
-            return  # Reopened before this ran: the next resolve publishes.
+            return []  # Reopened before this ran: the next resolve publishes.
+        dm_owners = Next(DmOwners(incident_id=job.incident_id, asked_by=job.asked_by), key=f"dm-owners:{job_id}")
         if self._publisher is None:
-            self._tell_room(
-                incident,
-                ":information_source: No docs repo is configured (`DOCS_REPO_PATH`), so the "
-                "RCA was not committed. `/incident rca` shows the draft.",
+            problem = (
+                "No docs repo is configured (`DOCS_REPO_PATH`), so the RCA was not committed. "
+                "`/incident rca` shows the draft."
             )
-            self._dm_owners_after(incident)
-            return
+            notice = PublishProblemNotice(incident_id=job.incident_id, problem=problem, commit=None)
+            return [Next(notice, key=f"publish-problem:{job_id}"), dm_owners]
         try:
-            self._publish(record, self._publisher)
-            if attempts == 1:
-                self._dm_owners_after(incident)
+            path, result = self._publish(record, self._publisher)
         except PublishError as error:
-            if attempts == 1:
-                # Owners hear about their items now, not after the docs repo comes back.
-                self._dm_owners_after(incident)
-                kept = (
-                    f"committed locally as `{error.commit_sha[:10]}`"
-                    if error.commit_sha
-                    else "kept in the bot's database"
-                )
-                self._tell_room(
-                    incident,
-                    f":warning: The incident is resolved, but I could not publish the RCA: {error.user_message}\n"
-                    f"The RCA is {kept}. I will keep retrying on my own; `incident-bot publish --retry` retries now.",
-                )
-            raise RetryLater(str(error), delay_seconds=retry_delay(attempts)) from error
+            notice = PublishProblemNotice(
+                incident_id=job.incident_id, problem=error.user_message, commit=error.commit_sha
+            )
+            then = [Next(notice, key=f"publish-problem:{job_id}"), dm_owners]
+            raise RetryLater(str(error), delay_seconds=retry_delay(attempts), then=then) from error
+        published = RcaPublishedNotice(
+            incident_id=job.incident_id,
+            path=path,
+            commit=result.commit_sha or incident.rca_commit,
+            pushed=result.pushed,
+        )
+        return [Next(published, key=f"published:{job_id}"), dm_owners]
 
-    def _dm_owners_after(self, incident: Incident) -> None:
-        # After the first attempt the RCA's path is chosen (and usually pushed), so the DM can link it.
-        with self._ctx.uow() as uow:
-            uow.jobs.enqueue(DM_OWNERS, {"incident_id": incident.id})
-            uow.commit()
+    def published_notice(self, job: RcaPublishedNotice) -> None:
+        incident = self.load(job.incident_id).incident
+        self._chat.rca_published(
+            incident,
+            path=job.path,
+            fleet_status_path=self._layout.fleet_status_path,
+            web_link=self._layout.web_link(job.path) if job.path else None,
+            commit=job.commit,
+            pushed=job.pushed,
+        )
 
-    def update_row(self, payload: dict[str, Any]) -> None:
+    def problem_notice(self, job: PublishProblemNotice) -> None:
+        incident = self.load(job.incident_id).incident
+        if not incident.room_id:
+            return
+        if self._publisher is None:
+            self._chat.post_in_room(incident.room_id, f":information_source: {job.problem}")
+            return
+        kept = f"committed locally as `{job.commit[:10]}`" if job.commit else "kept in the bot's database"
+        self._chat.post_in_room(
+            incident.room_id,
+            f":warning: The incident is resolved, but I could not publish the RCA: {job.problem}\n"
+            f"The RCA is {kept}. I will keep retrying on my own; `incident-bot publish --retry` retries now.",
+        )
+
+    def update_row(self, job: UpdateRcaRow) -> None:
         """Rewrite one action item's Status cell in its RCA and push it as a small commit."""
         if self._publisher is None:
             return
-        status = ActionStatus(payload["status"])
-        number = int(payload["number"])
+        status, number = job.status, job.number
         try:
             self._publisher.publish(
-                edits={payload["path"]: lambda current: set_action_status(current or "", number, status)},
-                message=f"{payload['title'][:200]}: action item #{number} {status.value}",
+                edits={job.path: lambda current: set_action_status(current or "", number, status)},
+                message=f"{job.title[:200]}: action item #{number} {status.value}",
             )
         except PublishError as error:
             if error.retryable:
                 raise RetryLater(str(error), delay_seconds=60) from error
             raise
 
-    def _publish(self, record: IncidentRecord, publisher: Publisher) -> None:
+    def _publish(self, record: IncidentRecord, publisher: Publisher) -> tuple[str | None, PublishResult]:
         incident = record.incident
         try:
             publisher.pull()
@@ -174,12 +191,8 @@ class RcaPublishing:
         path = None
         edits: dict[str, Edit] = {}
         if incident.needs_rca:
-            path = incident.rca_path or self._choose_path(incident, publisher)
-            if incident.rca_path != path:
-                incident.rca_path = path
-                with self._ctx.uow() as uow:  # A retry after a crash must reuse this file name.
-                    uow.incidents.set_rca_path(_id(incident), path)
-                    uow.commit()
+            path = incident.rca_path or self._claim_path(incident, publisher)
+            incident.rca_path = path
             markdown = self.render(record)
             edits[path] = lambda _current: markdown
         line = fleet_status_line(incident=incident, summary=incident.summary, rca_path=path, tz=layout.tz)
@@ -206,30 +219,28 @@ class RcaPublishing:
             with self._ctx.uow() as uow:
                 uow.incidents.set_rca_commit(_id(incident), result.commit_sha)
                 uow.commit()
-        self._chat.rca_published(
-            incident,
-            path=path,
-            fleet_status_path=layout.fleet_status_path,
-            web_link=layout.web_link(path) if path else None,
-            commit=result.commit_sha or incident.rca_commit,
-            pushed=result.pushed,
-        )
+        return path, result
 
-    def _choose_path(self, incident: Incident, publisher: Publisher) -> str:
+    def _claim_path(self, incident: Incident, publisher: Publisher) -> str:
+        """The first free `YYYY-MM-DD-<slug>[-N]-rca.md`: not in the docs repo, and not another incident's.
+
+        It is recorded before anything is written, so a retry after a crash reuses it, and the database
+        keeps paths unique, so two replicas resolving same-titled incidents get two files.
+        """
         taken: set[str] = set()
         while True:
             name = rca_filename(declared_on=self._declared_on(incident), title=incident.title, taken=taken)
             path = safe_join(self._layout.incidents_dir, name)
             if publisher.read(path) is None:
-                return path
+                with self._ctx.uow() as uow:
+                    claimed = uow.incidents.claim_rca_path(_id(incident), path)
+                    uow.commit()
+                if claimed:
+                    return path
             taken.add(name)
 
     def _declared_on(self, incident: Incident) -> date:
         return incident.declared_at.astimezone(zone_for(self._layout.tz)).date()
-
-    def _tell_room(self, incident: Incident, text: str) -> None:
-        if incident.room_id:
-            self._chat.post_in_room(incident.room_id, text)
 
 
 def _with_fleet_line(current: str | None, line: str) -> str:

@@ -8,7 +8,8 @@ from datetime import datetime, time
 from typing import Any
 
 from bot.core.errors import IncidentNotFound, InvalidInput
-from bot.core.models import ActionStatus, Incident, Severity
+from bot.core.jobs import DailyClaim, Next, PostBriefing, SendActionItems
+from bot.core.models import Incident
 from bot.core.open_items import (
     OpenItem,
     OpenItems,
@@ -22,7 +23,6 @@ from bot.core.ports import Chat, Publisher, PublishError
 from bot.core.rca_parse import parse_rca
 from bot.core.reminders import BriefingGroup, briefing_groups, local_day_due, missing_rcas
 from bot.services.context import ServiceContext
-from bot.services.jobkinds import POST_BRIEFING, SEND_ACTION_ITEMS
 from bot.services.publishing import DocsLayout
 
 log = logging.getLogger(__name__)
@@ -52,17 +52,6 @@ def item_payload(item: OpenItem) -> dict[str, Any]:
     data["status"] = item.status.value
     data["severity"] = item.severity.value if item.severity else None
     return data
-
-
-def item_from_payload(data: dict[str, Any]) -> OpenItem:
-    return OpenItem(
-        **{
-            **data,
-            "since": datetime.fromisoformat(data["since"]),
-            "status": ActionStatus(data["status"]),
-            "severity": Severity(data["severity"]) if data.get("severity") else None,
-        }
-    )
 
 
 class Reminders:
@@ -145,9 +134,10 @@ class Reminders:
                         due.append((owner_id, items))
                     continue
                 if uow.claims.claim(REMINDER, owner_id, day):
+                    # The claim is given back if the DM cannot be sent, so a later check sends it.
+                    claim = DailyClaim(kind=REMINDER, subject=owner_id, day=day)
                     uow.jobs.enqueue(
-                        SEND_ACTION_ITEMS,
-                        {"owner_id": owner_id, "reason": "reminder", "items": [item_payload(i) for i in items]},
+                        SendActionItems(owner_id=owner_id, reason="reminder", items=tuple(items), claim=claim)
                     )
                     due.append((owner_id, items))
                 uow.commit()
@@ -177,59 +167,42 @@ class Reminders:
             if not uow.claims.claim(BRIEFING, channel, day):
                 return None
             uow.jobs.enqueue(
-                POST_BRIEFING,
-                {
-                    "channel": channel,
-                    "groups": [
-                        {"title": g.incident_title, "source": g.source, "items": [item_payload(i) for i in g.items]}
-                        for g in briefing.groups
-                    ],
-                    "missing": [i.id for i in briefing.missing_rcas],
-                },
+                PostBriefing(
+                    channel=channel,
+                    groups=tuple(briefing.groups),
+                    missing=tuple(i.id for i in briefing.missing_rcas if i.id is not None),
+                    claim=DailyClaim(kind=BRIEFING, subject=channel, day=day),
+                )
             )
             uow.commit()
         return briefing
 
-    def send_action_items(self, payload: dict[str, Any]) -> None:
+    def send_action_items(self, job: SendActionItems) -> None:
         """The job behind reminders and resolve DMs: one DM listing someone's open items."""
-        items = [item_from_payload(data) for data in payload["items"]]
+        items = list(job.items)
         self._chat.send_action_items(
-            payload["owner_id"],
-            items,
-            reason=payload["reason"],
-            now=self._ctx.clock.now(),
-            rca_links=self.rca_links(items),
+            job.owner_id, items, reason=job.reason, now=self._ctx.clock.now(), rca_links=self.rca_links(items)
         )
 
-    def post_briefing_job(self, payload: dict[str, Any]) -> None:
-        groups = [
-            BriefingGroup(
-                incident_title=g["title"],
-                source=g["source"],
-                severity=None,
-                items=[item_from_payload(data) for data in g["items"]],
-            )
-            for g in payload["groups"]
-        ]
+    def post_briefing_job(self, job: PostBriefing) -> None:
         with self._ctx.uow() as uow:
-            missing = [i for i in (uow.incidents.get(n) for n in payload["missing"]) if i is not None]
-        all_items = [item for group in groups for item in group.items]
+            missing = [i for i in (uow.incidents.get(n) for n in job.missing) if i is not None]
+        all_items = [item for group in job.groups for item in group.items]
         self._chat.post_briefing(
-            payload["channel"], groups, missing, now=self._ctx.clock.now(), rca_links=self.rca_links(all_items)
+            job.channel, list(job.groups), missing, now=self._ctx.clock.now(), rca_links=self.rca_links(all_items)
         )
 
-    def dm_owners_of(self, incident_id: int) -> None:
-        """After a resolve: one DM per owner of an open item of this incident."""
+    def dm_owners_of(self, incident_id: int, *, parent_job: int) -> list[Next]:
+        """After a resolve: one DM per owner of an open item of this incident (once per owner and resolve)."""
         with self._ctx.uow() as uow:
             incident = uow.incidents.get(incident_id)
             items = uow.actions.for_incident(incident_id)
         if incident is None:
-            return
-        open_items = open_items_of(incident, items)
-        with self._ctx.uow() as uow:
-            for owner_id, owned in by_owner(open_items).items():
-                uow.jobs.enqueue(
-                    SEND_ACTION_ITEMS,
-                    {"owner_id": owner_id, "reason": "resolved", "items": [item_payload(i) for i in owned]},
-                )
-            uow.commit()
+            return []
+        return [
+            Next(
+                SendActionItems(owner_id=owner_id, reason="resolved", items=tuple(owned)),
+                key=f"dm:{parent_job}:{owner_id}",
+            )
+            for owner_id, owned in by_owner(open_items_of(incident, items)).items()
+        ]

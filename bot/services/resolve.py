@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from bot.core import lifecycle
+from bot.core import jobs, lifecycle
 from bot.core.errors import InvalidTransition
-from bot.core.models import Incident, IncidentStatus
-from bot.core.ports import Reply
+from bot.core.models import Incident, IncidentStatus, Reply
 from bot.services.context import ServiceContext
 from bot.services.incidents import (
     incident_for_change,
     load,
-    reply_payload,
     require_id,
     require_incident_in_room,
     require_visible,
 )
-from bot.services.jobkinds import ANNOUNCE_REOPENED, ANNOUNCE_RESOLVED, PREVIEW_RCA, PUBLISH_RCA
 
 
 def incident_to_resolve(
@@ -59,8 +56,10 @@ def resolve_incident(
         if not uow.incidents.save_if_status(incident, IncidentStatus.ACTIVE):
             raise InvalidTransition("Someone else resolved this incident a moment ago.")
         uow.timeline.add(entry)
-        uow.jobs.enqueue(PUBLISH_RCA, {"incident_id": incident_id, "reply": reply_payload(reply)})
-        uow.jobs.enqueue(ANNOUNCE_RESOLVED, {"incident_id": incident_id, "by": by})
+        uow.jobs.enqueue(jobs.PublishRca(incident_id=incident_id, asked_by=reply))
+        uow.jobs.enqueue(jobs.UpdateSummary(incident_id=incident_id, asked_by=reply))
+        uow.jobs.enqueue(jobs.ResolvedNotice(incident_id=incident_id, by=by, asked_by=reply))
+        uow.jobs.enqueue(jobs.AnnounceResolved(incident_id=incident_id, by=by, asked_by=reply))
         uow.commit()
     return incident
 
@@ -74,7 +73,9 @@ def reopen_incident(ctx: ServiceContext, *, room_id: str | None, by: str) -> Inc
         if not uow.incidents.save_if_status(incident, IncidentStatus.RESOLVED):
             raise InvalidTransition("This incident was reopened a moment ago.")
         uow.timeline.add(entry)
-        uow.jobs.enqueue(ANNOUNCE_REOPENED, {"incident_id": incident.id, "by": by})
+        asked_by = Reply(user_id=by, room_id=incident.room_id)
+        uow.jobs.enqueue(jobs.UpdateSummary(incident_id=require_id(incident), asked_by=asked_by))
+        uow.jobs.enqueue(jobs.ReopenedNotice(incident_id=require_id(incident), by=by, asked_by=asked_by))
         uow.commit()
     return incident
 
@@ -85,6 +86,6 @@ def request_rca_preview(ctx: ServiceContext, *, room_id: str | None, reply: Repl
         incident = require_incident_in_room(uow, room_id, doing="rca")
     require_visible(ctx, incident, to=reply.user_id)
     with ctx.uow() as uow:
-        uow.jobs.enqueue(PREVIEW_RCA, {"incident_id": incident.id, "reply": reply_payload(reply)})
+        uow.jobs.enqueue(jobs.PreviewRca(incident_id=require_id(incident), asked_by=reply))
         uow.commit()
     return incident

@@ -5,19 +5,17 @@ from __future__ import annotations
 from bot.core import lifecycle
 from bot.core.access import may_change, refusal
 from bot.core.errors import InvalidTransition
-from bot.core.models import Incident, TimelineEntry
-from bot.core.ports import Reply
+from bot.core.jobs import CaptureMessage, Tell, UnconfirmRecorded
+from bot.core.models import Incident, Reply, TimelineEntry
 from bot.services.context import ServiceContext
 from bot.services.incidents import (
     find_incident_for_room,
     incident_for_change,
     load,
-    reply_payload,
     require_id,
     require_incident_in_room,
     require_visible,
 )
-from bot.services.jobkinds import CAPTURE_MESSAGE, TELL, UNCONFIRM_MESSAGE
 
 
 def add_note(ctx: ServiceContext, *, room_id: str | None, text: str, by: str) -> TimelineEntry:
@@ -52,26 +50,19 @@ def pin_message(ctx: ServiceContext, *, event_id: str, room_id: str, message_id:
         if not allowed:
             # Told privately, once (the event id is recorded with the refusal).
             uow.jobs.enqueue(
-                TELL,
-                {
-                    "reply": reply_payload(Reply(user_id=user_id, room_id=room_id)),
-                    "text": refusal(incident, doing="add to this incident's timeline"),
-                },
+                Tell(
+                    text=refusal(incident, doing="add to this incident's timeline"),
+                    asked_by=Reply(user_id=user_id, room_id=room_id),
+                )
             )
             uow.commit()
             return
         newly_pinned = uow.pins.add(incident_id, room_id, message_id, user_id)
         if newly_pinned and uow.pins.count(incident_id, room_id, message_id) == 1:
             uow.jobs.enqueue(
-                CAPTURE_MESSAGE,
-                {
-                    "incident_id": incident_id,
-                    "room_id": room_id,
-                    "message_id": message_id,
-                    "by": user_id,
-                    "via_pin": True,
-                    "reply": None,
-                },
+                CaptureMessage(
+                    incident_id=incident_id, room_id=room_id, message_id=message_id, by=user_id, via_pin=True
+                )
             )
         uow.commit()
 
@@ -87,7 +78,7 @@ def unpin_message(ctx: ServiceContext, *, event_id: str, room_id: str, message_i
             entry = uow.timeline.by_source(incident.id, room_id, message_id)
             if entry is not None and entry.id is not None:
                 uow.timeline.delete(entry.id)
-                uow.jobs.enqueue(UNCONFIRM_MESSAGE, {"room_id": room_id, "message_id": message_id})
+                uow.jobs.enqueue(UnconfirmRecorded(room_id=room_id, message_id=message_id))
         uow.commit()
 
 
@@ -101,15 +92,14 @@ def add_message_by_shortcut(
         if not incident.is_active:
             raise InvalidTransition(f"{incident.title} is resolved; reopen it to add to its timeline.")
         uow.jobs.enqueue(
-            CAPTURE_MESSAGE,
-            {
-                "incident_id": incident_id,
-                "room_id": room_id,
-                "message_id": message_id,
-                "by": by,
-                "via_pin": False,
-                "reply": reply_payload(reply),
-            },
+            CaptureMessage(
+                incident_id=incident_id,
+                room_id=room_id,
+                message_id=message_id,
+                by=by,
+                via_pin=False,
+                asked_by=reply,
+            )
         )
         uow.commit()
     return incident

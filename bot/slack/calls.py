@@ -15,8 +15,13 @@ from urllib.parse import urlsplit
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.webhook import WebhookClient
 
+from bot.core.jobs import current_job
 from bot.core.ports import ChatError
 from bot.slack.text import clip, without_broadcasts
 from bot.slack.throttle import Throttle
@@ -31,6 +36,44 @@ MESSAGE_TEXT_LIMIT = 40_000
 _RETRYABLE = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 
 Blocks = list[dict[str, Any]]
+
+
+# Methods whose calls change nothing, or change nothing more when repeated: on a 5xx or a dropped
+# connection the SDK tries them again at once. A post is never among them: a retried job first looks
+# for the post an earlier attempt made (see `SlackCalls.post`).
+SAFE_TO_REPEAT = frozenset(
+    {
+        "auth.test",
+        "users.list",
+        "users.info",
+        "conversations.list",
+        "conversations.info",
+        "conversations.members",
+        "conversations.history",
+        "conversations.replies",
+        "conversations.open",
+        "conversations.setTopic",
+        "chat.getPermalink",
+        "chat.update",
+    }
+)
+# What the bot's posts carry, so that a retried job can tell which of them it already made.
+POST_EVENT = "incident_bot_post"
+
+
+class RepeatSafeCallsOnServerErrors(RetryHandler):
+    """Retries a call of a SAFE_TO_REPEAT method that met a server error (5xx)."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        method = request.url.rstrip("/").rsplit("/", 1)[-1]
+        return method in SAFE_TO_REPEAT and response is not None and response.status_code >= 500
 
 
 def slack_error(error: ChatError) -> str:
@@ -91,14 +134,51 @@ class SlackCalls:
             raise ChatError(f"could not reach Slack ({error})", retryable=True) from error
 
     def post(self, channel: str, text: str, blocks: Blocks | None = None, *, ping: bool = False) -> str:
-        """Post a message (or a DM, given a user id); returns its ts."""
+        """Post a message; returns its ts.
+
+        A post made by a job carries the job's id and the post's number within it as message metadata.
+        When the job runs again (its first attempt crashed, or the answer to the post was lost), the
+        channel's recent history is searched for that post first, and it is not posted twice.
+        """
+        running = current_job.get()
+        metadata = None
+        if running is not None:
+            number = running.next_post()
+            metadata = {"event_type": POST_EVENT, "event_payload": {"job": running.id, "post": number}}
+            if running.attempts > 1:
+                earlier = self._posted_before(channel, running.id, number)
+                if earlier is not None:
+                    return earlier
         response = self.call(
             self.client.chat_postMessage,
             channel=channel,
             text=_safe_text(text, ping=ping),
             blocks=inert_blocks(blocks) if blocks else None,
+            metadata=metadata,
         )
         return str(response["ts"])
+
+    def _posted_before(self, channel: str, job_id: int, number: int) -> str | None:
+        try:
+            page = self.call(
+                self.client.conversations_history, pace=False, channel=channel, limit=100, include_all_metadata=True
+            )
+        except ChatError as error:
+            if error.retryable:
+                raise
+            # Say, the announce channel, which the bot posts to without being in it: it cannot look.
+            log.warning("cannot check %s for an earlier post of job %s (%s); posting", channel, job_id, error)
+            return None
+        for message in page.get("messages", []):
+            metadata = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if (
+                metadata.get("event_type") == POST_EVENT
+                and payload.get("job") == job_id
+                and payload.get("post") == number
+            ):
+                return str(message["ts"])
+        return None
 
     def update(self, channel: str, ts: str, text: str, blocks: Blocks | None = None) -> None:
         self.call(

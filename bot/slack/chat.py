@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.core.models import ActionItem, Incident, Severity
+from bot.core.models import ActionItem, Incident, Reply, Severity
 from bot.core.open_items import OpenItem, Person
-from bot.core.ports import ChatError, ChatMessage, Reply, Room, RoomNameTaken
+from bot.core.ports import ChatError, ChatMessage, Room, RoomNameTaken
 from bot.core.reminders import BriefingGroup
 from bot.slack import action_blocks, blocks, reminder_blocks, resolve_blocks
 from bot.slack.calls import SlackCalls, slack_error
@@ -63,17 +63,37 @@ class SlackChat:
             self._client.conversations_setTopic, channel=room_id, topic=clip(without_broadcasts(topic), 250)
         )
 
+    def find_own_room(self, name: str) -> Room | None:
+        cursor = None
+        while True:
+            page = self._calls.call(
+                self._client.conversations_list,
+                types="public_channel,private_channel",
+                exclude_archived=True,
+                limit=1000,
+                cursor=cursor,
+            )
+            for channel in page.get("channels", []):
+                if channel.get("name") == name:
+                    mine = channel.get("creator") == self._bot_user_id and channel.get("is_member")
+                    return Room(id=channel["id"], name=channel["name"]) if mine else None
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
+
     def post_summary(self, incident: Incident) -> str:
         assert incident.room_id is not None
-        ts = self._calls.post(incident.room_id, blocks.summary_fallback(incident), blocks.summary_blocks(incident))
+        return self._calls.post(incident.room_id, blocks.summary_fallback(incident), blocks.summary_blocks(incident))
+
+    def pin(self, room_id: str, message_id: str) -> None:
+        # Pinned, so that whoever joins late finds the summary and its buttons at once.
         try:
-            # Pinned, so that whoever joins late finds the summary and its buttons at once.
-            self._calls.call(self._client.pins_add, channel=incident.room_id, timestamp=ts)
+            self._calls.call(self._client.pins_add, channel=room_id, timestamp=message_id)
         except ChatError as error:
             if error.retryable:
                 raise
-            log.warning("could not pin the summary in %s: %s", incident.room_id, error)
-        return ts
+            if slack_error(error) != "already_pinned":
+                log.warning("could not pin the summary in %s: %s", room_id, error)
 
     def update_summary(self, incident: Incident) -> None:
         if incident.room_id is None or incident.summary_message_id is None:
@@ -202,17 +222,15 @@ class SlackChat:
         if incident.room_id:
             self.post_in_room(incident.room_id, action_blocks.action_added_text(item, by))
 
-    def incident_resolved(self, incident: Incident, by: str, announce_channel: str | None) -> None:
-        self.update_summary(incident)
-        text = resolve_blocks.resolved_text(incident, by)
+    def resolved_notice(self, incident: Incident, by: str) -> None:
         if incident.room_id:
-            self.post_in_room(incident.room_id, text)
-        if announce_channel:
-            where = "" if incident.private else f" <#{incident.room_id}>"
-            self._calls.post(announce_channel, text + where)
+            self.post_in_room(incident.room_id, resolve_blocks.resolved_text(incident, by))
 
-    def incident_reopened(self, incident: Incident, by: str) -> None:
-        self.update_summary(incident)
+    def announce_resolved(self, channel: str, incident: Incident, by: str) -> None:
+        where = "" if incident.private or not incident.room_id else f" <#{incident.room_id}>"
+        self._calls.post(channel, resolve_blocks.resolved_text(incident, by) + where)
+
+    def reopened_notice(self, incident: Incident, by: str) -> None:
         if incident.room_id:
             self.post_in_room(incident.room_id, f":arrows_counterclockwise: <@{by}> reopened this incident.")
 

@@ -12,7 +12,8 @@ from typing import Any
 from slack_bolt import BoltRequest, BoltResponse
 
 from bot.core.errors import Duplicate, IncidentBotError, MalformedRequest
-from bot.core.ports import ChatError, Reply
+from bot.core.models import Reply
+from bot.core.ports import ChatError
 from bot.slack.chat import SlackChat
 from bot.slack.middleware import VERIFIED
 

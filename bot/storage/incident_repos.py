@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Connection, RowMapping, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from bot.core.models import ActionItem, ActionStatus, Incident, IncidentStatus, TimelineEntry
 from bot.storage.sql import insert_if_absent, insert_ignoring_conflicts
@@ -46,9 +47,9 @@ class SqlIncidentRepo:
         stmt = insert(incidents).values(row_values(incident, exclude={"id"})).returning(incidents.c.id)
         return incident.model_copy(update={"id": self._conn().execute(stmt).scalar_one()})
 
-    def get(self, incident_id: int) -> Incident | None:
-        """The incident with this id, if any."""
-        return self._one(incidents.c.id == incident_id)
+    def get(self, incident_id: int, *, for_update: bool = False) -> Incident | None:
+        """The incident with this id, if any; `for_update` locks its row for the rest of the transaction."""
+        return self._one(incidents.c.id == incident_id, for_update=for_update)
 
     def by_room(self, room_id: str) -> Incident | None:
         """The incident whose chat room this is, if any."""
@@ -67,13 +68,30 @@ class SqlIncidentRepo:
         """Record the incident's chat room, leaving every other field as it is now."""
         self._set(incident_id, room_id=room_id, room_name=room_name)
 
+    def set_room_name(self, incident_id: int, name: str) -> None:
+        """Record the name a room is about to be created under (before it has an id)."""
+        self._set(incident_id, room_name=name)
+
     def set_summary_message(self, incident_id: int, message_id: str) -> None:
         """Record the summary message in the incident's room."""
         self._set(incident_id, summary_message_id=message_id)
 
-    def set_rca_path(self, incident_id: int, path: str) -> None:
-        """Record the RCA's file in the docs repo, chosen once and kept across resolves."""
-        self._set(incident_id, rca_path=path)
+    def claim_rca_path(self, incident_id: int, path: str) -> bool:
+        """Record the RCA's file, unless another incident has it; kept across resolves once chosen."""
+        taken = self._conn().execute(
+            select(incidents.c.id).where(incidents.c.rca_path == path, incidents.c.id != incident_id)
+        )
+        if taken.first() is not None:
+            return False
+        # The unique constraint decides between two replicas choosing the same name at the same moment.
+        nested = self._conn().begin_nested()
+        try:
+            self._set(incident_id, rca_path=path)
+        except IntegrityError:
+            nested.rollback()
+            return False
+        nested.commit()
+        return True
 
     def set_rca_commit(self, incident_id: int, commit: str) -> None:
         """Record the commit that last published the RCA."""
@@ -113,8 +131,11 @@ class SqlIncidentRepo:
         )
         return [_incident(row) for row in rows.mappings()]
 
-    def _one(self, condition: Any) -> Incident | None:
-        row = self._conn().execute(select(incidents).where(condition)).mappings().one_or_none()
+    def _one(self, condition: Any, *, for_update: bool = False) -> Incident | None:
+        query = select(incidents).where(condition)
+        if for_update:
+            query = query.with_for_update()  # PostgreSQL: a row lock; SQLite's BEGIN IMMEDIATE holds the database
+        row = self._conn().execute(query).mappings().one_or_none()
         return None if row is None else _incident(row)
 
 

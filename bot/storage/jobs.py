@@ -1,15 +1,19 @@
-"""The worker's side of the job queue: claim due jobs under a lease, then finish them."""
+"""The worker's side of the job queue: claim due jobs under a short lease, renew it, then finish them."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, and_, delete, func, or_, select, update
 
-from bot.core.ports import Job, JobStore
+from bot.core.jobs import JOBS, ClaimedJob, Job, Next
+from bot.core.ports import JobStore
 from bot.storage.engine import READ_ONLY
+from bot.storage.sql import insert_ignoring_conflicts
 from bot.storage.tables import jobs
 
 # Tracebacks can be long; the newest lines matter most and a row should stay small.
@@ -19,13 +23,36 @@ _MAX_ERROR_CHARS = 8000
 _MAX_CLAIM_ATTEMPTS = 5
 
 
+def insert_job(
+    conn: Connection, job: Job, *, now: datetime, run_at: datetime | None = None, key: str | None = None
+) -> None:
+    """Store `job` in the caller's transaction; with a `key` already stored, store nothing."""
+    values = {
+        "kind": job.kind,
+        # Serialising here, not in the worker, makes a bad job fail the request (or job) that made it.
+        "payload": job.model_dump_json(),
+        "run_at": run_at or now,
+        "attempts": 0,
+        "created_at": now,
+        "dedupe_key": key,
+    }
+    conn.execute(insert_ignoring_conflicts(conn, jobs, values))
+
+
+@dataclass(frozen=True)
+class QueueState:
+    pending: int
+    running: int
+    next_run_at: datetime | None
+
+
 class SqlJobStore:
     """Durable jobs claimed exactly once per lease by any number of threads and processes."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def claim(self, worker_id: str, now: datetime, lease_seconds: float) -> Job | None:
+    def claim(self, worker_id: str, now: datetime, lease_seconds: float) -> ClaimedJob | None:
         """Lease the oldest due job to `worker_id`, counting the attempt; None when nothing is due."""
         lease_until = now + timedelta(seconds=lease_seconds)
         with self._engine.begin() as conn:
@@ -51,17 +78,41 @@ class SqlJobStore:
                     return _load(conn, job_id)
         return None
 
-    def complete(self, job_id: int, now: datetime) -> None:
-        """Mark the job done; it will not run again."""
-        self._finish(job_id, done_at=now)
+    def complete(self, job_id: int, now: datetime, *, then: Sequence[Next] = ()) -> None:
+        """Mark the job done and store what follows from it, in one transaction."""
+        self._finish(job_id, now, then, done_at=now)
 
-    def retry(self, job_id: int, error: str, run_at: datetime) -> None:
-        """Release the job to run again at `run_at`, remembering why this attempt failed."""
-        self._finish(job_id, run_at=run_at, last_error=error[-_MAX_ERROR_CHARS:])
+    def retry(
+        self, job_id: int, error: str, run_at: datetime, *, now: datetime | None = None, then: Sequence[Next] = ()
+    ) -> None:
+        """Release the job to run again at `run_at`, remembering why; `then` is stored to run from `now`."""
+        self._finish(job_id, now or run_at, then, run_at=run_at, last_error=error[-_MAX_ERROR_CHARS:])
 
     def fail(self, job_id: int, error: str, now: datetime) -> None:
         """Give up on the job for good, remembering why."""
-        self._finish(job_id, failed_at=now, last_error=error[-_MAX_ERROR_CHARS:])
+        self._finish(job_id, now, (), failed_at=now, last_error=error[-_MAX_ERROR_CHARS:])
+
+    def renew(self, job_ids: Sequence[int], worker_id: str, until: datetime) -> None:
+        """Extend the leases `worker_id` still holds on these jobs."""
+        if not job_ids:
+            return
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(jobs)
+                .where(jobs.c.id.in_(list(job_ids)), jobs.c.locked_by == worker_id, jobs.c.done_at.is_(None))
+                .values(locked_until=until)
+            )
+
+    def release(self, job_ids: Sequence[int], worker_id: str) -> None:
+        """Give up `worker_id`'s leases on these jobs, so another worker takes them now."""
+        if not job_ids:
+            return
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(jobs)
+                .where(jobs.c.id.in_(list(job_ids)), jobs.c.locked_by == worker_id)
+                .values(locked_by=None, locked_until=None)
+            )
 
     def pending(self) -> int:
         """How many jobs are neither done nor failed (due or not, leased or not)."""
@@ -88,16 +139,44 @@ class SqlJobStore:
             )
             return [(row.id, row.last_error) for row in rows]
 
+    def failed_since(self, since: datetime) -> list[tuple[ClaimedJob, str]]:
+        """Jobs that failed for good at or after `since`, with why (for the CLI's report)."""
+        with self._engine.connect() as conn, conn.execution_options(**READ_ONLY).begin():
+            ids = list(conn.execute(select(jobs.c.id).where(jobs.c.failed_at >= since).order_by(jobs.c.id)).scalars())
+            return [(_load(conn, job_id), _error(conn, job_id)) for job_id in ids]
+
+    def queue_state(self, now: datetime) -> QueueState:
+        """How many jobs are waiting, how many are being worked on now, and when the next one comes due."""
+        unfinished = and_(jobs.c.done_at.is_(None), jobs.c.failed_at.is_(None))
+        leased = and_(unfinished, jobs.c.locked_until.is_not(None), jobs.c.locked_until > now)
+        with self._engine.connect() as conn, conn.execution_options(**READ_ONLY).begin():
+            pending = conn.execute(select(func.count()).select_from(jobs).where(unfinished)).scalar_one()
+            running = conn.execute(select(func.count()).select_from(jobs).where(leased)).scalar_one()
+            next_run = conn.execute(select(func.min(jobs.c.run_at)).where(unfinished, ~leased)).scalar_one()
+        return QueueState(pending=pending, running=running, next_run_at=next_run)
+
+    def outstanding(self, kind: str) -> int:
+        """Jobs of `kind` neither done nor failed (due now, leased, or waiting to be retried)."""
+        with self._engine.connect() as conn, conn.execution_options(**READ_ONLY).begin():
+            return conn.execute(
+                select(func.count())
+                .select_from(jobs)
+                .where(jobs.c.kind == kind, jobs.c.done_at.is_(None), jobs.c.failed_at.is_(None))
+            ).scalar_one()
+
     def purge_finished(self, before: datetime) -> int:
         """Delete jobs that were done or failed before `before` (housekeeping); returns how many."""
         with self._engine.begin() as conn:
             result = conn.execute(delete(jobs).where(or_(jobs.c.done_at < before, jobs.c.failed_at < before)))
             return result.rowcount
 
-    def _finish(self, job_id: int, **values: Any) -> None:
+    def _finish(self, job_id: int, now: datetime, then: Sequence[Next], **values: Any) -> None:
         # Every outcome releases the lease so that the job's row says plainly who holds it.
         with self._engine.begin() as conn:
             conn.execute(update(jobs).where(jobs.c.id == job_id).values(locked_by=None, locked_until=None, **values))
+            for follow in then:
+                run_at = now + timedelta(seconds=follow.delay_seconds) if follow.delay_seconds else now
+                insert_job(conn, follow.job, now=now, run_at=run_at, key=follow.key)
 
 
 def _claimable(now: datetime) -> Any:
@@ -109,10 +188,18 @@ def _claimable(now: datetime) -> Any:
     )
 
 
-def _load(conn: Connection, job_id: int) -> Job:
+def _error(conn: Connection, job_id: int) -> str:
+    return str(conn.execute(select(jobs.c.last_error).where(jobs.c.id == job_id)).scalar_one() or "")
+
+
+def _load(conn: Connection, job_id: int) -> ClaimedJob:
     row = conn.execute(select(jobs.c.id, jobs.c.kind, jobs.c.payload, jobs.c.attempts).where(jobs.c.id == job_id)).one()
-    payload = json.loads(row.payload)
-    return Job(id=row.id, kind=row.kind, payload=payload, attempts=row.attempts)
+    try:
+        job = JOBS.validate_json(row.payload)
+    except ValidationError as error:
+        # A job stored by an older version that this one no longer reads: reported, never run.
+        return ClaimedJob(id=row.id, attempts=row.attempts, kind=row.kind, job=None, problem=str(error))
+    return ClaimedJob(id=row.id, attempts=row.attempts, kind=row.kind, job=job)
 
 
 if TYPE_CHECKING:

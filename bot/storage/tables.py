@@ -92,6 +92,8 @@ incidents = Table(
     Column("rca_path", Text, nullable=True),
     Column("rca_commit", String(64), nullable=True),
     UniqueConstraint("room_id", name="uq_incidents_room_id"),
+    # Two incidents never share an RCA file, whichever replica chose the name.
+    UniqueConstraint("rca_path", name="uq_incidents_rca_path"),
     Index("ix_incidents_status", "status"),
 )
 
@@ -177,6 +179,9 @@ jobs = Table(
     Column("failed_at", UTCDateTime, nullable=True),
     Column("last_error", Text, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
+    # A job that must exist once (one DM per owner per resolve): a second one with the key is not stored.
+    Column("dedupe_key", String(ID_LENGTH), nullable=True),
+    UniqueConstraint("dedupe_key", name="uq_jobs_dedupe_key"),
     # The worker's query: unfinished jobs, oldest due first.
     Index("ix_jobs_due", "done_at", "failed_at", "run_at"),
 )

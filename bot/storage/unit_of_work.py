@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from datetime import date, datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine, delete, insert, select
+from sqlalchemy import Connection, Engine, delete, select
 
+from bot.core.jobs import Job
 from bot.core.ports import (
     ActionItemRepo,
     Clock,
@@ -29,8 +29,9 @@ from bot.storage.incident_repos import (
     SqlPinRepo,
     SqlTimelineRepo,
 )
+from bot.storage.jobs import insert_job
 from bot.storage.sql import insert_if_absent
-from bot.storage.tables import daily_claims, jobs, processed_events
+from bot.storage.tables import daily_claims, processed_events
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,16 @@ class SqlDailyClaims:
         values = {"kind": kind, "subject": subject, "local_date": day.isoformat(), "claimed_at": self._clock.now()}
         return insert_if_absent(self._conn(), daily_claims, values)
 
+    def release(self, kind: str, subject: str, day: date) -> None:
+        """Give a claim back: the nudge could not be sent, so a later check sends it."""
+        self._conn().execute(
+            delete(daily_claims).where(
+                daily_claims.c.kind == kind,
+                daily_claims.c.subject == subject,
+                daily_claims.c.local_date == day.isoformat(),
+            )
+        )
+
     def claimed(self, kind: str, subject: str, day: date) -> bool:
         row = self._conn().execute(
             select(daily_claims.c.kind).where(
@@ -85,14 +96,9 @@ class SqlJobQueue:
         self._clock = clock
         self._on_enqueue = on_enqueue
 
-    def enqueue(self, kind: str, payload: dict[str, Any], *, run_at: datetime | None = None) -> None:
-        """Store a job to run at `run_at` (default now) once the transaction commits."""
-        # Serialising here, not in the worker, makes a bad payload fail the request that made it.
-        text = json.dumps(payload, ensure_ascii=False, allow_nan=False)
-        now = self._clock.now()
-        self._conn().execute(
-            insert(jobs).values(kind=kind, payload=text, run_at=run_at or now, attempts=0, created_at=now)
-        )
+    def enqueue(self, job: Job, *, run_at: datetime | None = None, key: str | None = None) -> None:
+        """Store a job to run at `run_at` (default now) once the transaction commits; a known `key` is skipped."""
+        insert_job(self._conn(), job, now=self._clock.now(), run_at=run_at, key=key)
         self._on_enqueue()
 
 

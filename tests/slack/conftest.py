@@ -103,6 +103,26 @@ def wait_until_idle(bot: RunningBot, timeout: float = 20.0) -> None:
     assert bot.container.jobs.pending() == 0, "queued work did not finish"
 
 
+def settle(bot: RunningBot, clock: RunningClock, timeout: float = 30.0) -> None:
+    """Wait until every queued job is done; a job waiting to be retried is brought due by moving the
+    clock to its time (never while a job runs), so retries cost no waiting."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = bot.container.jobs.queue_state(clock.now())
+        if state.pending == 0:
+            return
+        if state.running == 0 and state.next_run_at is not None and state.next_run_at > clock.now():
+            clock.set(state.next_run_at)
+            bot.container.runner.wake()
+        time.sleep(0.02)
+    raise AssertionError(f"queued work did not finish: {bot.container.jobs.queue_state(clock.now())}")
+
+
+def bot_posts(fake: FakeSlack, channel: str, needle: str) -> list[dict[str, Any]]:
+    """The bot's messages in `channel` (threads included) that say `needle`."""
+    return [m for m in fake.messages(channel) if m.get("user") == fake.bot_user_id and needle in all_text(m)]
+
+
 def incident_channel(fake: FakeSlack, prefix: str = "inc-") -> dict[str, Any]:
     """Wait until the bot has opened an incident channel and posted its summary in it."""
 

@@ -102,6 +102,30 @@ def test_briefing_posts_once_and_dry_run_prints(
     assert len(fake_slack.messages("CBRIEF")) == 1
 
 
+def test_a_briefing_slack_refuses_is_reported_and_sent_by_the_next_run(
+    env: dict[str, Any], fake_slack: FakeSlack, cli: Callable[..., CliRun]
+) -> None:
+    nowhere = {**env, "BRIEFING_CHANNEL": "CGONE"}
+    refused = cli(nowhere, "briefing")
+    assert refused.status == 1
+    assert "could not post the briefing to CGONE" in refused.err and "channel_not_found" in refused.err
+    assert "posted the briefing" not in refused.out
+    fake_slack.add_channel("gone-and-back", members=[], channel_id="CGONE")
+    again = cli(nowhere, "briefing")  # not marked as posted, so the next run posts it
+    assert again.status == 0, again.err
+    assert len(fake_slack.messages("CGONE")) == 1
+
+
+def test_a_reminder_run_survives_slack_failing_once(
+    env: dict[str, Any], fake_slack: FakeSlack, cli: Callable[..., CliRun]
+) -> None:
+    fake_slack.server_error("users.list")
+    fake_slack.server_error("chat.postMessage")
+    reminded = cli(env, "remind")
+    assert reminded.status == 0, reminded.err
+    assert len(fake_slack.dms_to("UMATT")) == 1
+
+
 def test_briefing_without_channel_is_a_clear_error(bot_env: dict[str, Any], cli: Callable[..., CliRun]) -> None:
     result = cli(bot_env, "briefing")
     assert result.status == 2

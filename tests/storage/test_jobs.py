@@ -11,6 +11,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
+from bot.core.jobs import JOBS, Next, Tell
+from bot.core.models import Reply
 from bot.storage import SqlJobStore, SqlUnitOfWork, create_engine_for, migrate
 from bot.storage.tables import jobs
 from tests.storage.concurrency import run_together
@@ -21,11 +23,25 @@ NOW = datetime(2024, 3, 9, 12, 0, tzinfo=UTC)
 CLOCK = FixedClock(NOW)
 
 
-def _enqueue(engine: Engine, count: int = 1, *, run_at: datetime | None = NOW, kind: str = "k") -> None:
+def tell(label: str) -> Tell:
+    return Tell(text=label, asked_by=Reply(user_id="U1", room_id="C1"))
+
+
+def _enqueue(engine: Engine, count: int = 1, *, run_at: datetime | None = NOW, label: str = "k") -> None:
     with SqlUnitOfWork(engine, clock=CLOCK) as uow:
         for n in range(count):
-            uow.jobs.enqueue(kind, {"n": n, "text": "héllo ✅"}, run_at=run_at)
+            uow.jobs.enqueue(tell(f"{label} {n} héllo ✅"), run_at=run_at)
         uow.commit()
+
+
+def _texts(engine: Engine) -> list[str]:
+    """What each stored Tell job says, in the order they were stored."""
+    with engine.connect() as conn:
+        stored = [
+            JOBS.validate_json(payload)
+            for payload in conn.execute(select(jobs.c.payload).order_by(jobs.c.id)).scalars()
+        ]
+    return [job.text for job in stored if isinstance(job, Tell)]
 
 
 def _row(engine: Engine, job_id: int) -> dict[str, object]:
@@ -41,20 +57,20 @@ def _all_ids(engine: Engine) -> list[int]:
 def test_claim_leases_the_oldest_due_job(engine: Engine) -> None:
     store = SqlJobStore(engine)
     assert store.claim("w1", NOW, 30) is None
-    _enqueue(engine, run_at=NOW + timedelta(minutes=1), kind="newer")
-    _enqueue(engine, run_at=NOW - timedelta(minutes=1), kind="older")
-    _enqueue(engine, run_at=NOW + timedelta(hours=1), kind="future")
+    _enqueue(engine, run_at=NOW + timedelta(minutes=1), label="newer")
+    _enqueue(engine, run_at=NOW - timedelta(minutes=1), label="older")
+    _enqueue(engine, run_at=NOW + timedelta(hours=1), label="future")
     assert store.pending() == 3
 
     job = store.claim("w1", NOW + timedelta(minutes=2), 30)
     assert job is not None
-    assert (job.kind, job.payload, job.attempts) == ("older", {"n": 0, "text": "héllo ✅"}, 1)
+    assert (job.kind, job.job, job.attempts) == ("tell", tell("older 0 héllo ✅"), 1)
     row = _row(engine, job.id)
     assert row["locked_by"] == "w1"
     assert row["locked_until"] == NOW + timedelta(minutes=2, seconds=30)
 
     second = store.claim("w2", NOW + timedelta(minutes=2), 30)
-    assert second is not None and second.kind == "newer"
+    assert second is not None and second.job == tell("newer 0 héllo ✅")
     assert store.claim("w3", NOW + timedelta(minutes=2), 30) is None  # "future" is not due
     assert store.pending() == 3  # leased jobs are still pending
 
@@ -117,6 +133,47 @@ def test_purge_finished_removes_only_old_finished_jobs(engine: Engine) -> None:
     store.fail(failed, "no", NOW + timedelta(days=2))
     assert store.purge_finished(NOW + timedelta(days=1)) == 1
     assert _all_ids(engine) == [failed, _open]
+
+
+def test_what_follows_a_job_is_stored_with_its_completion_and_keys_make_it_once(engine: Engine) -> None:
+    store = SqlJobStore(engine)
+    _enqueue(engine, 2)
+    first = store.claim("w1", NOW, 30)
+    assert first is not None
+    then = [Next(tell("dm bob"), key="dm:1:UBOB"), Next(tell("later"), delay_seconds=60)]
+    store.complete(first.id, NOW, then=then)
+    second = store.claim("w1", NOW, 30)
+    assert second is not None
+    store.retry(
+        second.id, "down", NOW + timedelta(minutes=5), now=NOW, then=[Next(tell("dm bob again"), key="dm:1:UBOB")]
+    )
+    assert _texts(engine) == ["k 0 héllo ✅", "k 1 héllo ✅", "dm bob", "later"]
+    due = store.claim("w2", NOW, 30)
+    assert due is not None and due.job == tell("dm bob")  # stored to run now; "later" waits a minute
+    assert store.claim("w2", NOW, 30) is None
+
+
+def test_a_heartbeat_keeps_the_lease_and_a_release_gives_it_up(engine: Engine) -> None:
+    store = SqlJobStore(engine)
+    _enqueue(engine)
+    job = store.claim("w1", NOW, 6)
+    assert job is not None
+    store.renew([job.id], "w1", NOW + timedelta(seconds=20))
+    store.renew([job.id], "someone-else", NOW + timedelta(hours=1))  # only the holder renews
+    assert store.claim("w2", NOW + timedelta(seconds=19), 6) is None
+    assert _row(engine, job.id)["locked_until"] == NOW + timedelta(seconds=20)
+    store.release([job.id], "w1")
+    again = store.claim("w2", NOW, 6)
+    assert again is not None and again.id == job.id and again.attempts == 2
+
+
+def test_a_job_this_version_cannot_read_is_handed_over_as_unreadable(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            jobs.insert().values(kind="open_room", payload='{"incident_id": 1}', run_at=NOW, attempts=0, created_at=NOW)
+        )
+    job = SqlJobStore(engine).claim("w1", NOW, 30)
+    assert job is not None and job.job is None and job.kind == "open_room" and job.problem
 
 
 def test_threads_on_two_engines_claim_each_job_once(database_url: str) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
+from bot.core.jobs import EscalateDm, PostSummary
 from bot.core.models import ActionStatus, Incident, IncidentStatus, Severity, TimelineKind
 from bot.core.ports import UnitOfWork
 from bot.storage import SqlJobStore, SqlUnitOfWork
@@ -313,14 +314,14 @@ def test_worker_is_woken_after_commits_that_enqueued_jobs(engine: Engine) -> Non
     store = SqlJobStore(engine)
 
     with SqlUnitOfWork(engine, clock=CLOCK, on_jobs_enqueued=lambda: wakeups.append("wake")) as uow:
-        uow.jobs.enqueue("post_summary", {"incident_id": 1, "text": "ü"})
+        uow.jobs.enqueue(PostSummary(incident_id=1))
         assert wakeups == []  # not before the job is visible to the worker
         uow.commit()
         assert wakeups == ["wake"]
         uow.events.first_delivery("Ev-no-jobs")
         uow.commit()
         assert wakeups == ["wake"]
-        uow.jobs.enqueue("never", {})
+        uow.jobs.enqueue(PostSummary(incident_id=2))
     assert wakeups == ["wake"]  # rolled back: nothing to wake up for
     assert store.pending() == 1
 
@@ -328,22 +329,26 @@ def test_worker_is_woken_after_commits_that_enqueued_jobs(engine: Engine) -> Non
         raise OSError("wake-up pipe closed")
 
     with SqlUnitOfWork(engine, clock=CLOCK, on_jobs_enqueued=broken) as uow:
-        uow.jobs.enqueue("still_stored", {})
+        uow.jobs.enqueue(PostSummary(incident_id=3))
         uow.commit()  # a failed wake-up must not undo or fail the commit
     assert store.pending() == 2
 
 
-def test_enqueue_rejects_payloads_that_are_not_json(uow_factory: UowFactory) -> None:
-    with uow_factory() as uow, pytest.raises(TypeError):
-        uow.jobs.enqueue("bad", {"when": object()})
+def test_a_job_with_a_key_is_stored_once(engine: Engine) -> None:
+    with SqlUnitOfWork(engine, clock=CLOCK) as uow:
+        uow.jobs.enqueue(EscalateDm(incident_id=1, user_id="U1"), key="escalate:1:U1")
+        uow.jobs.enqueue(EscalateDm(incident_id=1, user_id="U1"), key="escalate:1:U1")
+        uow.jobs.enqueue(EscalateDm(incident_id=1, user_id="U2"), key="escalate:1:U2")
+        uow.commit()
+    assert SqlJobStore(engine).pending() == 2
 
 
 def test_enqueue_defaults_run_at_to_now(engine: Engine) -> None:
     with SqlUnitOfWork(engine, clock=CLOCK) as uow:
-        uow.jobs.enqueue("soon", {"n": 1})
-        uow.jobs.enqueue("later", {"n": 2}, run_at=f.T0 + timedelta(days=365 * 100))
+        uow.jobs.enqueue(PostSummary(incident_id=1))
+        uow.jobs.enqueue(PostSummary(incident_id=2), run_at=f.T0 + timedelta(days=365 * 100))
         uow.commit()
 
-    job = SqlJobStore(engine).claim("w", datetime.now(UTC) + timedelta(seconds=5), 30)
-    assert job is not None and job.kind == "soon" and job.payload == {"n": 1}
-    assert SqlJobStore(engine).claim("w", datetime.now(UTC) + timedelta(seconds=5), 30) is None
+    job = SqlJobStore(engine).claim("w", CLOCK.now() + timedelta(seconds=5), 30)
+    assert job is not None and job.job == PostSummary(incident_id=1)
+    assert SqlJobStore(engine).claim("w", CLOCK.now() + timedelta(seconds=5), 30) is None

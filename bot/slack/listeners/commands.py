@@ -8,8 +8,7 @@ from slack_bolt import Ack, App
 
 from bot.core import commands as grammar
 from bot.core.errors import InvalidInput
-from bot.core.models import ActionStatus
-from bot.core.ports import Reply
+from bot.core.models import ActionStatus, Reply
 from bot.services import action_status, actions, incidents, resolve, timeline
 from bot.slack import blocks, resolve_blocks
 from bot.slack.listener_context import ListenerContext

@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.core.errors import IncidentNotFound
-from bot.core.ports import Reply
+from bot.core.models import Reply
 from bot.services import incidents, timeline
 from bot.slack import blocks
 from bot.slack.listener_context import ListenerContext

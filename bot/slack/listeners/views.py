@@ -8,7 +8,7 @@ from slack_bolt import Ack, App
 
 from bot.core.commands import parse_severity
 from bot.core.errors import InvalidInput
-from bot.core.ports import Reply
+from bot.core.models import Reply
 from bot.services import actions, incidents, resolve, timeline
 from bot.slack import action_blocks, blocks, resolve_blocks
 from bot.slack.listener_context import ListenerContext

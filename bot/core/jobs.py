@@ -1,0 +1,303 @@
+"""The work done after Slack is answered, as typed jobs: one model per kind, one side effect each.
+
+A job makes at most one change to the outside world that is not safe to repeat (a post), and it
+records what it learned (a channel id, a message's ts) before anything depends on it. What follows
+from a job is returned as `Next` jobs, stored in the same transaction that marks it done, so after a
+crash either all of them exist or the job runs again. Every job carries who asked for it, and that
+person is told when it fails for good.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from bot.core.models import ActionStatus, Reply, Severity
+from bot.core.open_items import OpenItem
+from bot.core.reminders import BriefingGroup
+
+
+class _Job(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # Who to tell if the job fails for good (None: work nobody asked for in person, like the briefing).
+    asked_by: Reply | None = None
+
+
+class CreateRoom(_Job):
+    kind: Literal["create_room"] = "create_room"
+    incident_id: int
+
+
+class SetUpRoom(_Job):
+    """Invite the declarer (and, for a SEV-1, the escalation list) and set the topic; both are safe to redo."""
+
+    kind: Literal["set_up_room"] = "set_up_room"
+    incident_id: int
+
+
+class InviteToRoom(_Job):
+    kind: Literal["invite_to_room"] = "invite_to_room"
+    incident_id: int
+    user_ids: tuple[str, ...]
+
+
+class SetTopic(_Job):
+    kind: Literal["set_topic"] = "set_topic"
+    incident_id: int
+
+
+class PostSummary(_Job):
+    kind: Literal["post_summary"] = "post_summary"
+    incident_id: int
+
+
+class PinSummary(_Job):
+    kind: Literal["pin_summary"] = "pin_summary"
+    incident_id: int
+
+
+class UpdateSummary(_Job):
+    kind: Literal["update_summary"] = "update_summary"
+    incident_id: int
+
+
+class AnnounceDeclared(_Job):
+    kind: Literal["announce_declared"] = "announce_declared"
+    incident_id: int
+
+
+class EscalateDm(_Job):
+    kind: Literal["escalate_dm"] = "escalate_dm"
+    incident_id: int
+    user_id: str
+
+
+class TellReady(_Job):
+    kind: Literal["tell_ready"] = "tell_ready"
+    incident_id: int
+
+
+class SeverityNotice(_Job):
+    kind: Literal["severity_notice"] = "severity_notice"
+    incident_id: int
+    previous: Severity
+    by: str
+
+
+class AnnounceSeverity(_Job):
+    kind: Literal["announce_severity"] = "announce_severity"
+    incident_id: int
+    previous: Severity
+
+
+class CommanderNotice(_Job):
+    kind: Literal["commander_notice"] = "commander_notice"
+    incident_id: int
+    by: str
+
+
+class CaptureMessage(_Job):
+    kind: Literal["capture_message"] = "capture_message"
+    incident_id: int
+    room_id: str
+    message_id: str
+    by: str
+    via_pin: bool
+
+
+class ConfirmRecorded(_Job):
+    kind: Literal["confirm_recorded"] = "confirm_recorded"
+    room_id: str
+    message_id: str
+
+
+class UnconfirmRecorded(_Job):
+    kind: Literal["unconfirm_recorded"] = "unconfirm_recorded"
+    room_id: str
+    message_id: str
+
+
+class Tell(_Job):
+    """A private answer to `asked_by`."""
+
+    kind: Literal["tell"] = "tell"
+    text: str
+
+
+class ActionAddedNotice(_Job):
+    kind: Literal["action_added_notice"] = "action_added_notice"
+    incident_id: int
+    number: int
+    by: str
+
+
+class ItemStatusNotice(_Job):
+    kind: Literal["item_status_notice"] = "item_status_notice"
+    incident_id: int
+    number: int
+    by: str
+
+
+class UpdateRcaRow(_Job):
+    kind: Literal["update_rca_row"] = "update_rca_row"
+    path: str
+    number: int
+    status: ActionStatus
+    title: str
+    by: str
+
+
+class PublishRca(_Job):
+    kind: Literal["publish_rca"] = "publish_rca"
+    incident_id: int
+
+
+class RcaPublishedNotice(_Job):
+    kind: Literal["rca_published_notice"] = "rca_published_notice"
+    incident_id: int
+    path: str | None
+    commit: str | None
+    pushed: bool
+
+
+class PublishProblemNotice(_Job):
+    kind: Literal["publish_problem_notice"] = "publish_problem_notice"
+    incident_id: int
+    problem: str
+    commit: str | None
+
+
+class ResolvedNotice(_Job):
+    kind: Literal["resolved_notice"] = "resolved_notice"
+    incident_id: int
+    by: str
+
+
+class AnnounceResolved(_Job):
+    kind: Literal["announce_resolved"] = "announce_resolved"
+    incident_id: int
+    by: str
+
+
+class ReopenedNotice(_Job):
+    kind: Literal["reopened_notice"] = "reopened_notice"
+    incident_id: int
+    by: str
+
+
+class PreviewRca(_Job):
+    kind: Literal["preview_rca"] = "preview_rca"
+    incident_id: int
+
+
+@dataclass(frozen=True)
+class DailyClaim:
+    """A day's reminder or briefing, claimed before it was queued; given back if it cannot be sent."""
+
+    kind: str
+    subject: str
+    day: date
+
+
+class DmOwners(_Job):
+    kind: Literal["dm_owners"] = "dm_owners"
+    incident_id: int
+
+
+class SendActionItems(_Job):
+    kind: Literal["send_action_items"] = "send_action_items"
+    owner_id: str
+    reason: Literal["resolved", "reminder"]
+    items: tuple[OpenItem, ...]
+    claim: DailyClaim | None = None
+
+
+class PostBriefing(_Job):
+    kind: Literal["post_briefing"] = "post_briefing"
+    channel: str
+    groups: tuple[BriefingGroup, ...]
+    missing: tuple[int, ...]
+    claim: DailyClaim | None = None
+
+
+Job = Annotated[
+    CreateRoom
+    | SetUpRoom
+    | InviteToRoom
+    | SetTopic
+    | PostSummary
+    | PinSummary
+    | UpdateSummary
+    | AnnounceDeclared
+    | EscalateDm
+    | TellReady
+    | SeverityNotice
+    | AnnounceSeverity
+    | CommanderNotice
+    | CaptureMessage
+    | ConfirmRecorded
+    | UnconfirmRecorded
+    | Tell
+    | ActionAddedNotice
+    | ItemStatusNotice
+    | UpdateRcaRow
+    | PublishRca
+    | RcaPublishedNotice
+    | PublishProblemNotice
+    | ResolvedNotice
+    | AnnounceResolved
+    | ReopenedNotice
+    | PreviewRca
+    | DmOwners
+    | SendActionItems
+    | PostBriefing,
+    Field(discriminator="kind"),
+]
+
+JOBS: TypeAdapter[Job] = TypeAdapter(Job)
+
+
+@dataclass(frozen=True)
+class Next:
+    """A job that follows from another: stored when that one is marked done (or retried).
+
+    `key` makes it exactly once: a second job with the same key is not stored.
+    """
+
+    job: Job
+    key: str | None = None
+    delay_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    """A stored job leased to one worker; `job` is None when its payload can no longer be read."""
+
+    id: int
+    attempts: int
+    kind: str
+    job: Job | None
+    problem: str | None = None
+
+
+@dataclass
+class RunningJob:
+    """The job a worker thread is running, for the chat adapter to label (and look for) its posts."""
+
+    id: int
+    attempts: int
+    posts: int = field(default=0)
+
+    def next_post(self) -> int:
+        self.posts += 1
+        return self.posts
+
+
+# Set by the job runner around each job it runs; read where posts are made, so that a retried job
+# finds the message an earlier attempt already posted instead of posting it again.
+current_job: ContextVar[RunningJob | None] = ContextVar("current_job", default=None)

@@ -1,0 +1,185 @@
+"""kill -9 at the worst moment: the work resumes promptly after a restart, and nothing happens twice.
+
+`serve` runs as a real process. The fake Slack holds one chosen call until the test has killed the
+process with SIGKILL; then the held call either takes effect (the request had reached Slack) or not,
+a new process starts, and the same end state as without a crash follows, within seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.demo.docs_repo import DocsRepo
+from bot.storage import SqlJobStore, create_engine_for
+from slack_sim import FakeSlack, SlackDriver
+from tests.slack.conftest import COMMANDER, ESCALATION, RESPONDER, SECRET, all_text, bot_posts
+
+# A job leased by a process that died is taken over once its lease (6 s) runs out.
+RESUMED_WITHIN = 10.0
+
+
+class Serve:
+    """`incident-bot serve` as a child process."""
+
+    def __init__(self, env: dict[str, Any], cwd: Path) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", "0"],
+            env={**os.environ, **env, "PYTHONUNBUFFERED": "1"},
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        line, deadline = "", time.monotonic() + 60
+        while "listening on" not in line and time.monotonic() < deadline:
+            line = self.process.stdout.readline()
+            assert line or self.process.poll() is None, "serve exited early"
+        self.port = int(re.search(r"http://[\d.]+:(\d+)", line).group(1))  # type: ignore[union-attr]
+
+    def driver(self, fake: FakeSlack) -> SlackDriver:
+        return SlackDriver(app_url=f"http://127.0.0.1:{self.port}/slack/events", signing_secret=SECRET, fake=fake)
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+
+
+@pytest.fixture
+def serve(bot_env: dict[str, Any], tmp_path: Path) -> Iterator[list[Serve]]:
+    started: list[Serve] = []
+    yield started
+    for process in started:
+        process.stop()
+
+
+def start(serve: list[Serve], env: dict[str, Any], cwd: Path) -> Serve:
+    process = Serve(env, cwd)
+    serve.append(process)
+    return process
+
+
+def jobs_left(env: dict[str, Any]) -> int:
+    """Jobs in the bot's database not yet done (or failed for good), whichever process queued them."""
+    engine = create_engine_for(env["DATABASE_URL"])
+    try:
+        return SqlJobStore(engine).pending()
+    finally:
+        engine.dispose()
+
+
+def incident_rooms(fake: FakeSlack) -> list[dict[str, Any]]:
+    return [c for c in fake.channels() if c["name"].startswith("inc-")]
+
+
+def test_killed_while_creating_the_channel_it_reuses_that_channel(
+    serve: list[Serve], bot_env: dict[str, Any], fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    first = start(serve, bot_env, tmp_path)
+    creating = fake_slack.hold("conversations.create")
+    first.driver(fake_slack).command("/incident", "sev1 Database is down", user=COMMANDER, channel="CGENERAL")
+    assert creating.reached.wait(20)
+    first.kill()
+    creating.release()  # the request had reached Slack: the channel exists, but nobody recorded it
+    fake_slack.wait_for(lambda: incident_rooms(fake_slack))
+
+    start(serve, bot_env, tmp_path)
+    summary = fake_slack.wait_for(
+        lambda: bot_posts(fake_slack, incident_rooms(fake_slack)[0]["id"], "Immediate escalation"),
+        timeout=RESUMED_WITHIN,
+    )
+    fake_slack.wait_for(lambda: all(fake_slack.dms_to(user) for user in ESCALATION))
+    rooms = incident_rooms(fake_slack)
+    assert len(rooms) == 1 and not rooms[0]["name"].endswith("-2")  # the same channel, not a second one
+    assert len(summary) == 1 and len(bot_posts(fake_slack, "CANNOUNCE", "Database is down")) == 1
+
+
+def test_killed_while_posting_the_summary_it_is_posted_once(
+    serve: list[Serve], bot_env: dict[str, Any], fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    first = start(serve, bot_env, tmp_path)
+    posting = fake_slack.hold("chat.postMessage", when=lambda args: bool(args.get("blocks")))
+    first.driver(fake_slack).command("/incident", "sev2 Queue stalled", user=COMMANDER, channel="CGENERAL")
+    assert posting.reached.wait(20)
+    first.kill()
+    posting.release()  # posted after all, with the dead process's job labelled on it
+    room = fake_slack.wait_for(
+        lambda: next((c for c in incident_rooms(fake_slack) if fake_slack.messages(c["id"])), None)
+    )
+
+    start(serve, bot_env, tmp_path)
+    fake_slack.wait_for(lambda: bot_posts(fake_slack, "CANNOUNCE", "Queue stalled"), timeout=RESUMED_WITHIN)
+    fake_slack.wait_for(lambda: fake_slack.channel(room["id"]).get("pins"))
+    assert len(bot_posts(fake_slack, room["id"], "*Severity*")) == 1
+
+
+def test_killed_during_a_publish_the_rca_and_the_owners_dm_happen_once(
+    serve: list[Serve], bot_env: dict[str, Any], fake_slack: FakeSlack, docs_repo: DocsRepo, tmp_path: Path
+) -> None:
+    first = start(serve, bot_env, tmp_path)
+    slack = first.driver(fake_slack)
+    slack.command("/incident", "sev2 Gateway auth outage", user=COMMANDER, channel="CGENERAL")
+    room = fake_slack.wait_for(
+        lambda: next((c for c in incident_rooms(fake_slack) if fake_slack.messages(c["id"])), None)
+    )
+    fake_slack.join(room["id"], RESPONDER)
+    slack.command("/incident", f"action <@{RESPONDER}|bob> Add a startup check", user=COMMANDER, channel=room["id"])
+    fake_slack.wait_for(lambda: bot_posts(fake_slack, room["id"], "added action item"))
+    before = len(fake_slack.views())
+    slack.command("/incident", "resolve", user=COMMANDER, channel=room["id"])
+    form = fake_slack.wait_for(lambda: fake_slack.views()[before:])[-1]
+    rendering = fake_slack.hold("users.info")  # the publish looks up names while rendering the RCA
+    slack.submit(COMMANDER, form, {"Summary": "Restored the file"})
+    assert rendering.reached.wait(20)
+    first.kill()
+    rendering.drop()
+
+    start(serve, bot_env, tmp_path)
+    fake_slack.wait_for(lambda: bot_posts(fake_slack, room["id"], "RCA `DOCS/incidents/"), timeout=RESUMED_WITHIN)
+    dm = fake_slack.wait_for(lambda: fake_slack.dms_to(RESPONDER))
+    assert len([s for s in docs_repo.remote_log() if "Gateway auth outage" in s]) == 1
+    assert len(dm) == 1 and "Add a startup check" in all_text(dm[0])
+    assert len(bot_posts(fake_slack, room["id"], "RCA `DOCS/incidents/")) == 1
+
+
+def test_killed_while_sending_the_owners_dm_it_arrives_once(
+    serve: list[Serve], bot_env: dict[str, Any], fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    first = start(serve, bot_env, tmp_path)
+    slack = first.driver(fake_slack)
+    slack.command("/incident", "sev2 Disk full", user=COMMANDER, channel="CGENERAL")
+    room = fake_slack.wait_for(
+        lambda: next((c for c in incident_rooms(fake_slack) if fake_slack.messages(c["id"])), None)
+    )
+    slack.command("/incident", f"action <@{RESPONDER}|bob> Add disk alerts", user=COMMANDER, channel=room["id"])
+    fake_slack.wait_for(lambda: bot_posts(fake_slack, room["id"], "added action item"))
+    dm_channel = fake_slack.dm_channel(RESPONDER)
+    sending = fake_slack.hold("chat.postMessage", when=lambda args: args.get("channel") == dm_channel)
+    before = len(fake_slack.views())
+    slack.command("/incident", "resolve", user=COMMANDER, channel=room["id"])
+    slack.submit(COMMANDER, fake_slack.wait_for(lambda: fake_slack.views()[before:])[-1], {"Summary": "Cleaned up"})
+    assert sending.reached.wait(20)
+    first.kill()
+    sending.release()  # delivered, though the process that sent it never heard back
+    fake_slack.wait_for(lambda: fake_slack.dms_to(RESPONDER))
+
+    start(serve, bot_env, tmp_path)
+    fake_slack.wait_for(lambda: bot_posts(fake_slack, room["id"], "RCA `DOCS/incidents/"), timeout=RESUMED_WITHIN)
+    # Once the second process has done every job the first left, there is still exactly one DM.
+    fake_slack.wait_for(lambda: jobs_left(bot_env) == 0, timeout=RESUMED_WITHIN)
+    assert len(fake_slack.dms_to(RESPONDER)) == 1
