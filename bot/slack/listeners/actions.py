@@ -2,53 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.core.models import ActionStatus
+from bot.core.models import ActionStatus, Incident
 from bot.services import action_status, incidents, resolve
 from bot.slack import action_blocks, blocks, reminder_blocks, resolve_blocks
 from bot.slack.listener_context import ListenerContext
 from bot.slack.payloads import BlockActions, ItemButton, incident_id, parse, parse_json, trigger
 
+View = dict[str, Any]
+
 
 def register(app: App, context: ListenerContext) -> None:
     ctx = context.services
 
-    def opened(body: dict[str, Any]) -> tuple[BlockActions, str]:
+    def open_form(body: dict[str, Any], *, doing: str, form: Callable[[Incident], View]) -> None:
+        """A summary button that opens a form about its incident, for those the access rule lets change it."""
         clicked = parse(BlockActions, body)
-        return clicked, trigger(clicked.trigger_id)
+        chosen = incident_id(clicked.action.value)
+        incident = incidents.incident_for_change(ctx, by=clicked.user.id, doing=doing, incident_id=chosen)
+        context.chat.open_view(trigger(clicked.trigger_id), form(incident))
 
     @app.action(blocks.CHANGE_SEVERITY)
     def change_severity_button(ack: Ack, body: dict[str, Any]) -> None:
-        clicked, trigger_id = opened(body)
-        incident = incidents.incident_for_change(
-            ctx,
-            by=clicked.user.id,
-            doing="change this incident's severity",
-            incident_id=incident_id(clicked.action.value),
-        )
-        context.chat.open_view(trigger_id, blocks.severity_modal(incident))
+        open_form(body, doing="change this incident's severity", form=blocks.severity_modal)
         ack()
 
     @app.action(blocks.ADD_ACTION_ITEM)
     def add_action_item_button(ack: Ack, body: dict[str, Any]) -> None:
-        clicked, trigger_id = opened(body)
-        incident = incidents.incident_for_change(
-            ctx,
-            by=clicked.user.id,
-            doing="add action items to this incident",
-            incident_id=incident_id(clicked.action.value),
-        )
-        context.chat.open_view(trigger_id, action_blocks.action_modal(incident))
+        open_form(body, doing="add action items to this incident", form=action_blocks.action_modal)
         ack()
 
     @app.action(blocks.RESOLVE)
     def resolve_button(ack: Ack, body: dict[str, Any]) -> None:
-        clicked, trigger_id = opened(body)
+        clicked = parse(BlockActions, body)
         incident = resolve.incident_to_resolve(ctx, by=clicked.user.id, incident_id=incident_id(clicked.action.value))
-        context.chat.open_view(trigger_id, resolve_blocks.resolve_modal(incident))
+        context.chat.open_view(trigger(clicked.trigger_id), resolve_blocks.resolve_modal(incident))
         ack()
 
     def change_from_button(ack: Ack, body: dict[str, Any], respond: Respond, status: ActionStatus) -> None:
