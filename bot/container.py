@@ -68,8 +68,12 @@ def build_container(settings: Settings, *, clock: Clock | None = None, poll_seco
     def uow_factory() -> SqlUnitOfWork:
         return SqlUnitOfWork(engine, clock=clock, on_jobs_enqueued=lambda: wake_box[0].wake() if wake_box else None)
 
+    def reader_factory() -> SqlUnitOfWork:
+        return SqlUnitOfWork(engine, clock=clock, read_only=True)
+
     ctx = ServiceContext(
         uow=uow_factory,
+        read=reader_factory,
         clock=clock,
         policy=Policy(
             announce_channel=settings.incident_announce_channel,

@@ -46,7 +46,7 @@ def change_status(
     if ref.incident_id is None:
         return _change_hand_written(ctx, ref=ref, status=status, by=by, owner_of=hand_written_owner)
     now = ctx.clock.now()
-    with ctx.uow() as uow:
+    with ctx.reader() as uow:
         found = uow.incidents.get(ref.incident_id)
         stored = uow.actions.get(ref.incident_id, ref.number)
     if found is None or stored is None:
@@ -117,7 +117,7 @@ def _change_hand_written(
 
 def item_in_room(ctx: ServiceContext, *, room_id: str | None, number: int) -> ItemRef:
     """`/incident done <n>` names an item of the channel's incident."""
-    with ctx.uow() as uow:
+    with ctx.reader() as uow:
         incident = require_incident_in_room(uow, room_id, doing="done")
         assert incident.id is not None
         if uow.actions.get(incident.id, number) is None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from bot.core.access import Actor
 from bot.core.models import Incident
-from bot.core.ports import Clock, Membership, UnitOfWorkFactory
+from bot.core.ports import Clock, Membership, UnitOfWork, UnitOfWorkFactory
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,11 @@ class ServiceContext:
     clock: Clock
     policy: Policy = field(default_factory=Policy)
     members: Membership = field(default_factory=NobodyIsAMember)
+    # Units of work that only read: they never wait for writers (lookups on the path Slack waits on).
+    read: UnitOfWorkFactory | None = None
+
+    def reader(self) -> UnitOfWork:
+        return self.read() if self.read is not None else self.uow()
 
     def actor(self, user_id: str, incident: Incident) -> Actor:
         """`user_id` as the access rule sees them for `incident` (asks about membership only when it matters)."""

@@ -75,7 +75,7 @@ def incident_for_change(
     refusal: str | None = None,
 ) -> Incident:
     """The incident (by id, else the room's), once the access rule lets `by` change it."""
-    with ctx.uow() as uow:
+    with ctx.reader() as uow:
         if incident_id is not None:
             found = uow.incidents.get(incident_id)
             if found is None:
@@ -144,7 +144,7 @@ def change_severity(
 
 
 def get_incident(ctx: ServiceContext, incident_id: int) -> Incident:
-    with ctx.uow() as uow:
+    with ctx.reader() as uow:
         incident = uow.incidents.get(incident_id)
     if incident is None:
         raise IncidentNotFound(f"There is no incident #{incident_id}.")
@@ -153,7 +153,7 @@ def get_incident(ctx: ServiceContext, incident_id: int) -> Incident:
 
 def find_incident_for_room(ctx: ServiceContext, room_id: str) -> Incident | None:
     """The incident whose channel this is, if any."""
-    with ctx.uow() as uow:
+    with ctx.reader() as uow:
         return uow.incidents.by_room(room_id)
 
 
@@ -171,7 +171,7 @@ class IncidentStatusView:
 
 def incident_status(ctx: ServiceContext, *, room_id: str | None, by: str) -> IncidentStatusView:
     """Title, severity, commander, age and how much is on the timeline."""
-    with ctx.uow() as uow:
+    with ctx.reader() as uow:
         incident = require_incident_in_room(uow, room_id, doing="status")
         view = IncidentStatusView(incident=incident, timeline_count=uow.timeline.count(require_id(incident)))
     require_visible(ctx, incident, to=by)
@@ -179,7 +179,7 @@ def incident_status(ctx: ServiceContext, *, room_id: str | None, by: str) -> Inc
 
 
 def active_incidents(ctx: ServiceContext) -> list[Incident]:
-    with ctx.uow() as uow:
+    with ctx.reader() as uow:
         return uow.incidents.list_active()
 
 

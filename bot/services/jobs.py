@@ -186,7 +186,7 @@ class JobHandlers:
         self._chat.tell(job.asked_by, f":warning: Sorry, I could not {what}: {reason}")
 
     def _incident(self, incident_id: int) -> Incident:
-        with self._ctx.uow() as uow:
+        with self._ctx.reader() as uow:
             incident = uow.incidents.get(incident_id)
         if incident is None:
             raise ChatError(f"incident #{incident_id} no longer exists")
@@ -226,7 +226,7 @@ class JobHandlers:
         """The room, if no incident has it yet (the bot made it for this one, then crashed)."""
         if room is None:
             return None
-        with self._ctx.uow() as uow:
+        with self._ctx.reader() as uow:
             return room if uow.incidents.by_room(room.id) is None else None
 
     def _post_summary(self, job: j.PostSummary) -> Sequence[Next]:

@@ -67,7 +67,7 @@ class RcaPublishing:
         self._templates = templates
 
     def load(self, incident_id: int) -> IncidentRecord:
-        with self._ctx.uow() as uow:
+        with self._ctx.reader() as uow:
             incident = uow.incidents.get(incident_id)
             if incident is None:
                 raise PublishError(f"incident #{incident_id} no longer exists")

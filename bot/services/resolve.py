@@ -82,7 +82,7 @@ def reopen_incident(ctx: ServiceContext, *, room_id: str | None, by: str) -> Inc
 
 def request_rca_preview(ctx: ServiceContext, *, room_id: str | None, reply: Reply) -> Incident:
     """Queue a render of the current RCA draft for the person who asked."""
-    with ctx.uow() as uow:
+    with ctx.reader() as uow:
         incident = require_incident_in_room(uow, room_id, doing="rca")
     require_visible(ctx, incident, to=reply.user_id)
     with ctx.uow() as uow:

@@ -30,7 +30,7 @@ def add_note(ctx: ServiceContext, *, room_id: str | None, text: str, by: str) ->
 
 def timeline_of(ctx: ServiceContext, *, room_id: str | None, by: str) -> tuple[Incident, list[TimelineEntry]]:
     """The incident of this channel and its timeline, oldest first."""
-    with ctx.uow() as uow:
+    with ctx.reader() as uow:
         incident = require_incident_in_room(uow, room_id, doing="timeline")
         entries = uow.timeline.for_incident(require_id(incident))
     require_visible(ctx, incident, to=by)
@@ -107,6 +107,9 @@ def add_message_by_shortcut(
 
 def message_edited(ctx: ServiceContext, *, room_id: str, message_id: str, text: str) -> None:
     """A recorded message was edited: its timeline entries follow (idempotent, so retries are harmless)."""
+    with ctx.reader() as uow:
+        if not uow.timeline.by_message(room_id, message_id):
+            return  # most edits are of messages nobody pinned: no write for them
     with ctx.uow() as uow:
         for entry in uow.timeline.by_message(room_id, message_id):
             uow.timeline.update(entry.model_copy(update={"text": text}))
@@ -115,6 +118,9 @@ def message_edited(ctx: ServiceContext, *, room_id: str, message_id: str, text: 
 
 def message_deleted(ctx: ServiceContext, *, room_id: str, message_id: str) -> None:
     """A recorded message was deleted: so are its timeline entries."""
+    with ctx.reader() as uow:
+        if not uow.timeline.by_message(room_id, message_id):
+            return
     with ctx.uow() as uow:
         for entry in uow.timeline.by_message(room_id, message_id):
             if entry.id is not None:

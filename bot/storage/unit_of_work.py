@@ -22,6 +22,7 @@ from bot.core.ports import (
     TimelineRepo,
     UnitOfWork,
 )
+from bot.storage.engine import READ_ONLY
 from bot.storage.incident_repos import (
     ConnectionSource,
     SqlActionItemRepo,
@@ -113,8 +114,17 @@ class SqlUnitOfWork:
     claims: DailyClaims
     jobs: JobQueue
 
-    def __init__(self, engine: Engine, *, clock: Clock, on_jobs_enqueued: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        clock: Clock,
+        on_jobs_enqueued: Callable[[], None] | None = None,
+        read_only: bool = False,
+    ) -> None:
+        """`read_only` units never wait for (or take) SQLite's write lock; they must not write."""
         self._engine = engine
+        self._read_only = read_only
         self._on_jobs_enqueued = on_jobs_enqueued
         self._connection: Connection | None = None
         self._jobs_enqueued = False
@@ -131,7 +141,8 @@ class SqlUnitOfWork:
             raise RuntimeError("this unit of work is already in use; make a new one")
         # The transaction itself begins with the first statement (SQLAlchemy's autobegin), so a
         # request that never touches the database never takes SQLite's write lock.
-        self._connection = self._engine.connect()
+        connection = self._engine.connect()
+        self._connection = connection.execution_options(**READ_ONLY) if self._read_only else connection
         self._jobs_enqueued = False
         return self
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select, text
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from bot.storage import SqlUnitOfWork, create_engine_for, migrate
 from bot.storage.engine import READ_ONLY, normalize_url
@@ -45,15 +47,32 @@ def test_sqlite_connections_are_configured(tmp_path: Path) -> None:
 def test_sqlite_write_transactions_take_the_lock_up_front(tmp_path: Path) -> None:
     engine = create_engine_for(f"sqlite:///{tmp_path / 'bot.db'}")
     try:
-        with engine.connect() as writer, engine.connect() as other, engine.connect() as reader:
+        with engine.connect() as writer, engine.connect() as reader:
             writer.exec_driver_sql("SELECT 1")  # reading only, yet the write lock is held
-            impatient = other.connection.dbapi_connection
-            assert impatient is not None
-            impatient.execute("PRAGMA busy_timeout=0")  # straight to the driver: no BEGIN first
-            with pytest.raises(OperationalError, match="locked"):
-                other.exec_driver_sql("SELECT 1")
-            # Read-only transactions do not queue behind the writer.
-            assert reader.execution_options(**READ_ONLY).exec_driver_sql("SELECT 1").scalar() == 1
+            # Another process does not get it (it would wait for busy_timeout; here it may not wait)...
+            other = sqlite3.connect(tmp_path / "bot.db", timeout=0, isolation_level=None)
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+            other.close()
+            # ...another thread of this process queues for its turn, and gets it when the writer is done...
+            began = threading.Event()
+
+            def write() -> None:
+                with engine.connect() as second:
+                    second.exec_driver_sql("SELECT 1")
+                    began.set()
+                    second.commit()
+
+            thread = threading.Thread(target=write)
+            thread.start()
+            assert not began.wait(0.2)
+            writer.commit()
+            assert began.wait(10)
+            thread.join()
+            # ...and read-only transactions do not queue behind writers at all.
+            with engine.connect() as holder:
+                holder.exec_driver_sql("SELECT 1")
+                assert reader.execution_options(**READ_ONLY).exec_driver_sql("SELECT 1").scalar() == 1
     finally:
         engine.dispose()
 
