@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
-from bot.core.errors import IncidentBotError, RetryLater
+from bot.core.errors import IncidentBotError, Paced, RetryLater
 from bot.core.jobs import ClaimedJob, Next, RunningJob, current_job
 from bot.core.ports import ChatError, Clock, JobStore
 
@@ -135,9 +135,11 @@ class JobRunner:
             log.error("job %s (%s) cannot be read and is dropped: %s", job.id, job.kind, job.problem)
             self._store.fail(job.id, f"unreadable job: {job.problem}", self._clock.now())
             return
-        token = current_job.set(RunningJob(id=job.id, attempts=job.attempts))
+        token = current_job.set(RunningJob(id=job.id, attempts=job.attempts, paced=job.paced))
         try:
             then = self._run(job)
+        except Paced as error:
+            self._store.defer(job.id, self._clock.now() + timedelta(seconds=error.delay_seconds))
         except RetryLater as error:
             if job.attempts < error.max_attempts:
                 log.warning("job %s (%s) will be retried in %.0fs: %s", job.id, job.kind, error.delay_seconds, error)

@@ -361,6 +361,11 @@ class FakeSlack:
         self._inject(method, "hold", held, 1, when)
         return held
 
+    def unmet_faults(self) -> list[tuple[str, str]]:
+        """Injected outcomes no call has met yet, as (method, kind): a test can check its fault was hit."""
+        with self._ws.lock:
+            return [(method, kind) for method, queue in self._ws.injected.items() for kind, _, _ in queue]
+
     def _inject(self, method: str, kind: str, payload: Any, times: int, when: Condition | None) -> None:
         with self._ws.lock:
             self._ws.injected.setdefault(method, []).extend([(kind, payload, when)] * times)

@@ -64,3 +64,11 @@ class RetryLater(Exception):
         self.delay_seconds = delay_seconds
         self.max_attempts = max_attempts
         self.then = tuple(then)
+
+
+class Paced(Exception):
+    """A job's next call must wait for Slack's rate limit: the job is put back until then (no retry counted)."""
+
+    def __init__(self, delay_seconds: float) -> None:
+        super().__init__(f"paced for {delay_seconds:.1f}s")
+        self.delay_seconds = delay_seconds

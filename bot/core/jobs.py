@@ -283,19 +283,29 @@ class ClaimedJob:
     kind: str
     job: Job | None
     problem: str | None = None
+    paced: bool = False
 
 
 @dataclass
 class RunningJob:
-    """The job a worker thread is running, for the chat adapter to label (and look for) its posts."""
+    """The job a worker thread is running, for the chat adapter to label (and look for) its posts.
+
+    `paced`: the job was put back to wait for a rate limit, and its call has that moment booked.
+    """
 
     id: int
     attempts: int
+    paced: bool = False
     posts: int = field(default=0)
 
     def next_post(self) -> int:
         self.posts += 1
         return self.posts
+
+    def take_booked_moment(self) -> bool:
+        """True once, if this run's first paced call already has its moment booked."""
+        booked, self.paced = self.paced, False
+        return booked
 
 
 # Set by the job runner around each job it runs; read where posts are made, so that a retried job

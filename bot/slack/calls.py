@@ -9,6 +9,7 @@ Slack itself, never to a host a request body named.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,6 +22,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.webhook import WebhookClient
 
+from bot.core.errors import Paced
 from bot.core.jobs import current_job
 from bot.core.ports import ChatError
 from bot.slack.text import clip, without_broadcasts
@@ -115,8 +117,9 @@ class SlackCalls:
     def call(self, method: Callable[..., Any], *, pace: bool = True, **kwargs: Any) -> Any:
         """Run a WebClient method, paced to Slack's tiers first (except while Slack waits for our ack)."""
         if pace:
-            name = method.__name__.replace("_", ".", 1) if hasattr(method, "__name__") else ""
-            self._throttle.wait(name, kwargs.get("channel"))
+            self._pace(
+                method.__name__.replace("_", ".", 1) if hasattr(method, "__name__") else "", kwargs.get("channel")
+            )
         try:
             return method(**kwargs)
         except SlackApiError as error:
@@ -132,6 +135,17 @@ class SlackCalls:
             ) from error
         except (SlackClientError, OSError) as error:
             raise ChatError(f"could not reach Slack ({error})", retryable=True) from error
+
+    def _pace(self, name: str, channel: str | None) -> None:
+        running = current_job.get()
+        if running is not None and running.take_booked_moment():
+            return
+        delay = self._throttle.reserve(name, channel)
+        if delay <= 0:
+            return
+        if running is not None:
+            raise Paced(delay)  # the job waits in the queue, not in a worker
+        time.sleep(delay)
 
     def post(self, channel: str, text: str, blocks: Blocks | None = None, *, ping: bool = False) -> str:
         """Post a message; returns its ts.
@@ -160,6 +174,8 @@ class SlackCalls:
 
     def _posted_before(self, channel: str, job_id: int, number: int) -> str | None:
         try:
+            if channel[:1] in ("U", "W"):  # a DM posted to the user: its history is the DM channel's
+                channel = self.call(self.client.conversations_open, pace=False, users=channel)["channel"]["id"]
             page = self.call(
                 self.client.conversations_history, pace=False, channel=channel, limit=100, include_all_metadata=True
             )

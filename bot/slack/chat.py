@@ -130,8 +130,8 @@ class SlackChat:
         self._dm(user_id, blocks.escalation_dm_text(incident))
 
     def _dm(self, user_id: str, text: str, block_list: list[dict[str, Any]] | None = None) -> None:
-        opened = self._calls.call(self._client.conversations_open, users=user_id)
-        self._calls.post(opened["channel"]["id"], text, block_list)
+        # chat.postMessage takes a user id as the channel and delivers to the DM: no conversations.open.
+        self._calls.post(user_id, text, block_list)
 
     def tell(self, reply: Reply, text: str) -> None:
         if reply.response_url and self._calls.respond(reply.response_url, text):

@@ -1,4 +1,8 @@
-"""Client-side pacing of Web API calls to Slack's published rate tiers, so fan-out rarely meets a 429."""
+"""Client-side pacing of Web API calls to Slack's published rate tiers, so fan-out rarely meets a 429.
+
+`reserve()` books the next free moment and says how far away it is, without waiting: a job then
+reschedules itself for that moment (no worker sleeps); only callers outside jobs wait (`wait()`).
+"""
 
 from __future__ import annotations
 
@@ -24,9 +28,12 @@ METHOD_TIERS = {
     "chat.postEphemeral": "t4",
     "views.open": "t4",
 }
-# chat.postMessage: about one message a second per channel, with short bursts allowed.
+# chat.postMessage: about one message a second per channel, with short bursts allowed, and a
+# workspace-wide limit of "several hundred a minute" (fan-out of DMs meets that one).
 MESSAGES_PER_SECOND_PER_CHANNEL = 1.0
 MESSAGE_BURST = 5
+WORKSPACE_MESSAGES_PER_MINUTE = 240
+WORKSPACE_MESSAGE_BURST = 20
 # A burst of up to ten seconds' worth of a tier's calls goes out at once; after that, calls are spaced.
 BURST_SECONDS = 10.0
 
@@ -59,23 +66,33 @@ class Throttle:
 
     def wait(self, method: str, channel: str | None = None) -> float:
         """Block until `method` may be called now; returns the seconds waited."""
-        key, rate, capacity = self._limits(method, channel)
-        if rate is None:
-            return 0.0
-        with self._lock:
-            now = self._clock()
-            bucket = self._buckets.setdefault(key, _Bucket(rate, capacity, capacity, now))
-            delay = bucket.delay(now)
+        delay = self.reserve(method, channel)
         if delay > 0:
             self._sleep(delay)
         return delay
 
+    def reserve(self, method: str, channel: str | None = None) -> float:
+        """Book the next moment `method` may be called; returns how many seconds from now that is."""
+        limits = self._limits(method, channel)
+        if not limits:
+            return 0.0
+        with self._lock:
+            now = self._clock()
+            delays = []
+            for key, rate, capacity in limits:
+                bucket = self._buckets.setdefault(key, _Bucket(rate, capacity, capacity, now))
+                delays.append(bucket.delay(now))
+        return max(delays)
+
     @staticmethod
-    def _limits(method: str, channel: str | None) -> tuple[str, float | None, float]:
+    def _limits(method: str, channel: str | None) -> list[tuple[str, float, float]]:
         if method == "chat.postMessage":
-            return f"{method}:{channel}", MESSAGES_PER_SECOND_PER_CHANNEL, float(MESSAGE_BURST)
+            return [
+                (f"{method}:{channel}", MESSAGES_PER_SECOND_PER_CHANNEL, float(MESSAGE_BURST)),
+                (f"{method}:*", WORKSPACE_MESSAGES_PER_MINUTE / 60, float(WORKSPACE_MESSAGE_BURST)),
+            ]
         tier = METHOD_TIERS.get(method)
         if tier is None:
-            return method, None, 0.0
+            return []
         per_second = TIER_PER_MINUTE[tier] / 60
-        return method, per_second, max(1.0, per_second * BURST_SECONDS)
+        return [(method, per_second, max(1.0, per_second * BURST_SECONDS))]

@@ -55,6 +55,10 @@ class SqlJobStore:
     def claim(self, worker_id: str, now: datetime, lease_seconds: float) -> ClaimedJob | None:
         """Lease the oldest due job to `worker_id`, counting the attempt; None when nothing is due."""
         lease_until = now + timedelta(seconds=lease_seconds)
+        # Idle workers poll: looking costs no write lock, so only a worker that sees a due job takes one.
+        with self._engine.connect() as peek, peek.execution_options(**READ_ONLY).begin():
+            if peek.execute(select(jobs.c.id).where(_claimable(now)).limit(1)).first() is None:
+                return None
         with self._engine.begin() as conn:
             for _ in range(_MAX_CLAIM_ATTEMPTS):
                 job_id = conn.execute(
@@ -80,13 +84,17 @@ class SqlJobStore:
 
     def complete(self, job_id: int, now: datetime, *, then: Sequence[Next] = ()) -> None:
         """Mark the job done and store what follows from it, in one transaction."""
-        self._finish(job_id, now, then, done_at=now)
+        self._finish(job_id, now, then, done_at=now, paced=False)
+
+    def defer(self, job_id: int, run_at: datetime) -> None:
+        """Put the job back until `run_at` to wait for a rate limit; the wait does not count as an attempt."""
+        self._finish(job_id, run_at, (), run_at=run_at, paced=True, attempts=jobs.c.attempts - 1)
 
     def retry(
         self, job_id: int, error: str, run_at: datetime, *, now: datetime | None = None, then: Sequence[Next] = ()
     ) -> None:
         """Release the job to run again at `run_at`, remembering why; `then` is stored to run from `now`."""
-        self._finish(job_id, now or run_at, then, run_at=run_at, last_error=error[-_MAX_ERROR_CHARS:])
+        self._finish(job_id, now or run_at, then, run_at=run_at, paced=False, last_error=error[-_MAX_ERROR_CHARS:])
 
     def fail(self, job_id: int, error: str, now: datetime) -> None:
         """Give up on the job for good, remembering why."""
@@ -193,13 +201,15 @@ def _error(conn: Connection, job_id: int) -> str:
 
 
 def _load(conn: Connection, job_id: int) -> ClaimedJob:
-    row = conn.execute(select(jobs.c.id, jobs.c.kind, jobs.c.payload, jobs.c.attempts).where(jobs.c.id == job_id)).one()
+    row = conn.execute(
+        select(jobs.c.id, jobs.c.kind, jobs.c.payload, jobs.c.attempts, jobs.c.paced).where(jobs.c.id == job_id)
+    ).one()
     try:
         job = JOBS.validate_json(row.payload)
     except ValidationError as error:
         # A job stored by an older version that this one no longer reads: reported, never run.
         return ClaimedJob(id=row.id, attempts=row.attempts, kind=row.kind, job=None, problem=str(error))
-    return ClaimedJob(id=row.id, attempts=row.attempts, kind=row.kind, job=job)
+    return ClaimedJob(id=row.id, attempts=row.attempts, kind=row.kind, job=job, paced=bool(row.paced))
 
 
 if TYPE_CHECKING:

@@ -205,11 +205,9 @@ FLOWS = {
     ),
     "pin": Flow(pre_message, pin_it, pinned_once, ("conversations.history", "chat.getPermalink", "reactions.add")),
     "action item": Flow(pre_sev3, add_item, item_added_once, ("chat.postMessage",)),
-    "resolve": Flow(
-        pre_item, resolve_it, resolved_once, ("chat.update", "chat.postMessage", "conversations.open", "users.info")
-    ),
+    "resolve": Flow(pre_item, resolve_it, resolved_once, ("chat.update", "chat.postMessage", "users.info")),
     "done": Flow(pre_resolved, mark_done, done_once, ("chat.postMessage",)),
-    "remind": Flow(pre_owner, remind, reminded_once, ("users.list", "conversations.open", "chat.postMessage")),
+    "remind": Flow(pre_owner, remind, reminded_once, ("users.list", "chat.postMessage")),
     "briefing": Flow(pre_owner, brief, briefed_once, ("chat.postMessage",)),
 }
 CASES = [
@@ -241,6 +239,7 @@ def test_one_failing_call_still_ends_exactly_once(
     spec.act(world)
     world.settle()
     spec.check(world)
+    assert fake_slack.unmet_faults() == []  # the flow did meet the fault
 
 
 # ------------------------------------------------------------------------ the failures the issue names

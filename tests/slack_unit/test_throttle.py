@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bot.slack.throttle import METHOD_TIERS, Throttle
+from bot.slack.throttle import METHOD_TIERS, WORKSPACE_MESSAGE_BURST, WORKSPACE_MESSAGES_PER_MINUTE, Throttle
 from tests.paths import SLACK_REFERENCE
 
 REFERENCE = SLACK_REFERENCE / "methods"
@@ -36,15 +36,27 @@ def test_a_burst_passes_then_calls_are_spaced_to_the_tier() -> None:
     assert fake.slept and all(abs(s - 1.2) < 0.3 for s in fake.slept[-1:])
 
 
-def test_messages_are_paced_per_channel_not_globally() -> None:
+def test_messages_are_paced_per_channel_and_by_the_workspace_limit() -> None:
     fake = FakeTime()
     throttle = Throttle(clock=fake.clock, sleep=fake.sleep)
-    for channel in [f"D{i}" for i in range(100)]:  # a hundred DMs: a hundred channels
-        throttle.wait("chat.postMessage", channel)
-    assert fake.slept == []
     for _ in range(7):
         throttle.wait("chat.postMessage", "CINCIDENT")
     assert sum(fake.slept) == pytest.approx(2.0, abs=0.01)  # 5 at once, then one a second
+    fake.now += 3600
+    fake.slept.clear()
+    for channel in [f"D{i}" for i in range(100)]:  # a hundred DMs: a hundred channels, one workspace
+        throttle.wait("chat.postMessage", channel)
+    per_second = WORKSPACE_MESSAGES_PER_MINUTE / 60
+    assert len(fake.slept) == 100 - WORKSPACE_MESSAGE_BURST  # a burst, then the workspace's pace
+    assert all(s == pytest.approx(1 / per_second, abs=0.01) for s in fake.slept)
+
+
+def test_a_reservation_books_the_moment_without_waiting() -> None:
+    fake = FakeTime()
+    throttle = Throttle(clock=fake.clock, sleep=fake.sleep)
+    delays = [throttle.reserve("chat.postMessage", "CINCIDENT") for _ in range(8)]
+    assert fake.slept == []  # nobody slept: a job is put back for its moment instead
+    assert delays == pytest.approx([0, 0, 0, 0, 0, 1, 2, 3], abs=0.01)  # each booked its own second
 
 
 def test_unknown_methods_are_not_paced() -> None:

@@ -30,7 +30,7 @@ def _schema(engine: Engine) -> dict[str, object]:
 
 
 def test_migrate_creates_every_table_at_head(engine: Engine) -> None:
-    assert head_revision() == "0002"
+    assert head_revision() == "0003"
     assert current_revision(engine) == head_revision()
     assert set(inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
 
