@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from bot.core.models import ActionItem, ActionStatus, Incident, Severity
-from bot.core.rca_parse import parse_rca
+from bot.core.rca_parse import ParsedRca, parse_rca
 
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _TRAILING_ID = re.compile(r"\(([UW][A-Z0-9]{2,})\)\s*$")
@@ -113,7 +113,7 @@ def rca_date(path: str) -> date | None:
 
 def collect_open_items(
     *,
-    rca_files: Mapping[str, str],
+    rca_files: Mapping[str, str | ParsedRca],
     incidents: Sequence[Incident],
     db_items: Mapping[int, Sequence[ActionItem]],
     people: Sequence[Person],
@@ -124,7 +124,8 @@ def collect_open_items(
     result = OpenItems()
     covered: set[int] = set()
     for path in sorted(rca_files):
-        parsed = parse_rca(rca_files[path])
+        given = rca_files[path]
+        parsed = given if isinstance(given, ParsedRca) else parse_rca(given)
         result.problems.extend(FileProblem(path, problem.line, problem.message) for problem in parsed.problems)
         incident = by_path.get(path)
         known = {item.number: item for item in db_items.get(incident.id, [])} if incident and incident.id else {}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -115,6 +115,41 @@ class GitPublisher:
                 return None
             data: bytes = blob.data_stream.read()
             return data.decode("utf-8", errors="replace")
+
+    def head(self) -> str | None:
+        """The commit the clone is at (None: no commit yet)."""
+        with self._session() as repo:
+            try:
+                return _head(repo)
+            except ValueError:
+                return None
+
+    def list_blobs(self, folder: str, *, suffix: str = ".md") -> dict[str, str]:
+        """Repo-relative paths of the files directly in `folder` at HEAD, with their blob ids (one git call)."""
+        relative = _repo_path(folder)
+        with self._session() as repo:
+            try:
+                listing = repo.git.ls_tree("-z", "HEAD", "--", f"{relative}/")
+            except git.GitCommandError:
+                return {}
+        found: dict[str, str] = {}
+        for entry in _names(listing):
+            meta, _, path = entry.partition("\t")
+            _mode, kind, blob_id = meta.split(" ", 2)
+            if kind == "blob" and path.endswith(suffix) and "/" not in path[len(relative) + 1 :]:
+                found[path] = blob_id
+        return found
+
+    def read_blobs(self, blob_ids: Sequence[str]) -> dict[str, str]:
+        """The contents of these blobs through one `git cat-file --batch` process."""
+        if not blob_ids:
+            return {}
+        with self._session() as repo:
+            contents: dict[str, str] = {}
+            for blob_id in blob_ids:
+                _sha, _kind, _size, data = repo.git.get_object_data(blob_id)
+                contents[blob_id] = data.decode("utf-8", errors="replace")
+            return contents
 
     def list_files(self, folder: str, *, suffix: str = ".md") -> list[str]:
         """Repo-relative paths of the files directly in `folder` at HEAD (call pull() first)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any
 
 from bot.core.errors import IncidentNotFound, InvalidInput
@@ -20,7 +20,7 @@ from bot.core.open_items import (
     open_items_of,
 )
 from bot.core.ports import Chat, Publisher, PublishError
-from bot.core.rca_parse import parse_rca
+from bot.core.rca_parse import ParsedRca, parse_rca
 from bot.core.reminders import BriefingGroup, briefing_groups, local_day_due, missing_rcas
 from bot.services.context import ServiceContext
 from bot.services.publishing import DocsLayout
@@ -28,6 +28,9 @@ from bot.services.publishing import DocsLayout
 log = logging.getLogger(__name__)
 
 REMINDER = "reminder"
+# Parsed RCAs kept between scans, by blob id; past this, only the current files' are kept.
+PARSED_KEPT = 20_000
+CLAIMS_PER_TRANSACTION = 50
 BRIEFING = "briefing"
 
 
@@ -65,23 +68,25 @@ class Reminders:
         self._publisher = publisher
         self._layout = layout
         self._policy = policy
+        self._parsed: dict[str, ParsedRca] = {}
+        # (time zone, local date) whose reminders this process has queued: not scanned for again.
+        self._reminded_zones: set[tuple[str, date]] = set()
+        self._reminded_at: tuple[str | None, str] | None = None
 
     def rca_links(self, items: list[OpenItem]) -> dict[str, str]:
         return {item.source: link for item in items if item.source and (link := self._layout.web_link(item.source))}
 
-    def scan(self, *, people: list[Person] | None = None) -> OpenItems:
+    def scan(self, *, people: list[Person] | None = None, pulled: bool = False) -> OpenItems:
         """Every open item; the RCA files (after a pull) are the truth, the database follows them."""
-        files: dict[str, str] = {}
+        files: dict[str, ParsedRca] = {}
         if self._publisher is not None:
-            try:
-                self._publisher.pull()
-            except PublishError as error:
-                log.warning("scanning the docs repo without pulling: %s", error)
-            for path in self._publisher.list_files(self._layout.incidents_dir, suffix="-rca.md"):
-                text = self._publisher.read(path)
-                if text is not None:
-                    files[path] = text
-        with self._ctx.uow() as uow:
+            if not pulled:
+                try:
+                    self._publisher.pull()
+                except PublishError as error:
+                    log.warning("scanning the docs repo without pulling: %s", error)
+            files = self._parsed_rcas(self._publisher)
+        with self._ctx.reader() as uow:
             incidents = uow.incidents.list_active() + uow.incidents.list_resolved()
             items = {incident.id: uow.actions.for_incident(incident.id) for incident in incidents if incident.id}
         found = collect_open_items(
@@ -93,6 +98,18 @@ class Reminders:
         )
         self._follow_files(found)
         return found
+
+    def _parsed_rcas(self, publisher: Publisher) -> dict[str, ParsedRca]:
+        """Every RCA in the docs repo, parsed; a file whose content is unchanged since the last scan is not
+        read or parsed again (its blob id says so)."""
+        blobs = publisher.list_blobs(self._layout.incidents_dir, suffix="-rca.md")
+        unknown = sorted({blob for blob in blobs.values() if blob not in self._parsed})
+        for blob, text in publisher.read_blobs(unknown).items():
+            self._parsed[blob] = parse_rca(text)
+        if len(self._parsed) > PARSED_KEPT:
+            keep = set(blobs.values())
+            self._parsed = {blob: parsed for blob, parsed in self._parsed.items() if blob in keep}
+        return {path: self._parsed[blob] for path, blob in blobs.items() if blob in self._parsed}
 
     def hand_written_owner(self, path: str, number: int) -> str | None:
         """The chat user who owns row `number` of the RCA at `path`, as the file says (None: nobody matched)."""
@@ -120,28 +137,59 @@ class Reminders:
     def remind(
         self, now: datetime, *, at: time | None = None, dry_run: bool = False
     ) -> list[tuple[str, list[OpenItem]]]:
-        """Queue one DM per owner with open items who has not been reminded on their local day yet."""
+        """Queue one DM per owner with open items who has not been reminded on their local day yet.
+
+        Nothing is scanned when no time zone's reminder time has come since the last run in this process
+        and neither the docs repo nor the action items changed since, so frequent checks cost little.
+        """
         people = self._chat.people()
-        zones = {person.id: person.tz for person in people}
+        wall = self._policy.reminder_time if at is None else at
+        days = {person.id: day for person in people if (day := local_day_due(now, tz=person.tz, at=wall))}
+        zones = {(person.tz or "UTC", days[person.id]) for person in people if person.id in days}
+        if not zones:
+            return []
+        seen = self._fingerprint()
+        if not dry_run and zones <= self._reminded_zones and seen == self._reminded_at:
+            return []
         due: list[tuple[str, list[OpenItem]]] = []
-        for owner_id, items in by_owner(self.scan(people=people).items).items():
-            day = local_day_due(now, tz=zones.get(owner_id), at=self._policy.reminder_time if at is None else at)
-            if day is None:
-                continue
+        owners = [
+            (owner, items)
+            for owner, items in by_owner(self.scan(people=people, pulled=True).items).items()
+            if owner in days
+        ]
+        for start in range(0, len(owners), CLAIMS_PER_TRANSACTION):
+            # In batches: the first DMs go out while the later owners are still being claimed.
             with self._ctx.uow() as uow:
-                if dry_run:
-                    if not uow.claims.claimed(REMINDER, owner_id, day):
+                for owner_id, items in owners[start : start + CLAIMS_PER_TRANSACTION]:
+                    day = days[owner_id]
+                    if dry_run:
+                        if not uow.claims.claimed(REMINDER, owner_id, day):
+                            due.append((owner_id, items))
+                    elif uow.claims.claim(REMINDER, owner_id, day):
+                        # The claim is given back if the DM cannot be sent, so a later check sends it.
+                        claim = DailyClaim(kind=REMINDER, subject=owner_id, day=day)
+                        reminder = SendActionItems(
+                            owner_id=owner_id, reason="reminder", items=tuple(items), claim=claim
+                        )
+                        uow.jobs.enqueue(reminder)
                         due.append((owner_id, items))
-                    continue
-                if uow.claims.claim(REMINDER, owner_id, day):
-                    # The claim is given back if the DM cannot be sent, so a later check sends it.
-                    claim = DailyClaim(kind=REMINDER, subject=owner_id, day=day)
-                    uow.jobs.enqueue(
-                        SendActionItems(owner_id=owner_id, reason="reminder", items=tuple(items), claim=claim)
-                    )
-                    due.append((owner_id, items))
                 uow.commit()
+        if not dry_run:
+            self._reminded_zones |= zones
+            self._reminded_at = seen
         return due
+
+    def _fingerprint(self) -> tuple[str | None, str]:
+        """What the open items depend on: the docs repo's commit (after a pull) and the bot's items."""
+        head = None
+        if self._publisher is not None:
+            try:
+                self._publisher.pull()
+            except PublishError as error:
+                log.warning("checking the docs repo without pulling: %s", error)
+            head = self._publisher.head()
+        with self._ctx.reader() as uow:
+            return head, uow.actions.version()
 
     def briefing(self, now: datetime) -> Briefing:
         """The unresolved action items by incident, and incidents still missing their RCA."""

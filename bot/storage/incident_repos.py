@@ -322,6 +322,11 @@ class SqlActionItemRepo:
         if result.rowcount != 1:
             raise LookupError(f"action item {item.incident_id}#{item.number} does not exist")
 
+    def version(self) -> str:
+        """Changes whenever an item is added or changed (how many there are, and the latest change)."""
+        count, latest = self._conn().execute(select(func.count(), func.max(action_items.c.updated_at))).one()
+        return f"{count}:{latest}"
+
     def open_items(self) -> list[ActionItem]:
         """Items not done yet, across all incidents."""
         rows = self._conn().execute(
