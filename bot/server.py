@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.errors import SlackApiError
 from waitress.server import create_server
 
@@ -15,6 +15,9 @@ from bot.container import Container, build_container
 from bot.scheduler import DailyJobs
 from bot.services.housekeeping import tidy
 from bot.slack.http import HttpFrontend
+
+if TYPE_CHECKING:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +55,8 @@ class RunningBot:
         self._daily.start()
         self._socket: SocketModeHandler | None = None
         if settings.slack_app_token is not None:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler  # only loaded when it is used
+
             self._socket = SocketModeHandler(
                 self.container.app, settings.slack_app_token.get_secret_value(), web_client=self.container.client
             )

@@ -8,7 +8,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
 from bot.storage import SqlUnitOfWork, create_engine_for, migrate
-from bot.storage.migrate import MIGRATIONS_DIR, alembic_config, current_revision, head_revision
+from bot.storage.migrate import HEAD_REVISION, MIGRATIONS_DIR, alembic_config, current_revision, head_revision
 from bot.storage.tables import metadata
 from tests.storage.concurrency import run_together
 from tests.support.clock import RunningClock
@@ -30,7 +30,7 @@ def _schema(engine: Engine) -> dict[str, object]:
 
 
 def test_migrate_creates_every_table_at_head(engine: Engine) -> None:
-    assert head_revision() == "0003"
+    assert head_revision() == HEAD_REVISION == "0003"
     assert current_revision(engine) == head_revision()
     assert set(inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
 
