@@ -135,11 +135,11 @@ class JobRunner:
             log.error("job %s (%s) cannot be read and is dropped: %s", job.id, job.kind, job.problem)
             self._store.fail(job.id, f"unreadable job: {job.problem}", self._clock.now())
             return
-        token = current_job.set(RunningJob(id=job.id, attempts=job.attempts, paced=job.paced))
+        token = current_job.set(RunningJob(id=job.id, attempts=job.attempts, paced_for=job.paced_for))
         try:
             then = self._run(job)
         except Paced as error:
-            self._store.defer(job.id, self._clock.now() + timedelta(seconds=error.delay_seconds))
+            self._store.defer(job.id, self._clock.now() + timedelta(seconds=error.delay_seconds), booked_for=error.call)
         except RetryLater as error:
             if job.attempts < error.max_attempts:
                 log.warning("job %s (%s) will be retried in %.0fs: %s", job.id, job.kind, error.delay_seconds, error)

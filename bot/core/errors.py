@@ -69,6 +69,8 @@ class RetryLater(Exception):
 class Paced(Exception):
     """A job's next call must wait for Slack's rate limit: the job is put back until then (no retry counted)."""
 
-    def __init__(self, delay_seconds: float) -> None:
-        super().__init__(f"paced for {delay_seconds:.1f}s")
+    def __init__(self, delay_seconds: float, call: str) -> None:
+        super().__init__(f"{call} paced for {delay_seconds:.1f}s")
         self.delay_seconds = delay_seconds
+        # The call whose moment was booked: the job's next run makes it without booking again.
+        self.call = call

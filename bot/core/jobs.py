@@ -283,29 +283,45 @@ class ClaimedJob:
     kind: str
     job: Job | None
     problem: str | None = None
-    paced: bool = False
+    paced_for: str | None = None
 
 
 @dataclass
 class RunningJob:
     """The job a worker thread is running, for the chat adapter to label (and look for) its posts.
 
-    `paced`: the job was put back to wait for a rate limit, and its call has that moment booked.
+    `paced_for`: the job was put back to wait for a rate limit, and the call with this key (a method,
+    and for chat.postMessage its channel) has that moment booked.
+    `limited_calls`: how many rate-limited calls this run has made. Only a run's first one may put the
+    job back to wait: a later one waits in the worker, because a run that started over after having
+    made calls would make them again and take their turns again (ten invites would never get past
+    the eighth).
     """
 
     id: int
     attempts: int
-    paced: bool = False
+    paced_for: str | None = None
     posts: int = field(default=0)
+    limited_calls: int = field(default=0)
 
     def next_post(self) -> int:
         self.posts += 1
         return self.posts
 
-    def take_booked_moment(self) -> bool:
-        """True once, if this run's first paced call already has its moment booked."""
-        booked, self.paced = self.paced, False
-        return booked
+    def take_booked_moment(self, call: str) -> bool:
+        """True once, if `call` is the call this run has its moment booked for.
+
+        Only that call may use the booking: were another one to (a call with no limit made before it,
+        or a second limited call), the booked call would book again on every run and never be made.
+        """
+        if self.paced_for != call:
+            return False
+        self.paced_for = None
+        return True
+
+    def may_wait_in_queue(self) -> bool:
+        """True while the run has made no rate-limited call yet (so starting over repeats nothing)."""
+        return self.limited_calls == 0
 
 
 # Set by the job runner around each job it runs; read where posts are made, so that a retried job

@@ -138,8 +138,8 @@ class JobStore(Protocol):
         self, job_id: int, error: str, run_at: datetime, *, now: datetime | None = None, then: Sequence[Next] = ()
     ) -> None: ...
     def fail(self, job_id: int, error: str, now: datetime) -> None: ...
-    def defer(self, job_id: int, run_at: datetime) -> None:
-        """Put the job back until `run_at` (a rate limit): not an attempt, and its next call is booked."""
+    def defer(self, job_id: int, run_at: datetime, *, booked_for: str) -> None:
+        """Put the job back until `run_at` (a rate limit): not an attempt, and the call `booked_for` is booked."""
         ...
 
     def renew(self, job_ids: Sequence[int], worker_id: str, until: datetime) -> None:

@@ -203,12 +203,18 @@ class JobHandlers:
         incident = self._incident(job.incident_id)
         if incident.room_id is None:
             room = self._unclaimed(self._chat.find_own_room(incident.room_name)) if incident.room_name else None
-            attempt = 0
+            # A run after a crash or a rate-limit wait goes on from the name it had reached, so that the
+            # names already found taken are not asked for again (each ask is a rate-limited call).
+            names = [
+                incident_channel_name(incident.title, incident.declared_at.date(), attempt)
+                for attempt in range(1, MAX_NAME_ATTEMPTS + 1)
+            ]
+            attempt = names.index(incident.room_name) if incident.room_name in names else 0
             while room is None:
-                attempt += 1
-                if attempt > MAX_NAME_ATTEMPTS:
+                if attempt >= MAX_NAME_ATTEMPTS:
                     raise ChatError("every channel name for this incident is taken")
-                name = incident_channel_name(incident.title, incident.declared_at.date(), attempt)
+                name = names[attempt]
+                attempt += 1
                 # The name is recorded before the channel is made: after a crash between the two, the
                 # retry finds the channel the bot made under it instead of making another.
                 with self._ctx.uow() as uow:

@@ -138,14 +138,17 @@ class SlackCalls:
 
     def _pace(self, name: str, channel: str | None) -> None:
         running = current_job.get()
-        if running is not None and running.take_booked_moment():
+        call = self._throttle.key(name, channel)
+        if running is not None and running.take_booked_moment(call):
+            running.limited_calls += 1
             return
         delay = self._throttle.reserve(name, channel)
-        if delay <= 0:
-            return
-        if running is not None:
-            raise Paced(delay)  # the job waits in the queue, not in a worker
-        time.sleep(delay)
+        if delay > 0:
+            if running is not None and running.may_wait_in_queue():
+                raise Paced(delay, call)  # the job waits in the queue, not in a worker
+            time.sleep(delay)
+        if running is not None and self._throttle.limited(name):
+            running.limited_calls += 1
 
     def post(self, channel: str, text: str, blocks: Blocks | None = None, *, ping: bool = False) -> str:
         """Post a message; returns its ts.

@@ -71,6 +71,15 @@ class Throttle:
             self._sleep(delay)
         return delay
 
+    def limited(self, method: str) -> bool:
+        """Whether `method` is paced at all."""
+        return bool(self._limits(method, None))
+
+    @staticmethod
+    def key(method: str, channel: str | None = None) -> str:
+        """What a booking is for: the method, and for chat.postMessage (paced per channel) the channel."""
+        return f"{method}:{channel}" if method == "chat.postMessage" else method
+
     def reserve(self, method: str, channel: str | None = None) -> float:
         """Book the next moment `method` may be called; returns how many seconds from now that is."""
         limits = self._limits(method, channel)

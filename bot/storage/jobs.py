@@ -84,17 +84,21 @@ class SqlJobStore:
 
     def complete(self, job_id: int, now: datetime, *, then: Sequence[Next] = ()) -> None:
         """Mark the job done and store what follows from it, in one transaction."""
-        self._finish(job_id, now, then, done_at=now, paced=False)
+        self._finish(job_id, now, then, done_at=now, paced_for=None)
 
-    def defer(self, job_id: int, run_at: datetime) -> None:
-        """Put the job back until `run_at` to wait for a rate limit; the wait does not count as an attempt."""
-        self._finish(job_id, run_at, (), run_at=run_at, paced=True, attempts=jobs.c.attempts - 1)
+    def defer(self, job_id: int, run_at: datetime, *, booked_for: str) -> None:
+        """Put the job back until `run_at` to wait for a rate limit; the wait does not count as an attempt.
+
+        `booked_for` names the call whose moment is booked: the next run makes that call without taking
+        another turn (the calls before it, which are not limited or have turns free, take theirs as usual).
+        """
+        self._finish(job_id, run_at, (), run_at=run_at, paced_for=booked_for[:200], attempts=jobs.c.attempts - 1)
 
     def retry(
         self, job_id: int, error: str, run_at: datetime, *, now: datetime | None = None, then: Sequence[Next] = ()
     ) -> None:
         """Release the job to run again at `run_at`, remembering why; `then` is stored to run from `now`."""
-        self._finish(job_id, now or run_at, then, run_at=run_at, paced=False, last_error=error[-_MAX_ERROR_CHARS:])
+        self._finish(job_id, now or run_at, then, run_at=run_at, paced_for=None, last_error=error[-_MAX_ERROR_CHARS:])
 
     def fail(self, job_id: int, error: str, now: datetime) -> None:
         """Give up on the job for good, remembering why."""
@@ -202,14 +206,14 @@ def _error(conn: Connection, job_id: int) -> str:
 
 def _load(conn: Connection, job_id: int) -> ClaimedJob:
     row = conn.execute(
-        select(jobs.c.id, jobs.c.kind, jobs.c.payload, jobs.c.attempts, jobs.c.paced).where(jobs.c.id == job_id)
+        select(jobs.c.id, jobs.c.kind, jobs.c.payload, jobs.c.attempts, jobs.c.paced_for).where(jobs.c.id == job_id)
     ).one()
     try:
         job = JOBS.validate_json(row.payload)
     except ValidationError as error:
         # A job stored by an older version that this one no longer reads: reported, never run.
         return ClaimedJob(id=row.id, attempts=row.attempts, kind=row.kind, job=None, problem=str(error))
-    return ClaimedJob(id=row.id, attempts=row.attempts, kind=row.kind, job=job, paced=bool(row.paced))
+    return ClaimedJob(id=row.id, attempts=row.attempts, kind=row.kind, job=job, paced_for=row.paced_for)
 
 
 if TYPE_CHECKING:

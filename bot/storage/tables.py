@@ -19,7 +19,6 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
-    false,
 )
 
 # Explicit constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -182,8 +181,9 @@ jobs = Table(
     Column("created_at", UTCDateTime, nullable=False),
     # A job that must exist once (one DM per owner per resolve): a second one with the key is not stored.
     Column("dedupe_key", String(ID_LENGTH), nullable=True),
-    # Put back to wait for a rate limit: the next run has its moment booked, and the wait is no attempt.
-    Column("paced", Boolean, nullable=False, default=False, server_default=false()),
+    # Put back to wait for a rate limit: the call (method and channel) whose moment the next run has
+    # booked; the wait is no attempt.
+    Column("paced_for", String(200), nullable=True),
     UniqueConstraint("dedupe_key", name="uq_jobs_dedupe_key"),
     # The worker's query: unfinished jobs, oldest due first.
     Index("ix_jobs_due", "done_at", "failed_at", "run_at"),

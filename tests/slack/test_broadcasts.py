@@ -6,7 +6,7 @@ import itertools
 import re
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from bot.core.models import ActionStatus
@@ -113,7 +113,14 @@ _counter = itertools.count(1)
 
 
 # Each example is a whole incident through the running bot: a few, the same ones every run.
-@settings(max_examples=6, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=6,
+    deadline=None,
+    derandomize=True,
+    # A failing example is reported as generated: shrinking re-runs whole incidents for many minutes.
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(title=TEXTS, note=TEXTS, action=TEXTS, summary=TEXTS)
 def test_no_markup_a_person_types_makes_the_bot_ping_and_the_rca_reads_back(
     slack: SlackDriver,

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from functools import partial
 
+from bot.config import Settings
 from bot.server import RunningBot
 from slack_sim import FakeSlack, SlackDriver
-from tests.slack.conftest import COMMANDER, ESCALATION, all_text, button_texts, incident_channel, wait_until_idle
-from tests.support.clock import START
+from tests.slack.conftest import (
+    COMMANDER,
+    ESCALATION,
+    SECRET,
+    all_text,
+    button_texts,
+    incident_channel,
+    start_bot,
+    wait_until_idle,
+)
+from tests.support.clock import START, RunningClock
 
 TODAY = START.strftime("%Y%m%d")  # channel names carry the declare date, from the test clock
 
@@ -45,6 +55,33 @@ def test_sev1_command_opens_channel_announces_and_escalates(slack: SlackDriver, 
     assert f"<#{channel['id']}>" in told[-1]["text"]
 
 
+def test_more_people_to_invite_than_the_rate_limit_burst_are_all_invited(
+    fake_slack: FakeSlack, settings: Settings, clock: RunningClock
+) -> None:
+    # Twelve invites in one job, past conversations.invite's burst: the job waits its turn in the worker
+    # (it once started over after each wait, invited the first ones again, and never got to the last).
+    oncall = [f"UONCALL{n:02}" for n in range(12)]
+    for user_id in oncall:
+        fake_slack.add_user(user_id, user_id.lower())
+    bot = start_bot(settings, clock, sev1_escalation_users=oncall)
+    try:
+        slack = SlackDriver(app_url=f"http://127.0.0.1:{bot.port}/slack/events", signing_secret=SECRET, fake=fake_slack)
+        slack.command("/incident", "sev1 Everything is down", user=COMMANDER, channel="CGENERAL")
+        channel = incident_channel(fake_slack)
+        members = fake_slack.wait_for(
+            lambda: (
+                fake_slack.channel(channel["id"])["members"]
+                if set(oncall) <= set(fake_slack.channel(channel["id"])["members"])
+                else None
+            )
+        )
+        assert set(members) >= {COMMANDER, *oncall}
+        for user_id in oncall:
+            fake_slack.wait_for(partial(fake_slack.dms_to, user_id))
+    finally:
+        bot.stop()
+
+
 def test_sev2_does_not_escalate(slack: SlackDriver, fake_slack: FakeSlack) -> None:
     slack.command("/incident", "SEV-2 Pipeline stalled", user=COMMANDER, channel="CGENERAL")
     channel = incident_channel(fake_slack)
@@ -61,6 +98,20 @@ def test_taken_channel_name_gets_a_number(slack: SlackDriver, fake_slack: FakeSl
     slack.command("/incident", "sev3 DB down", user=COMMANDER, channel="CGENERAL")
     channel = incident_channel(fake_slack, prefix=f"inc-{TODAY}-db-down-3")
     assert channel["topic"] == "SEV-3 · DB down"
+
+
+def test_names_taken_past_the_rate_limit_burst_still_end_in_a_channel(
+    slack: SlackDriver, fake_slack: FakeSlack
+) -> None:
+    # More names to try than conversations.create's burst allows: the job waits for its turn and goes on
+    # from the name it had reached (it once started over after each wait, and never got there).
+    for name in ["db-down", "db-down-2", "db-down-3", "db-down-4"]:
+        fake_slack.add_channel(f"inc-{TODAY}-{name}", members=[COMMANDER])
+    slack.command("/incident", "sev3 DB down", user=COMMANDER, channel="CGENERAL")
+    channel = incident_channel(fake_slack, prefix=f"inc-{TODAY}-db-down-5")
+    assert channel["topic"] == "SEV-3 · DB down"
+    tried = [args["name"] for method, args in fake_slack.calls("conversations.create")]
+    assert tried == [f"inc-{TODAY}-db-down"] + [f"inc-{TODAY}-db-down-{n}" for n in range(2, 6)]
 
 
 def test_long_unicode_title_is_kept_and_only_the_slug_is_reduced(slack: SlackDriver, fake_slack: FakeSlack) -> None:

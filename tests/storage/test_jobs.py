@@ -171,11 +171,11 @@ def test_a_job_put_back_for_a_rate_limit_keeps_its_attempts_and_comes_back_booke
     store = SqlJobStore(engine)
     _enqueue(engine)
     job = store.claim("w1", NOW, 6)
-    assert job is not None and (job.attempts, job.paced) == (1, False)
-    store.defer(job.id, NOW + timedelta(seconds=3))
+    assert job is not None and (job.attempts, job.paced_for) == (1, None)
+    store.defer(job.id, NOW + timedelta(seconds=3), booked_for="conversations.create")
     assert store.claim("w1", NOW + timedelta(seconds=2), 6) is None
     again = store.claim("w1", NOW + timedelta(seconds=3), 6)
-    assert again is not None and (again.attempts, again.paced) == (1, True)
+    assert again is not None and (again.attempts, again.paced_for) == (1, "conversations.create")
 
 
 def test_a_job_this_version_cannot_read_is_handed_over_as_unreadable(engine: Engine) -> None:

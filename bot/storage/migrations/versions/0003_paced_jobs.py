@@ -1,4 +1,4 @@
-"""Paced jobs: a job put back to wait for Slack's rate limit says so, and its wait is not an attempt.
+"""Paced jobs: a job put back to wait for Slack's rate limit records which call's moment it booked.
 
 Revision ID: 0003
 Revises: 0002
@@ -19,12 +19,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    """Add jobs.paced."""
+    """Add jobs.paced_for."""
     with op.batch_alter_table("jobs") as batch:
-        batch.add_column(sa.Column("paced", sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch.add_column(sa.Column("paced_for", sa.String(200), nullable=True))
 
 
 def downgrade() -> None:
-    """Drop jobs.paced."""
+    """Drop jobs.paced_for."""
     with op.batch_alter_table("jobs") as batch:
-        batch.drop_column("paced")
+        batch.drop_column("paced_for")
