@@ -80,10 +80,15 @@ def link_cell(url: str | None, label: str) -> str:
     return _link_markdown(_Link(url=url, label=label), cell=True)
 
 
+_CELL_MARKUP = re.compile(r"[`\\<&]")
+
+
 def cell_text(cell: str) -> str:
     """What a table cell says: the inverse of `table_cell` (escapes removed, `<br>` as a line break)."""
     out: list[str] = []
     raw = cell.strip().replace("\\|", "|")
+    if not _CELL_MARKUP.search(raw):
+        return raw  # most cells: nothing to read, and a scan reads tens of thousands of them
     i = 0
     while i < len(raw):
         char = raw[i]

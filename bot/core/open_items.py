@@ -71,33 +71,60 @@ def _key(text: str) -> str:
     return " ".join(text.strip().lstrip("@").split()).casefold()
 
 
+_ATTRIBUTES = ("id", "display_name", "name", "real_name")
+
+
+class Directory:
+    """The workspace's people and OWNER_MAP, indexed once, for matching many Owner cells.
+
+    Matching is a few dictionary lookups per cell, so a scan of 10,000 items among 2,000 people
+    costs no more than reading them.
+    """
+
+    def __init__(self, people: Sequence[Person], owner_map: Mapping[str, str] | None = None) -> None:
+        living = [person for person in people if not person.deleted]
+        # A deleted user cannot be reminded: their items show as unassigned instead.
+        self._gone = {person.id for person in people if person.deleted} - {person.id for person in living}
+        self._overrides = {_key(name): user for name, user in (owner_map or {}).items()}
+        self._index: dict[str, dict[str, list[Person]]] = {attribute: {} for attribute in _ATTRIBUTES}
+        for person in living:
+            for attribute in _ATTRIBUTES:
+                value = getattr(person, attribute)
+                if value:
+                    self._index[attribute].setdefault(_key(value), []).append(person)
+
+    def match(self, owner: str, owner_id: str | None) -> str | None:
+        """A Slack user for an Owner cell: by ID, then OWNER_MAP, then display name or username."""
+        if owner_id:
+            return None if owner_id in self._gone else owner_id
+        mention = _MENTION.search(owner) or _TRAILING_ID.search(owner)
+        if mention:
+            return None if mention.group(1) in self._gone else mention.group(1)
+        wanted = _key(owner)
+        if not wanted:
+            return None
+        if wanted in self._overrides:
+            return None if self._overrides[wanted] in self._gone else self._overrides[wanted]
+        candidates: set[str] | None = None  # None: everyone still living
+        for attribute in _ATTRIBUTES:
+            matched = [
+                person
+                for person in self._index[attribute].get(wanted, [])
+                if candidates is None or person.id in candidates
+            ]
+            if len({person.id for person in matched}) == 1:
+                return matched[0].id
+            if matched:
+                # Several people answer to this name: only a later attribute may tell them apart, never a guess.
+                candidates = {person.id for person in matched}
+        return None
+
+
 def match_owner(
     owner: str, owner_id: str | None, people: Sequence[Person], owner_map: Mapping[str, str] | None = None
 ) -> str | None:
-    """A Slack user for an Owner cell: by ID, then OWNER_MAP, then display name or username."""
-    living = [person for person in people if not person.deleted]
-    # A deleted user cannot be reminded: their items show as unassigned instead.
-    gone = {person.id for person in people if person.deleted} - {person.id for person in living}
-    if owner_id:
-        return None if owner_id in gone else owner_id
-    mention = _MENTION.search(owner) or _TRAILING_ID.search(owner)
-    if mention:
-        return None if mention.group(1) in gone else mention.group(1)
-    wanted = _key(owner)
-    if not wanted:
-        return None
-    overrides = {_key(name): user for name, user in (owner_map or {}).items()}
-    if wanted in overrides:
-        return None if overrides[wanted] in gone else overrides[wanted]
-    candidates = living
-    for attribute in ("id", "display_name", "name", "real_name"):
-        matched = [person for person in candidates if (value := getattr(person, attribute)) and _key(value) == wanted]
-        if len({person.id for person in matched}) == 1:
-            return matched[0].id
-        if matched:
-            # Several people answer to this name: only a later attribute may tell them apart, never a guess.
-            candidates = matched
-    return None
+    """A Slack user for one Owner cell (to match many, build a `Directory` once)."""
+    return Directory(people, owner_map).match(owner, owner_id)
 
 
 def rca_date(path: str) -> date | None:
@@ -121,6 +148,7 @@ def collect_open_items(
 ) -> OpenItems:
     """Every open item: RCA files are the source of truth; items of incidents without an RCA come from the bot."""
     by_path = {incident.rca_path: incident for incident in incidents if incident.rca_path}
+    directory = Directory(people, owner_map)
     result = OpenItems()
     covered: set[int] = set()
     for path in sorted(rca_files):
@@ -135,7 +163,7 @@ def collect_open_items(
             in_file = {row.number for row in parsed.action_items}
             title, severity = parsed.title or incident.title, parsed.severity or incident.severity
             result.items.extend(
-                _db_item(incident, item, people, owner_map, source=path, title=title, severity=severity)
+                _db_item(incident, item, directory, source=path, title=title, severity=severity)
                 for number, item in sorted(known.items())
                 if number not in in_file and item.status is not ActionStatus.DONE
             )
@@ -155,7 +183,7 @@ def collect_open_items(
                     number=row.number,
                     action=row.action,
                     owner=row.owner,
-                    owner_id=match_owner(row.owner, row.owner_id, people, owner_map),
+                    owner_id=directory.match(row.owner, row.owner_id),
                     status=row.status,
                     since=_utc(stored.created_at) if stored else fallback,
                     room_id=incident.room_id if incident else None,
@@ -166,7 +194,7 @@ def collect_open_items(
         if incident.id is None or incident.id in covered:
             continue
         result.items.extend(
-            _db_item(incident, item, people, owner_map, source=None, title=incident.title, severity=incident.severity)
+            _db_item(incident, item, directory, source=None, title=incident.title, severity=incident.severity)
             for item in db_items.get(incident.id, [])
             if item.status is not ActionStatus.DONE
         )
@@ -177,7 +205,9 @@ def collect_open_items(
 def open_items_of(incident: Incident, items: Iterable[ActionItem]) -> list[OpenItem]:
     """The bot's own open items of one incident (for the DMs sent when it is resolved)."""
     return [
-        _db_item(incident, item, [], None, source=incident.rca_path, title=incident.title, severity=incident.severity)
+        _db_item(
+            incident, item, Directory([]), source=incident.rca_path, title=incident.title, severity=incident.severity
+        )
         for item in items
         if item.status is not ActionStatus.DONE
     ]
@@ -186,8 +216,7 @@ def open_items_of(incident: Incident, items: Iterable[ActionItem]) -> list[OpenI
 def _db_item(
     incident: Incident,
     item: ActionItem,
-    people: Sequence[Person],
-    owner_map: Mapping[str, str] | None,
+    directory: Directory,
     *,
     source: str | None,
     title: str,
@@ -201,7 +230,7 @@ def _db_item(
         number=item.number,
         action=item.action,
         owner=item.owner_label or (f"<@{item.owner_id}>" if item.owner_id else ""),
-        owner_id=match_owner(item.owner_label, item.owner_id, people, owner_map),
+        owner_id=directory.match(item.owner_label, item.owner_id),
         status=item.status,
         since=_utc(item.created_at),
         room_id=incident.room_id,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time
 from typing import Any
 
@@ -50,7 +50,8 @@ class Briefing:
 
 
 def item_payload(item: OpenItem) -> dict[str, Any]:
-    data = asdict(item)
+    """An open item as JSON values (field by field: `asdict`'s deep copies cost seconds on a big repo)."""
+    data: dict[str, Any] = {f.name: getattr(item, f.name) for f in fields(item)}
     data["since"] = item.since.isoformat()
     data["status"] = item.status.value
     data["severity"] = item.severity.value if item.severity else None

@@ -99,7 +99,9 @@ class SlackPeople:
         found: list[Person] = []
         cursor = None
         while True:
-            page = self._calls.call(self._calls.client.users_list, pace=pace, limit=200, cursor=cursor)
+            # Slack's largest page: users.list is Tier 2, and 2,000 people in pages of 200 would be eleven
+            # calls (half a minute of pacing) where two do.
+            page = self._calls.call(self._calls.client.users_list, pace=pace, limit=1000, cursor=cursor)
             for member in page.get("members", []):
                 profile = member.get("profile") or {}
                 found.append(
