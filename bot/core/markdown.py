@@ -121,11 +121,13 @@ def split_table_row(line: str) -> list[tuple[int, int]] | None:
         return None
     spans: list[tuple[int, int]] = []
     cell_start = start + 1
-    for i in range(start + 1, len(body)):
+    i = body.find("|", cell_start)
+    while i != -1:
         # GFM splits cells before reading inline Markdown, so only a backslash right before protects it.
-        if body[i] == "|" and body[i - 1] != "\\":
+        if body[i - 1] != "\\":
             spans.append((cell_start, i))
             cell_start = i + 1
+        i = body.find("|", i + 1)
     if body[cell_start:].strip():
         spans.append((cell_start, len(body)))
     return spans

@@ -61,14 +61,18 @@ class GitPublisher:
         }
         self._lock = threading.Lock()
 
-    def publish(self, *, edits: Mapping[str, Edit], message: str) -> PublishResult:
-        """Apply `edits` (path → new content from current content), commit them alone and push."""
+    def publish(self, *, edits: Mapping[str, Edit], message: str, pulled: bool = False) -> PublishResult:
+        """Apply `edits` (path → new content from current content), commit them alone and push.
+
+        `pulled`: the caller has just pulled, so the clone is not fetched and rebased a second time
+        before the commit (someone pushing in between is handled like any push race).
+        """
         paths = {_repo_path(path): edit for path, edit in edits.items()}
         with self._session() as repo:
             upstream = _upstream(repo)
             _set_aside(repo, list(paths))
             offline: PublishError | None = None
-            if upstream:
+            if upstream and not pulled:
                 try:
                     self._fetch(repo, upstream)
                 except PublishError as error:
@@ -110,11 +114,13 @@ class GitPublisher:
         relative = _repo_path(path)
         with self._session() as repo:
             try:
-                blob = repo.head.commit.tree / relative
-            except (KeyError, ValueError):
-                return None
-            data: bytes = blob.data_stream.read()
-            return data.decode("utf-8", errors="replace")
+                # One git process (walking the tree through GitPython takes two, and more time).
+                data = repo.git.cat_file(
+                    "blob", f"HEAD:{relative}", stdout_as_string=False, strip_newline_in_stdout=False
+                )
+            except git.GitCommandError:
+                return None  # no such file at HEAD (or no commit yet)
+            return bytes(data).decode("utf-8", errors="replace")
 
     def head(self) -> str | None:
         """The commit the clone is at (None: no commit yet)."""

@@ -183,9 +183,11 @@ class RcaPublishing:
 
     def _publish(self, record: IncidentRecord, publisher: Publisher) -> tuple[str | None, PublishResult]:
         incident = record.incident
+        pulled = True
         try:
             publisher.pull()
         except PublishError as error:
+            pulled = False  # publish() tries the remote again, and commits locally if it is still down
             log.warning("could not update the docs repo before publishing: %s", error)
         layout = self._layout
         path = None
@@ -212,7 +214,9 @@ class RcaPublishing:
             )
         what = "RCA and fleet-status entry" if path else "fleet-status entry"
         result = publisher.publish(
-            edits=edits, message=f"{incident.severity} {incident.title[:200]}: {what} (incident #{incident.id})"
+            edits=edits,
+            message=f"{incident.severity} {incident.title[:200]}: {what} (incident #{incident.id})",
+            pulled=pulled,
         )
         if result.commit_sha:
             incident.rca_commit = result.commit_sha
