@@ -19,10 +19,20 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-
-import git
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from bot.core.ports import Edit, PublishError, PublishResult
+
+if TYPE_CHECKING:
+    import git
+
+
+def _git() -> ModuleType:
+    """GitPython, imported on first use: `serve` idles without it (it is a tenth of the process's memory)."""
+    import git
+
+    return git
 
 
 @dataclass(frozen=True)
@@ -118,7 +128,7 @@ class GitPublisher:
                 data = repo.git.cat_file(
                     "blob", f"HEAD:{relative}", stdout_as_string=False, strip_newline_in_stdout=False
                 )
-            except git.GitCommandError:
+            except _git().GitCommandError:
                 return None  # no such file at HEAD (or no commit yet)
             return bytes(data).decode("utf-8", errors="replace")
 
@@ -136,7 +146,7 @@ class GitPublisher:
         with self._session() as repo:
             try:
                 listing = repo.git.ls_tree("-z", "HEAD", "--", f"{relative}/")
-            except git.GitCommandError:
+            except _git().GitCommandError:
                 return {}
         found: dict[str, str] = {}
         for entry in _names(listing):
@@ -189,8 +199,8 @@ class GitPublisher:
         if not self._path.is_dir():
             raise PublishError("The docs repo clone (DOCS_REPO_PATH) is not a folder.", detail=str(self._path))
         try:
-            repo = git.Repo(self._path)
-        except (git.InvalidGitRepositoryError, git.NoSuchPathError) as error:
+            repo: git.Repo = _git().Repo(self._path)
+        except (_git().InvalidGitRepositoryError, _git().NoSuchPathError) as error:
             raise PublishError(
                 "The docs repo clone (DOCS_REPO_PATH) is not a git repository.", detail=str(self._path)
             ) from error
@@ -227,7 +237,7 @@ class GitPublisher:
     def _fetch(self, repo: git.Repo, upstream: _Upstream) -> None:
         try:
             repo.git.fetch(upstream.remote, kill_after_timeout=self._timeout)
-        except git.GitCommandError as error:
+        except _git().GitCommandError as error:
             raise PublishError(
                 "Could not reach the docs repo's remote: it may be down, or it refused the bot's credentials.",
                 retryable=True,
@@ -243,7 +253,7 @@ class GitPublisher:
         try:
             # --autostash keeps uncommitted changes that are not the bot's exactly where they were.
             repo.git.rebase("--autostash", upstream.ref)
-        except git.GitCommandError as error:
+        except _git().GitCommandError as error:
             if not _rebase_in_progress(repo):
                 raise PublishError(
                     f"Could not bring the docs repo clone up to date with {upstream.ref}.",
@@ -282,7 +292,7 @@ class GitPublisher:
             try:
                 repo.git.push(upstream.remote, f"HEAD:{upstream.branch}", kill_after_timeout=self._timeout)
                 return ours
-            except git.GitCommandError as error:
+            except _git().GitCommandError as error:
                 if "[rejected]" not in str(error.stderr):
                     sha = _head(repo)
                     # A hook or branch protection saying no will say no again; a network failure may not.
