@@ -49,6 +49,9 @@ def run_reminder_command(
 
 def _remind(reminders: Reminders, container: Container, out: TextIO, err: TextIO, *, dry_run: bool) -> int:
     now = container.ctx.clock.now()
+    if not dry_run:
+        # The job threads send the first DMs while the later owners are still being claimed.
+        container.runner.start()
     for attempt in range(1, LIST_ATTEMPTS + 1):
         try:
             due = reminders.remind(now, at=MIDNIGHT, dry_run=dry_run)

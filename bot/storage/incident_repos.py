@@ -7,7 +7,7 @@ from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, RowMapping, delete, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.core.models import ActionItem, ActionStatus, Incident, IncidentStatus, TimelineEntry
@@ -19,6 +19,17 @@ ConnectionSource = Callable[[], Connection]
 # Each retry happens only after a concurrent writer committed the number we tried, so a handful
 # covers any realistic burst of people adding action items at the same moment.
 _MAX_NUMBERING_ATTEMPTS = 50
+# The lookups every request makes, built once (PostgreSQL: FOR UPDATE locks the row; SQLite's
+# BEGIN IMMEDIATE already holds the database).
+_BY = {
+    (column, for_update): (
+        select(incidents).where(incidents.c[column] == bindparam("value")).with_for_update()
+        if for_update
+        else select(incidents).where(incidents.c[column] == bindparam("value"))
+    )
+    for column in ("id", "room_id")
+    for for_update in (False, True)
+}
 
 
 def row_values(model: BaseModel, *, exclude: set[str]) -> dict[str, Any]:
@@ -49,11 +60,11 @@ class SqlIncidentRepo:
 
     def get(self, incident_id: int, *, for_update: bool = False) -> Incident | None:
         """The incident with this id, if any; `for_update` locks its row for the rest of the transaction."""
-        return self._one(incidents.c.id == incident_id, for_update=for_update)
+        return self._one("id", incident_id, for_update=for_update)
 
     def by_room(self, room_id: str) -> Incident | None:
         """The incident whose chat room this is, if any."""
-        return self._one(incidents.c.room_id == room_id)
+        return self._one("room_id", room_id)
 
     def save(self, incident: Incident) -> None:
         """Write every field of an incident that was added before."""
@@ -131,11 +142,8 @@ class SqlIncidentRepo:
         )
         return [_incident(row) for row in rows.mappings()]
 
-    def _one(self, condition: Any, *, for_update: bool = False) -> Incident | None:
-        query = select(incidents).where(condition)
-        if for_update:
-            query = query.with_for_update()  # PostgreSQL: a row lock; SQLite's BEGIN IMMEDIATE holds the database
-        row = self._conn().execute(query).mappings().one_or_none()
+    def _one(self, column: str, value: Any, *, for_update: bool = False) -> Incident | None:
+        row = self._conn().execute(_BY[(column, for_update)], {"value": value}).mappings().one_or_none()
         return None if row is None else _incident(row)
 
 
@@ -148,8 +156,8 @@ class SqlTimelineRepo:
     def add(self, entry: TimelineEntry) -> TimelineEntry:
         """Insert the entry; if its source message is already recorded, return that entry instead."""
         conn = self._conn()
-        stmt = insert_ignoring_conflicts(conn, timeline_entries, row_values(entry, exclude={"id"}))
-        new_id = conn.execute(stmt.returning(timeline_entries.c.id)).scalar_one_or_none()
+        stmt = insert_ignoring_conflicts(conn, timeline_entries).returning(timeline_entries.c.id)
+        new_id = conn.execute(stmt, row_values(entry, exclude={"id"})).scalar_one_or_none()
         if new_id is not None:
             return entry.model_copy(update={"id": new_id})
         # Only the source constraint can conflict, so both source fields are set here.
@@ -283,8 +291,8 @@ class SqlActionItemRepo:
                     action_items.c.incident_id == item.incident_id
                 )
             ).scalar_one()
-            stmt = insert_ignoring_conflicts(conn, action_items, {**values, "number": number})
-            new_id = conn.execute(stmt.returning(action_items.c.id)).scalar_one_or_none()
+            stmt = insert_ignoring_conflicts(conn, action_items).returning(action_items.c.id)
+            new_id = conn.execute(stmt, {**values, "number": number}).scalar_one_or_none()
             if new_id is not None:
                 return item.model_copy(update={"id": new_id, "number": number})
         raise RuntimeError(f"could not number a new action item for incident {item.incident_id}")

@@ -36,7 +36,7 @@ def insert_job(
         "created_at": now,
         "dedupe_key": key,
     }
-    conn.execute(insert_ignoring_conflicts(conn, jobs, values))
+    conn.execute(insert_ignoring_conflicts(conn, jobs), values)
 
 
 @dataclass(frozen=True)

@@ -7,22 +7,32 @@ from typing import Any
 from sqlalchemy import Connection, Table
 from sqlalchemy.sql.dml import Insert
 
+# Statements built once per dialect and table: building one (and its cache key) for every request
+# cost more than running it. The values go in as parameters.
+_IGNORING: dict[tuple[str, str], Insert] = {}
 
-def insert_ignoring_conflicts(conn: Connection, table: Table, values: dict[str, Any]) -> Insert:
-    """INSERT … ON CONFLICT DO NOTHING in the connection's dialect."""
+
+def insert_ignoring_conflicts(conn: Connection, table: Table) -> Insert:
+    """INSERT … ON CONFLICT DO NOTHING in the connection's dialect, to execute with the row as parameters."""
     # Unlike catching IntegrityError, this neither aborts a PostgreSQL transaction nor races:
     # the database itself decides, atomically, whether the row is new. (Each dialect's module is
     # loaded only for a database that uses it.)
     name = conn.dialect.name
-    if name == "postgresql":
-        from sqlalchemy.dialects import postgresql
+    key = (name, table.name)
+    stmt = _IGNORING.get(key)
+    if stmt is None:
+        if name == "postgresql":
+            from sqlalchemy.dialects import postgresql
 
-        return postgresql.insert(table).values(values).on_conflict_do_nothing()
-    if name == "sqlite":
-        from sqlalchemy.dialects import sqlite
+            stmt = postgresql.insert(table).on_conflict_do_nothing()
+        elif name == "sqlite":
+            from sqlalchemy.dialects import sqlite
 
-        return sqlite.insert(table).values(values).on_conflict_do_nothing()
-    raise NotImplementedError(f"unsupported database dialect {name!r}")
+            stmt = sqlite.insert(table).on_conflict_do_nothing()
+        else:
+            raise NotImplementedError(f"unsupported database dialect {name!r}")
+        _IGNORING[key] = stmt
+    return stmt
 
 
 def insert_if_absent(conn: Connection, table: Table, values: dict[str, Any]) -> bool:
@@ -30,5 +40,5 @@ def insert_if_absent(conn: Connection, table: Table, values: dict[str, Any]) -> 
     # RETURNING says reliably whether a row went in; DBAPI rowcount for INSERT is not
     # dependable across drivers (SQLAlchemy does not even keep it by default).
     first_key = next(iter(table.primary_key.columns))
-    stmt = insert_ignoring_conflicts(conn, table, values).returning(first_key)
-    return conn.execute(stmt).first() is not None
+    stmt = insert_ignoring_conflicts(conn, table).returning(first_key)
+    return conn.execute(stmt, values).first() is not None
