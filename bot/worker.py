@@ -135,7 +135,9 @@ class JobRunner:
             log.error("job %s (%s) cannot be read and is dropped: %s", job.id, job.kind, job.problem)
             self._store.fail(job.id, f"unreadable job: {job.problem}", self._clock.now())
             return
-        token = current_job.set(RunningJob(id=job.id, attempts=job.attempts, paced_for=job.paced_for))
+        token = current_job.set(
+            RunningJob(id=job.id, attempts=job.attempts, paced_for=job.paced_for, fan_out=job.job.fan_out)
+        )
         try:
             then = self._run(job)
         except Paced as error:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -26,6 +26,9 @@ class _Job(BaseModel):
 
     # Who to tell if the job fails for good (None: work nobody asked for in person, like the briefing).
     asked_by: Reply | None = None
+    # Fan-out (a DM to each of hundreds of owners) is paced in a lane of its own, so that a morning's
+    # reminders never make an incident's posts wait behind them.
+    fan_out: ClassVar[bool] = False
 
 
 class CreateRoom(_Job):
@@ -210,6 +213,7 @@ class DmOwners(_Job):
 
 
 class SendActionItems(_Job):
+    fan_out: ClassVar[bool] = True
     kind: Literal["send_action_items"] = "send_action_items"
     owner_id: str
     reason: Literal["resolved", "reminder"]
@@ -260,6 +264,11 @@ Job = Annotated[
 ]
 
 JOBS: TypeAdapter[Job] = TypeAdapter(Job)
+# The kinds that are fan-out: a due job of any other kind is run before them (so an incident's jobs
+# never queue behind a morning's reminders), and their posts are paced in a lane of their own.
+FAN_OUT_KINDS: frozenset[str] = frozenset(
+    job.model_fields["kind"].default for job in get_args(get_args(Job)[0]) if job.fan_out
+)
 
 
 @dataclass(frozen=True)
@@ -301,6 +310,7 @@ class RunningJob:
     id: int
     attempts: int
     paced_for: str | None = None
+    fan_out: bool = False
     posts: int = field(default=0)
     limited_calls: int = field(default=0)
 

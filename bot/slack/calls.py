@@ -138,11 +138,12 @@ class SlackCalls:
 
     def _pace(self, name: str, channel: str | None) -> None:
         running = current_job.get()
-        call = self._throttle.key(name, channel)
+        fan_out = running is not None and running.fan_out
+        call = self._throttle.key(name, channel, fan_out=fan_out)
         if running is not None and running.take_booked_moment(call):
             running.limited_calls += 1
             return
-        delay = self._throttle.reserve(name, channel)
+        delay = self._throttle.reserve(name, channel, fan_out=fan_out)
         if delay > 0:
             if running is not None and running.may_wait_in_queue():
                 raise Paced(delay, call)  # the job waits in the queue, not in a worker

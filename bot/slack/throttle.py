@@ -34,6 +34,12 @@ MESSAGES_PER_SECOND_PER_CHANNEL = 1.0
 MESSAGE_BURST = 5
 WORKSPACE_MESSAGES_PER_MINUTE = 240
 WORKSPACE_MESSAGE_BURST = 20
+# Fan-out (reminder and resolve DMs to many owners) books its turns in a lane of its own: were it to
+# book the workspace's turns, a morning's 2,000 reminders would book the next eight minutes and an
+# incident's summary would wait behind them. Together the two stay within "several hundred a minute";
+# a 429 beyond that is answered with its Retry-After.
+FAN_OUT_MESSAGES_PER_MINUTE = 180
+FAN_OUT_BURST = 10
 # A burst of up to ten seconds' worth of a tier's calls goes out at once; after that, calls are spaced.
 BURST_SECONDS = 10.0
 
@@ -73,16 +79,21 @@ class Throttle:
 
     def limited(self, method: str) -> bool:
         """Whether `method` is paced at all."""
-        return bool(self._limits(method, None))
+        return bool(self._limits(method, None, fan_out=False))
 
     @staticmethod
-    def key(method: str, channel: str | None = None) -> str:
+    def key(method: str, channel: str | None = None, *, fan_out: bool = False) -> str:
         """What a booking is for: the method, and for chat.postMessage (paced per channel) the channel."""
-        return f"{method}:{channel}" if method == "chat.postMessage" else method
+        if method != "chat.postMessage":
+            return method
+        return f"{method}:{channel}:fan-out" if fan_out else f"{method}:{channel}"
 
-    def reserve(self, method: str, channel: str | None = None) -> float:
-        """Book the next moment `method` may be called; returns how many seconds from now that is."""
-        limits = self._limits(method, channel)
+    def reserve(self, method: str, channel: str | None = None, *, fan_out: bool = False) -> float:
+        """Book the next moment `method` may be called; returns how many seconds from now that is.
+
+        `fan_out`: the call is one of many alike (a DM to each owner), paced in the fan-out lane.
+        """
+        limits = self._limits(method, channel, fan_out=fan_out)
         if not limits:
             return 0.0
         with self._lock:
@@ -94,12 +105,14 @@ class Throttle:
         return max(delays)
 
     @staticmethod
-    def _limits(method: str, channel: str | None) -> list[tuple[str, float, float]]:
+    def _limits(method: str, channel: str | None, *, fan_out: bool) -> list[tuple[str, float, float]]:
         if method == "chat.postMessage":
-            return [
-                (f"{method}:{channel}", MESSAGES_PER_SECOND_PER_CHANNEL, float(MESSAGE_BURST)),
-                (f"{method}:*", WORKSPACE_MESSAGES_PER_MINUTE / 60, float(WORKSPACE_MESSAGE_BURST)),
-            ]
+            workspace = (
+                (f"{method}:fan-out", FAN_OUT_MESSAGES_PER_MINUTE / 60, float(FAN_OUT_BURST))
+                if fan_out
+                else (f"{method}:*", WORKSPACE_MESSAGES_PER_MINUTE / 60, float(WORKSPACE_MESSAGE_BURST))
+            )
+            return [(f"{method}:{channel}", MESSAGES_PER_SECOND_PER_CHANNEL, float(MESSAGE_BURST)), workspace]
         tier = METHOD_TIERS.get(method)
         if tier is None:
             return []

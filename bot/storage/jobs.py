@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, and_, delete, func, or_, select, update
 
-from bot.core.jobs import JOBS, ClaimedJob, Job, Next
+from bot.core.jobs import FAN_OUT_KINDS, JOBS, ClaimedJob, Job, Next
 from bot.core.ports import JobStore
 from bot.storage.engine import READ_ONLY
 from bot.storage.sql import insert_ignoring_conflicts
@@ -64,7 +64,8 @@ class SqlJobStore:
                 job_id = conn.execute(
                     select(jobs.c.id)
                     .where(_claimable(now))
-                    .order_by(jobs.c.run_at, jobs.c.id)
+                    # Fan-out last among the due jobs: a morning's reminders never hold up an incident.
+                    .order_by(jobs.c.kind.in_(FAN_OUT_KINDS), jobs.c.run_at, jobs.c.id)
                     .limit(1)
                     # PostgreSQL: lock the row and let other workers skip to the next one.
                     # SQLite ignores this; its BEGIN IMMEDIATE already makes claims take turns.

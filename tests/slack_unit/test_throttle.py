@@ -70,3 +70,13 @@ def test_unknown_methods_are_not_paced() -> None:
 def test_tiers_match_slacks_reference() -> None:
     for method, tier in METHOD_TIERS.items():
         assert json.loads((REFERENCE / f"{method}.json").read_text())["rate_limits"] == tier, method
+
+
+def test_a_morning_of_reminders_never_makes_an_incident_post_wait() -> None:
+    fake = FakeTime()
+    throttle = Throttle(clock=fake.clock, sleep=fake.sleep)
+    booked = [throttle.reserve("chat.postMessage", f"U{n:05d}", fan_out=True) for n in range(2000)]
+    assert booked[-1] > 600  # the DMs are spread over the next ten minutes and more …
+    # … and the incident channel's next post goes out at once, as do the next few after it.
+    assert [throttle.reserve("chat.postMessage", "CINCIDENT") for _ in range(5)] == [0, 0, 0, 0, 0]
+    assert Throttle.key("chat.postMessage", "U1", fan_out=True) != Throttle.key("chat.postMessage", "U1")

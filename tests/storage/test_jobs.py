@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
-from bot.core.jobs import JOBS, Next, Tell
+from bot.core.jobs import JOBS, Next, SendActionItems, Tell
 from bot.core.models import Reply
 from bot.storage import SqlJobStore, SqlUnitOfWork, create_engine_for, migrate
 from bot.storage.tables import jobs
@@ -176,6 +176,19 @@ def test_a_job_put_back_for_a_rate_limit_keeps_its_attempts_and_comes_back_booke
     assert store.claim("w1", NOW + timedelta(seconds=2), 6) is None
     again = store.claim("w1", NOW + timedelta(seconds=3), 6)
     assert again is not None and (again.attempts, again.paced_for) == (1, "conversations.create")
+
+
+def test_an_incidents_job_runs_before_a_mornings_reminders_that_were_due_first(engine: Engine) -> None:
+    with SqlUnitOfWork(engine, clock=CLOCK) as uow:
+        for n in range(3):
+            uow.jobs.enqueue(SendActionItems(owner_id=f"U{n}", reason="reminder", items=()), run_at=NOW)
+        uow.commit()
+    _enqueue(engine, run_at=NOW + timedelta(seconds=1))
+    store = SqlJobStore(engine)
+    first = store.claim("w1", NOW + timedelta(seconds=2), 6)
+    assert first is not None and isinstance(first.job, Tell)
+    second = store.claim("w1", NOW + timedelta(seconds=2), 6)
+    assert second is not None and isinstance(second.job, SendActionItems) and second.job.owner_id == "U0"
 
 
 def test_a_job_this_version_cannot_read_is_handed_over_as_unreadable(engine: Engine) -> None:
