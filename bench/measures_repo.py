@@ -1,0 +1,198 @@
+"""The big docs repo (5,000 RCAs, 10,000 commits, 2,000 owners): `scan`, and the daily check inside `serve`."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import subprocess
+import time
+from contextlib import ExitStack
+
+from bench.bots import run_cli, start_bot
+from bench.context import Context
+from bench.docsrepo import (
+    INCIDENTS_DIR,
+    DocsRepo,
+    cached_big_repo,
+    checkout,
+    expected_open_items,
+    git_calls,
+    real_git,
+    write_git_wrapper,
+)
+from bench.load import LoadResult
+from bench.measures_ack import ack_rows, load_round, note_bodies
+from bench.report import Row
+from bench.slackenv import bot_env, declare, driver, fake_slack
+
+SCAN_GOAL_S = 3.0
+SCAN_FLOOR_RATIO = 5.0
+# What a scan must start: one ls-tree and one cat-file --batch.
+FLOOR_GIT_PROCESSES = 2.0
+_PULL = re.compile(r"(^|\s)(fetch|pull)(\s|$)")
+_LIST = re.compile(r"(^|\s)ls-tree(\s|$)")
+
+
+def big_checkout(ctx: Context, name: str) -> DocsRepo:
+    """The bot's clone of (a local copy of) the cached big repo, built first if it is not cached yet."""
+    ctx.say(f"big docs repo {ctx.sizes.repo.key}, cached in {ctx.cache}")
+    return checkout(cached_big_repo(ctx.cache, ctx.sizes.repo), ctx.folder(name))
+
+
+def floor_read(clone: DocsRepo) -> float:
+    """One `git ls-tree` and one `git cat-file --batch` reading every RCA blob: the least a scan must do."""
+    started = time.perf_counter()
+    listing = subprocess.run(
+        [real_git(), "ls-tree", "-z", "HEAD", f"{INCIDENTS_DIR}/"], cwd=clone.clone, capture_output=True, check=True
+    ).stdout
+    blobs = [entry.split(b"\t")[0].split()[2] for entry in listing.split(b"\0") if entry.endswith(b"-rca.md")]
+    subprocess.run(
+        [real_git(), "cat-file", "--batch"],
+        input=b"\n".join(blobs) + b"\n",
+        cwd=clone.clone,
+        capture_output=True,
+        check=True,
+    )
+    return time.perf_counter() - started
+
+
+def with_wrapper(env: dict[str, str], wrapper: os.PathLike[str]) -> dict[str, str]:
+    return {**env, "PATH": f"{os.fspath(wrapper)}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
+def scan(ctx: Context) -> list[Row]:
+    """`incident-bot scan --json` wall time (a process of its own), beside reading the same blobs with git."""
+    docs = big_checkout(ctx, "docs")
+    expected = expected_open_items(ctx.sizes.repo)
+    seconds: dict[str, list[float]] = {tree.label: [] for tree in ctx.trees}
+    gits: dict[str, float] = {}
+    found: dict[str, int] = {}
+    envs: dict[str, dict[str, str]] = {}
+    floors: list[float] = []
+    with ExitStack() as stack:
+        fake = stack.enter_context(fake_slack(owners=ctx.sizes.repo.owners))
+        for tree in ctx.trees:
+            env = bot_env(fake, stack.enter_context(ctx.dbs.fresh()), docs)
+            run_cli(tree, env, "migrate", log=ctx.work / f"migrate-{tree.label}.log")
+            # One run counts git processes (with the wrapper first on PATH); the timed runs go without it.
+            wrapper, log = write_git_wrapper(ctx.folder(f"git-{tree.label}"))
+            _, out = run_cli(tree, with_wrapper(env, wrapper), "scan", "--json", log=ctx.work / "count.log")
+            gits[tree.label] = len(git_calls(log))
+            found[tree.label] = len(json.loads(out)["items"])
+            envs[tree.label] = env
+        for number in range(ctx.rounds):
+            ctx.say(f"scan: round {number + 1}/{ctx.rounds}")
+            for tree in ctx.trees:
+                took, _ = run_cli(tree, envs[tree.label], "scan", "--json", log=ctx.work / f"scan-{tree.label}.log")
+                seconds[tree.label].append(took)
+            floors.append(floor_read(docs))
+    rows = []
+    for tree in ctx.trees:
+        note = "" if found[tree.label] >= expected else f"found {found[tree.label]} of {expected} items"
+        row = Row(
+            "scan",
+            f"scan --json, {ctx.sizes.repo.rcas} RCAs",
+            "s",
+            ctx.dbs.kind,
+            tree.label,
+            seconds[tree.label],
+            floors,
+            goal=f"< {SCAN_GOAL_S:.0f} s and <= {SCAN_FLOOR_RATIO:.0f}x floor",
+            note=note,
+        )
+        row.met = row.bot_median < SCAN_GOAL_S and row.ratio is not None and row.ratio <= SCAN_FLOOR_RATIO and not note
+        rows.append(row)
+        rows.append(
+            Row("scan", "git processes", "git", ctx.dbs.kind, tree.label, [gits[tree.label]], [FLOOR_GIT_PROCESSES])
+        )
+    return rows
+
+
+def daily_check(ctx: Context) -> list[Row]:
+    """`serve` on the big repo with DAILY_CHECK_SECONDS=5 vs 0: scans in the window, and the acks meanwhile.
+
+    REMINDER_TIME=00:00 makes the first check of the day due (everyone is reminded) and every later check
+    find nothing new, so a bot that scans only when it has to scans once in the window. A scan lists the
+    RCA folder, so scans are counted as the `git ls-tree` runs the wrapper saw; the `git fetch`/`git pull`
+    runs (a check looking for new commits, cheap when there are none) are shown beside them."""
+    sizes = ctx.sizes
+    docs = big_checkout(ctx, "docs")
+    window = sizes.daily_window
+    per_thread = math.ceil(window / sizes.daily_pace) + 1
+    figures: dict[tuple[str, bool], list[dict[str, float]]] = {}
+    loads: dict[tuple[str, bool], list[LoadResult]] = {}
+    # A bot that cannot even open an incident channel while its daily check runs (the old one, whose
+    # reminders filled the only job queue) is reported as such; the other bots are still measured.
+    stuck: dict[str, str] = {}
+    with fake_slack(owners=sizes.repo.owners) as fake:
+        for number in range(ctx.heavy_rounds):
+            ctx.say(f"daily-check: round {number + 1}/{ctx.heavy_rounds} ({window:.0f} s checking, {window:.0f} s not)")
+            for tree in ctx.trees:
+                if tree.label in stuck:
+                    continue
+                for checking in (True, False):
+                    interval = f"{sizes.daily_interval:g}" if checking else "0"
+                    mode = "on" if checking else "off"
+                    with ctx.dbs.fresh() as url:
+                        env = bot_env(fake, url, docs, DAILY_CHECK_SECONDS=interval, REMINDER_TIME="00:00")
+                        wrapper, log = write_git_wrapper(ctx.folder(f"git-{tree.label}-{number}-{mode}"))
+                        name = f"bot-{tree.label}-{number}-{mode}.log"
+                        with start_bot(tree, env, log=ctx.work / name, git_wrapper=wrapper) as process:
+                            listening = time.perf_counter()
+                            cpu = process.cpu_seconds()
+                            try:
+                                room = declare(driver(fake, process.port), fake, f"Daily check {number} {mode}")
+                            except AssertionError as error:
+                                stuck[tree.label] = f"no incident channel within 60 s with the daily check {mode}"
+                                ctx.say(f"daily-check: {tree.label}: {stuck[tree.label]} ({str(error)[:120]})")
+                                break
+                            bodies = note_bodies(fake, room, per_thread * sizes.threads)
+                            left = max(1.0, window - (time.perf_counter() - listening))
+                            load = load_round(
+                                ctx, process.port, bodies, expect=True, interval=sizes.daily_pace, duration=left
+                            )
+                            calls = git_calls(log)
+                            seen = {
+                                "scans": float(sum(1 for c in calls if _LIST.search(c))),
+                                "fetches": float(sum(1 for c in calls if _PULL.search(c))),
+                                "git": float(len(calls)),
+                                "cpu": process.cpu_seconds() - cpu,
+                            }
+                    figures.setdefault((tree.label, checking), []).append(seen)
+                    loads.setdefault((tree.label, checking), []).append(load)
+    rows: list[Row] = []
+    for tree in ctx.trees:
+        if tree.label in stuck:
+            failed = Row("daily-check", "declare while checking", "s", ctx.dbs.kind, tree.label, [math.nan])
+            failed.note, failed.met = stuck[tree.label], False
+            rows.append(failed)
+            continue
+        on, off = figures[(tree.label, True)], figures[(tree.label, False)]
+
+        def row(
+            figure: str,
+            unit: str,
+            key: str,
+            on: list[dict[str, float]] = on,
+            off: list[dict[str, float]] = off,
+            label: str = tree.label,
+        ) -> Row:
+            return Row("daily-check", figure, unit, ctx.dbs.kind, label, [f[key] for f in on], [f[key] for f in off])
+
+        scans = row(f"scans in {window:.0f} s, checks every {sizes.daily_interval:g} s", "scans", "scans")
+        scans.goal = "<= 1 (one due run)"
+        scans.met = scans.bot_median <= 1
+        rows += [
+            scans,
+            row("fetches (looking for new commits)", "git", "fetches"),
+            row("git processes", "git", "git"),
+            row("bot CPU seconds in the window", "s", "cpu"),
+        ]
+        with_check, without = loads[(tree.label, True)], loads[(tree.label, False)]
+        acks = ack_rows("daily-check", ctx.dbs.kind, tree.label, with_check, without, against="no daily check")
+        for ack in acks[1:3]:
+            ack.figure = ack.figure.replace("ack", "note ack while checking")
+            rows.append(ack)
+    return rows
