@@ -140,14 +140,12 @@ class SlackCalls:
         running = current_job.get()
         fan_out = running is not None and running.fan_out
         call = self._throttle.key(name, channel, fan_out=fan_out)
-        if running is not None and running.take_booked_moment(call):
-            running.limited_calls += 1
-            return
-        delay = self._throttle.reserve(name, channel, fan_out=fan_out)
-        if delay > 0:
-            if running is not None and running.may_wait_in_queue():
-                raise Paced(delay, call)  # the job waits in the queue, not in a worker
-            time.sleep(delay)
+        if running is None or not running.take_booked_moment(call):
+            delay = self._throttle.reserve(name, channel, fan_out=fan_out)
+            if delay > 0:
+                if running is not None and running.may_wait_in_queue():
+                    raise Paced(delay, call)  # the job waits in the queue, not in a worker
+                time.sleep(delay)
         if running is not None and self._throttle.limited(name):
             running.limited_calls += 1
 
