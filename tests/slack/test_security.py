@@ -104,7 +104,9 @@ def test_every_other_verification_failure_is_401_and_silent(
         slack.raw(body, FORM, signature="v1=" + "0" * 64),  # wrong scheme
         slack.unsigned(body, {"Content-Type": FORM, "X-Slack-Request-Timestamp": str(now), "X-Slack-Signature": ""}),
         slack.raw(body, FORM, timestamp=now - 301),  # stale
-        slack.raw(body, FORM, timestamp=now + 301),  # from the future
+        # From the future: far enough that the seconds this test takes on a busy machine cannot bring it
+        # back within Slack's five minutes (`now + 301` was let in once, 1.5 s later).
+        slack.raw(body, FORM, timestamp=now + 360),
         slack.unsigned(body, {"Content-Type": FORM}),  # no headers at all
         slack.unsigned(body, {"Content-Type": FORM, "X-Slack-Request-Timestamp": str(now)}),  # no signature
         slack.raw(NOT_UTF8, FORM, timestamp=now, signature=signature_of(NOT_UTF8, now)),  # signed, not UTF-8
@@ -330,3 +332,22 @@ def test_the_signing_check_is_the_one_slack_documents() -> None:
     signature = SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=body)
     assert SignatureCheck(SECRET).verifies(body, stamp, signature)
     assert not SignatureCheck("another secret").verifies(body, stamp, signature)
+
+
+def test_a_signature_is_good_for_five_minutes_either_way_and_not_a_second_more() -> None:
+    from bot.slack.http import SignatureCheck
+
+    body = b"command=%2Fincident&text=help"
+    stamp = "1700000000"
+    signature = SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=body)
+    for offset, good in [(-301, False), (-300, True), (0, True), (300, True), (301, False)]:
+        check = SignatureCheck(SECRET, clock=FixedSeconds(1_700_000_000 + offset))
+        assert check.verifies(body, stamp, signature) is good, offset
+
+
+class FixedSeconds:
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def __call__(self) -> float:
+        return self.seconds
