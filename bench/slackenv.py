@@ -48,6 +48,7 @@ def fake_slack(owners: int = 0) -> Iterator[FakeSlack]:
 def bot_env(fake: FakeSlack, database_url: str, docs: DocsRepo, **extra: str) -> dict[str, str]:
     """What a team would set (see tests/slack/conftest.py `bot_env`), pointed at the fake and `database_url`."""
     return {
+        "PACING_DIR": str(docs.clone.parent / "pacing"),
         "DOCS_REPO_PATH": str(docs.clone),
         "DAILY_CHECK_SECONDS": "0",
         "RUNBOOK_PATH": "runbooks/incident-response.md",

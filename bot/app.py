@@ -22,7 +22,7 @@ def build_app(settings: Settings, context: ListenerContext, client: WebClient) -
         process_before_response=True,
         logger=logging.getLogger("bot.bolt"),
     )
-    middleware.register(app, context.services)
+    middleware.register(app)
     for module in (commands, events, shortcuts, actions, views):
         module.register(app, context)
     app.error(build_error_handler(context.chat))

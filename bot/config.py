@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     daily_check_seconds: float = Field(default=300.0, ge=0)
     # 0 makes a web-only replica; another process (or replica) runs the queued work.
     worker_threads: int = Field(default=2, ge=0, le=16)
+    # Where the processes of one host keep their shared pacing of Slack calls (default: a private
+    # folder in the temp dir); "off" paces each process on its own.
+    pacing_dir: str | None = None
 
     @field_validator("sev1_escalation_users", "incident_admins", mode="before")
     @classmethod
@@ -111,6 +114,7 @@ class Settings(BaseSettings):
         "docs_repo_web_url",
         "runbook_path",
         "templates_dir",
+        "pacing_dir",
         mode="before",
     )
     @classmethod

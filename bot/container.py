@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import jinja2
 from slack_bolt import App
 from slack_sdk import WebClient
 from sqlalchemy import Engine
@@ -23,8 +24,12 @@ from bot.slack.calls import RepeatSafeCallsOnServerErrors, SlackCalls
 from bot.slack.chat import SlackChat
 from bot.slack.listener_context import ListenerContext
 from bot.slack.people import SlackPeople
+from bot.slack.throttle import MemoryBuckets, Throttle, host_buckets
 from bot.storage import SqlJobStore, SqlUnitOfWork, create_engine_for, migrate
 from bot.worker import JobRunner
+
+if TYPE_CHECKING:
+    import jinja2
 
 
 @dataclass
@@ -46,9 +51,26 @@ class Container:
 
 def rca_templates(templates_dir: str | None) -> jinja2.Environment:
     """The team's `rca.md.j2` from TEMPLATES_DIR when it has one, else the one shipped in `bot/templates/`."""
+    import jinja2
+
     loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(templates_dir)] if templates_dir else []
     loaders.append(jinja2.PackageLoader("bot", "templates"))
     return rca_environment(jinja2.ChoiceLoader(loaders))
+
+
+class LazyTemplates:
+    """The RCA templates, loaded on the first render: most of a bot's life needs no Jinja in memory."""
+
+    def __init__(self, templates_dir: str | None) -> None:
+        self._dir = templates_dir
+        self._environment: jinja2.Environment | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> jinja2.Environment:
+        with self._lock:
+            if self._environment is None:
+                self._environment = rca_templates(self._dir)
+            return self._environment
 
 
 def build_container(settings: Settings, *, clock: Clock | None = None, poll_seconds: float = 1.0) -> Container:
@@ -61,7 +83,14 @@ def build_container(settings: Settings, *, clock: Clock | None = None, poll_seco
     # sleeps), and a call Slack is waiting on answers the person at once. Safe calls are repeated on a 5xx.
     client.retry_handlers.append(RepeatSafeCallsOnServerErrors(max_retry_count=2))
     bot_user_id = client.auth_test().get("user_id")
-    calls = SlackCalls(client, api_url=settings.slack_api_url)
+    buckets = (
+        MemoryBuckets()
+        if (settings.pacing_dir or "").lower() == "off"
+        else host_buckets(
+            settings.pacing_dir, token=settings.slack_bot_token.get_secret_value(), api_url=settings.slack_api_url
+        )
+    )
+    calls = SlackCalls(client, api_url=settings.slack_api_url, throttle=Throttle(buckets=buckets))
     chat = SlackChat(calls, SlackPeople(calls), bot_user_id=bot_user_id)
     wake_box: list[JobRunner] = []
 
@@ -109,7 +138,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None, poll_seco
             owner_map=read_owner_map(settings.owner_map),
         ),
     )
-    publishing = RcaPublishing(ctx, chat, publisher, layout, rca_templates(settings.templates_dir))
+    publishing = RcaPublishing(ctx, chat, publisher, layout, LazyTemplates(settings.templates_dir))
     handlers = JobHandlers(ctx, chat, publishing, reminders)
     jobs = SqlJobStore(engine)
     runner = JobRunner(

@@ -10,15 +10,18 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-import jinja2
 
 from bot.core.doc_updates import add_history_row, insert_fleet_status_entry, relative_link
 from bot.core.errors import InvalidInput
 from bot.core.markdown import link_cell, markdown_inline, slack_table_cell, slack_to_markdown, table_cell
 from bot.core.models import ActionItem, Incident, TimelineEntry
 from bot.core.naming import slugify
+
+if TYPE_CHECKING:
+    import jinja2
+
 from bot.core.rca_parse import (
     ActionRow,
     ParsedRca,
@@ -58,6 +61,8 @@ MAX_SLUG = 60
 
 def rca_environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
     """The Jinja environment RCA templates render in: Markdown (no HTML escaping), every variable required."""
+    import jinja2
+
     # HTML autoescaping would mangle Markdown; people's text is escaped for Markdown before rendering.
     return jinja2.Environment(
         loader=loader,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-
-import jinja2
+from typing import TYPE_CHECKING
 
 from bot.core.doc_updates import add_history_row, insert_fleet_status_entry, relative_link
 from bot.core.errors import RetryLater
@@ -17,6 +17,9 @@ from bot.core.ports import Chat, Edit, Publisher, PublishError, PublishResult
 from bot.core.rca import fleet_status_line, rca_filename, render_rca, safe_join, zone_for
 from bot.core.rca_parse import set_action_status
 from bot.services.context import ServiceContext
+
+if TYPE_CHECKING:
+    import jinja2
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +61,7 @@ class RcaPublishing:
         chat: Chat,
         publisher: Publisher | None,
         layout: DocsLayout,
-        templates: jinja2.Environment,
+        templates: Callable[[], jinja2.Environment],
     ) -> None:
         self._ctx = ctx
         self._chat = chat
@@ -104,7 +107,7 @@ class RcaPublishing:
             lessons=incident.lessons,
             tz=self._layout.tz,
             resolved_at=incident.resolved_at,
-            templates=self._templates,
+            templates=self._templates(),
         )
 
     def publish(self, job: PublishRca, *, job_id: int, attempts: int) -> list[Next]:

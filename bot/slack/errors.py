@@ -55,6 +55,7 @@ def build_error_handler(chat: SlackChat) -> Any:
             log.warning("refused a Slack request that failed verification: %s", type(error).__name__)
             return BoltResponse(status=401, body={"error": "invalid request"})
         if isinstance(error, Duplicate):
+            log.info("ignored a request applied before (a replay or a double submit)")
             return BoltResponse(status=200, body="")  # a double submit or replay: already done once
         if isinstance(error, MalformedRequest) or not isinstance(body, dict):
             log.warning("refused a malformed Slack request: %s", error)

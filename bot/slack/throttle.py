@@ -2,14 +2,29 @@
 
 `reserve()` books the next free moment and says how far away it is, without waiting: a job then
 reschedules itself for that moment (no worker sleeps); only callers outside jobs wait (`wait()`).
+
+The buckets live in memory (`MemoryBuckets`) or, so that every process of a host paces together
+(`serve` and a `remind` from cron, or several replicas on one machine), in a small file under an
+exclusive lock (`HostBuckets`), keyed by workspace.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+log = logging.getLogger(__name__)
 
 # Calls per minute of each tier (Slack's documentation); t5 methods are paced per channel instead.
 TIER_PER_MINUTE = {"t1": 1, "t2": 20, "t3": 50, "t4": 100}
@@ -59,16 +74,117 @@ class _Bucket:
         return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
 
 
+Limit = tuple[str, float, float]  # bucket key, tokens per second, capacity
+
+
+class Buckets(Protocol):
+    def take(self, limits: Sequence[Limit], now: float) -> float:
+        """Take one token from each bucket; returns the longest wait among them."""
+        ...
+
+
+class MemoryBuckets:
+    """Buckets of one process, shared by its threads."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[str, _Bucket] = {}
+        self._lock = threading.Lock()
+
+    def take(self, limits: Sequence[Limit], now: float) -> float:
+        with self._lock:
+            return max(
+                [0.0]
+                + [
+                    self._buckets.setdefault(key, _Bucket(rate, capacity, capacity, now)).delay(now)
+                    for key, rate, capacity in limits
+                ]
+            )
+
+
+class HostBuckets:
+    """Buckets in a file, shared by every process of the host that paces calls to the same workspace.
+
+    Each booking reads and rewrites the file under `flock`; `time.monotonic()` is the host's boot
+    clock, the same in every process. A bucket that has refilled is dropped, so the file stays small.
+    A file that cannot be read (a crash mid-write) counts as full buckets: one burst, never a lost call.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+
+    @classmethod
+    def for_workspace(cls, directory: Path, *, token: str, api_url: str) -> HostBuckets:
+        """The file for the workspace a token calls; named by a hash, so no secret is on disk."""
+        name = hashlib.sha256(f"{api_url}\n{token}".encode()).hexdigest()[:32]
+        return cls(directory / f"{name}.json")
+
+    def take(self, limits: Sequence[Limit], now: float) -> float:
+        with self._lock, open(self.path, "a+", encoding="utf-8") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed
+            handle.seek(0)
+            state = _read_state(handle.read())
+            delays = [0.0]
+            for key, rate, capacity in limits:
+                bucket = state.get(key) or _Bucket(rate, capacity, capacity, now)
+                bucket.rate, bucket.capacity = rate, capacity
+                delays.append(bucket.delay(now))
+                state[key] = bucket
+            kept = {
+                key: [bucket.tokens, bucket.updated, bucket.rate, bucket.capacity]
+                for key, bucket in state.items()
+                if bucket.tokens + (now - bucket.updated) * bucket.rate < bucket.capacity
+            }
+            handle.seek(0)
+            handle.truncate()
+            handle.write(json.dumps(kept, separators=(",", ":")))
+            return max(delays)
+
+
+def _read_state(text: str) -> dict[str, _Bucket]:
+    try:
+        raw = json.loads(text) if text else {}
+        return {
+            str(key): _Bucket(rate=float(rate), capacity=float(capacity), tokens=float(tokens), updated=float(updated))
+            for key, (tokens, updated, rate, capacity) in raw.items()
+        }
+    except (ValueError, TypeError, AttributeError):
+        return {}
+
+
+def host_buckets(directory: str | None, *, token: str, api_url: str) -> Buckets:
+    """`HostBuckets` in `directory` (default: a private folder in the system's temp dir), or, when that
+    cannot be used safely, this process's own buckets (logged)."""
+    folder = Path(directory) if directory else Path(tempfile.gettempdir()) / f"incident-bot-pacing-{os.getuid()}"
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = folder.stat()
+        if info.st_uid != os.getuid() or info.st_mode & 0o022:
+            raise PermissionError(f"{folder} is writable by other users")
+        buckets = HostBuckets.for_workspace(folder, token=token, api_url=api_url)
+        with contextlib.suppress(FileNotFoundError):
+            if buckets.path.stat().st_uid != os.getuid():
+                raise PermissionError(f"{buckets.path} belongs to another user")
+        buckets.take([], time.monotonic())
+    except OSError as error:
+        log.warning("PACING_DIR: pacing in this process only (%s)", error)
+        return MemoryBuckets()
+    return buckets
+
+
 class Throttle:
     """Token buckets per method (and per channel for chat.postMessage), shared by every thread."""
 
     def __init__(
-        self, *, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        buckets: Buckets | None = None,
     ) -> None:
         self._clock = clock
         self._sleep = sleep
-        self._buckets: dict[str, _Bucket] = {}
-        self._lock = threading.Lock()
+        self._buckets = buckets or MemoryBuckets()
 
     def wait(self, method: str, channel: str | None = None) -> float:
         """Block until `method` may be called now; returns the seconds waited."""
@@ -96,16 +212,10 @@ class Throttle:
         limits = self._limits(method, channel, fan_out=fan_out)
         if not limits:
             return 0.0
-        with self._lock:
-            now = self._clock()
-            delays = []
-            for key, rate, capacity in limits:
-                bucket = self._buckets.setdefault(key, _Bucket(rate, capacity, capacity, now))
-                delays.append(bucket.delay(now))
-        return max(delays)
+        return self._buckets.take(limits, self._clock())
 
     @staticmethod
-    def _limits(method: str, channel: str | None, *, fan_out: bool) -> list[tuple[str, float, float]]:
+    def _limits(method: str, channel: str | None, *, fan_out: bool) -> list[Limit]:
         if method == "chat.postMessage":
             workspace = (
                 (f"{method}:fan-out", FAN_OUT_MESSAGES_PER_MINUTE / 60, float(FAN_OUT_BURST))

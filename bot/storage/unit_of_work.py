@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, delete, select
 
+from bot.core.errors import Duplicate
 from bot.core.jobs import Job
 from bot.core.ports import (
     ActionItemRepo,
@@ -22,6 +23,7 @@ from bot.core.ports import (
     TimelineRepo,
     UnitOfWork,
 )
+from bot.core.requests import take_pending_request
 from bot.storage.engine import READ_ONLY
 from bot.storage.incident_repos import (
     ConnectionSource,
@@ -160,8 +162,18 @@ class SqlUnitOfWork:
             connection.close()
 
     def commit(self) -> None:
-        """Commit everything done so far; the unit of work stays usable for a new transaction."""
-        self._conn().commit()
+        """Commit everything done so far; the unit of work stays usable for a new transaction.
+
+        The first commit while a request is handled (`bot.core.requests`) records the request too;
+        when it was recorded before (a replay), nothing is committed and `Duplicate` is raised.
+        """
+        connection = self._conn()
+        if not self._read_only and connection.in_transaction():
+            key = take_pending_request()
+            if key is not None and not self.events.first_delivery(key):
+                connection.rollback()
+                raise Duplicate("this request was applied before")
+        connection.commit()
         if self._jobs_enqueued:
             self._jobs_enqueued = False
             self._wake_worker()

@@ -49,9 +49,10 @@ def docs_repo(tmp_path: Path) -> DocsRepo:
 
 
 @pytest.fixture
-def bot_env(fake_slack: FakeSlack, database_url: str, docs_repo: DocsRepo) -> dict[str, Any]:
+def bot_env(fake_slack: FakeSlack, database_url: str, docs_repo: DocsRepo, tmp_path: Path) -> dict[str, Any]:
     """The environment a team would set, pointed at the fake Slack and the test database."""
     return {
+        "PACING_DIR": str(tmp_path / "pacing"),
         "DOCS_REPO_PATH": str(docs_repo.clone),
         "DAILY_CHECK_SECONDS": "0",
         "RUNBOOK_PATH": "runbooks/incident-response.md",

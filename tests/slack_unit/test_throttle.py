@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-from bot.slack.throttle import METHOD_TIERS, WORKSPACE_MESSAGE_BURST, WORKSPACE_MESSAGES_PER_MINUTE, Throttle
+from bot.slack.throttle import (
+    METHOD_TIERS,
+    WORKSPACE_MESSAGE_BURST,
+    WORKSPACE_MESSAGES_PER_MINUTE,
+    HostBuckets,
+    MemoryBuckets,
+    Throttle,
+    host_buckets,
+)
 from tests.paths import SLACK_REFERENCE
 
 REFERENCE = SLACK_REFERENCE / "methods"
@@ -80,3 +91,59 @@ def test_a_morning_of_reminders_never_makes_an_incident_post_wait() -> None:
     # … and the incident channel's next post goes out at once, as do the next few after it.
     assert [throttle.reserve("chat.postMessage", "CINCIDENT") for _ in range(5)] == [0, 0, 0, 0, 0]
     assert Throttle.key("chat.postMessage", "U1", fan_out=True) != Throttle.key("chat.postMessage", "U1")
+
+
+def test_processes_of_one_host_pace_together_through_the_shared_file(tmp_path: Path) -> None:
+    fake = FakeTime()
+    path = tmp_path / "pacing.json"
+    serve = Throttle(clock=fake.clock, sleep=fake.sleep, buckets=HostBuckets(path))
+    cron = Throttle(clock=fake.clock, sleep=fake.sleep, buckets=HostBuckets(path))
+    assert [serve.reserve("chat.postMessage", "CINCIDENT") for _ in range(3)] == [0, 0, 0]
+    # the second process sees the first one's three posts: two more at once, then one a second
+    assert [cron.reserve("chat.postMessage", "CINCIDENT") for _ in range(4)] == pytest.approx([0, 0, 1, 2])
+    assert "xoxb" not in path.name and path.read_text().startswith("{")
+
+
+def test_another_process_booking_the_tier_makes_this_one_wait(tmp_path: Path) -> None:
+    buckets = HostBuckets.for_workspace(tmp_path, token="xoxb-secret", api_url="https://slack.com/api/")
+    assert "secret" not in buckets.path.name
+    script = (
+        "import sys; from pathlib import Path; from bot.slack.throttle import HostBuckets, Throttle;"
+        "t = Throttle(buckets=HostBuckets(Path(sys.argv[1])));"
+        "[t.reserve('conversations.create') for _ in range(12)]"
+    )
+    subprocess.run([sys.executable, "-c", script, str(buckets.path)], check=True, timeout=60)
+    # Tier 2 is 20 a minute: twelve calls booked by the other process leave this one the next
+    # half-minute's turns, less the seconds that passed since
+    assert Throttle(buckets=buckets).reserve("conversations.create") > 10
+    assert Throttle().reserve("conversations.create") == 0  # a process on its own buckets does not wait
+
+
+def test_a_damaged_file_counts_as_full_buckets(tmp_path: Path) -> None:
+    fake = FakeTime()
+    path = tmp_path / "pacing.json"
+    path.write_text('{"chat.postMessage:C1": [1, 2')  # a crash mid-write
+    throttle = Throttle(clock=fake.clock, sleep=fake.sleep, buckets=HostBuckets(path))
+    assert throttle.reserve("chat.postMessage", "C1") == 0
+    assert "chat.postMessage:C1" in json.loads(path.read_text())
+
+
+def test_buckets_that_refilled_are_dropped_from_the_file(tmp_path: Path) -> None:
+    fake = FakeTime()
+    path = tmp_path / "pacing.json"
+    throttle = Throttle(clock=fake.clock, sleep=fake.sleep, buckets=HostBuckets(path))
+    for number in range(50):
+        throttle.reserve("chat.postMessage", f"U{number}", fan_out=True)
+    fake.now += 3600
+    throttle.reserve("users.info")
+    assert set(json.loads(path.read_text())) == {"users.info"}
+
+
+def test_a_folder_others_may_write_is_not_used(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    assert isinstance(host_buckets(str(shared), token="t", api_url="u"), MemoryBuckets)
+    assert "writable by other users" in caplog.text
+    assert isinstance(host_buckets(str(tmp_path / "own"), token="t", api_url="u"), HostBuckets)
+    assert (tmp_path / "own").stat().st_mode & 0o777 == 0o700
