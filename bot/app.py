@@ -14,12 +14,14 @@ from bot.slack.listener_context import ListenerContext
 from bot.slack.listeners import actions, commands, events, shortcuts, views
 
 
-def build_app(settings: Settings, context: ListenerContext, client: WebClient) -> App:
+def build_app(settings: Settings, context: ListenerContext, client: WebClient, *, offline: bool = False) -> App:
     """A Bolt app that persists before it acks, so nothing acked can be lost."""
     app = App(
         client=client,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         process_before_response=True,
+        # Offline (`scan` without credentials), the app is built but never asks Slack anything.
+        token_verification_enabled=not offline,
         logger=logging.getLogger("bot.bolt"),
     )
     middleware.register(app)

@@ -10,6 +10,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
+from bot import startup
 from bot.app import build_app
 from bot.clock import SystemClock
 from bot.config import Settings, read_owner_map
@@ -24,8 +25,9 @@ from bot.slack.calls import RepeatSafeCallsOnServerErrors, SlackCalls
 from bot.slack.chat import SlackChat
 from bot.slack.listener_context import ListenerContext
 from bot.slack.people import SlackPeople
-from bot.slack.throttle import MemoryBuckets, Throttle, host_buckets
-from bot.storage import SqlJobStore, SqlUnitOfWork, create_engine_for, migrate
+from bot.slack.throttle import Throttle, host_buckets, private_folder, workspace_file
+from bot.startup import open_database
+from bot.storage import SqlJobStore, SqlUnitOfWork
 from bot.worker import JobRunner
 
 if TYPE_CHECKING:
@@ -73,25 +75,35 @@ class LazyTemplates:
             return self._environment
 
 
-def build_container(settings: Settings, *, clock: Clock | None = None, poll_seconds: float = 1.0) -> Container:
-    """Connect to the database (migrating it), to Slack, and wire the services and the app."""
-    engine = create_engine_for(settings.database_url)
-    migrate(engine)
+def build_container(
+    settings: Settings, *, clock: Clock | None = None, poll_seconds: float = 1.0, offline: bool = False
+) -> Container:
+    """Connect to the database (migrating it), to Slack, and wire the services and the app.
+
+    `offline`: do not ask Slack who the bot is (for `scan` without credentials; nothing may call Slack).
+    """
+    engine = open_database(settings.database_url)
     clock = clock or SystemClock()
     client = WebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url)
     # A 429 is not waited out inside the call: a job is rescheduled for Slack's Retry-After (so no worker
     # sleeps), and a call Slack is waiting on answers the person at once. Safe calls are repeated on a 5xx.
     client.retry_handlers.append(RepeatSafeCallsOnServerErrors(max_retry_count=2))
-    bot_user_id = client.auth_test().get("user_id")
-    buckets = (
-        MemoryBuckets()
-        if (settings.pacing_dir or "").lower() == "off"
-        else host_buckets(
-            settings.pacing_dir, token=settings.slack_bot_token.get_secret_value(), api_url=settings.slack_api_url
-        )
-    )
+    try:
+        bot_user_id = "" if offline else startup.bot_user_id(client, settings.slack_api_url)
+    except BaseException:
+        engine.dispose()
+        raise
+    # The processes of one host share their pacing and their listing of the workspace's members.
+    token = settings.slack_bot_token.get_secret_value()
+    folder = None if (settings.pacing_dir or "").lower() == "off" else private_folder(settings.pacing_dir)
+    buckets = host_buckets(folder, token=token, api_url=settings.slack_api_url)
     calls = SlackCalls(client, api_url=settings.slack_api_url, throttle=Throttle(buckets=buckets))
-    chat = SlackChat(calls, SlackPeople(calls), bot_user_id=bot_user_id)
+    listing = (
+        workspace_file(folder, token=token, api_url=settings.slack_api_url, suffix=".people.json")
+        if folder is not None
+        else None
+    )
+    chat = SlackChat(calls, SlackPeople(calls, shared=listing), bot_user_id=bot_user_id)
     wake_box: list[JobRunner] = []
 
     def uow_factory() -> SqlUnitOfWork:
@@ -156,7 +168,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None, poll_seco
         hand_written_owner=reminders.hand_written_owner,
         timeline_emoji=settings.timeline_emoji,
     )
-    app = build_app(settings, listeners, client)
+    app = build_app(settings, listeners, client, offline=offline)
     return Container(
         settings=settings,
         engine=engine,

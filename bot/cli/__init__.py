@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 from collections.abc import Mapping, Sequence
@@ -63,9 +64,16 @@ def main(
         if args.command in ("remind", "briefing", "scan"):
             from bot.cli.reminders import run_reminder_command
 
+            # `scan` reads only the docs repo: without a bot token it runs offline (owners stay as written).
+            source = os.environ if environ is None else environ
+            offline = args.command == "scan" and not any(
+                key.upper() == "SLACK_BOT_TOKEN" and value for key, value in source.items()
+            )
+            unset = {"slack_bot_token": "unset", "slack_signing_secret": "unset"} if offline else {}
             return run_reminder_command(
                 args.command,
-                load_settings(environ),
+                load_settings(environ, **unset),
+                offline=offline,
                 out=out,
                 err=err,
                 clock=clock,
@@ -89,7 +97,10 @@ def main(
 
 def run() -> None:
     """The console script: log to stderr, run the command, exit with its status."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot.logs import configure_logging
+
+    if problem := configure_logging():
+        logging.getLogger("bot").warning(problem)
     sys.exit(main(sys.argv[1:]))
 
 

@@ -34,15 +34,16 @@ def run_reminder_command(
     clock: Clock | None = None,
     dry_run: bool = False,
     as_json: bool = False,
+    offline: bool = False,
 ) -> int:
-    """`remind`, `briefing` or `scan`; returns the exit status."""
-    container = build_container(settings, clock=clock)
+    """`remind`, `briefing` or `scan`; returns the exit status. `offline`: no Slack (scan only)."""
+    container = build_container(settings, clock=clock, offline=offline)
     try:
         if command == "remind":
             return _remind(container.reminders, container, out, err, dry_run=dry_run)
         if command == "briefing":
             return _briefing(container, out, err, dry_run=dry_run)
-        return _scan(container, out, err, as_json=as_json)
+        return _scan(container, out, err, as_json=as_json, offline=offline)
     finally:
         container.close()
 
@@ -125,13 +126,16 @@ def _settle(container: Container, kind: str, *, since: datetime, timeout: float 
     return failed
 
 
-def _scan(container: Container, out: TextIO, err: TextIO, *, as_json: bool) -> int:
+def _scan(container: Container, out: TextIO, err: TextIO, *, as_json: bool, offline: bool = False) -> int:
     now = container.ctx.clock.now()
-    try:
-        people = container.chat.people()
-    except ChatError as error:
-        print(f"incident-bot: could not list Slack users ({error}); owners are not matched", file=err)
-        people = []
+    people = []
+    if offline:
+        print("incident-bot: SLACK_BOT_TOKEN is not set; owners are shown as written", file=err)
+    else:
+        try:
+            people = container.chat.people()
+        except ChatError as error:
+            print(f"incident-bot: could not list Slack users ({error}); owners are not matched", file=err)
     found = container.reminders.scan(people=people)
     if as_json:
         print(
@@ -144,7 +148,7 @@ def _scan(container: Container, out: TextIO, err: TextIO, *, as_json: bool) -> i
                     "problems": [{"file": p.path, "line": p.line, "message": p.message} for p in found.problems],
                 },
                 ensure_ascii=False,
-                indent=2,
+                separators=(",", ":"),  # one line: json's fast encoder (pipe it to `jq` to read it)
             ),
             file=out,
         )

@@ -16,6 +16,8 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TextIO
 
+import git
+
 from bot.demo.output import Console, show_kept, show_results
 from bot.demo.scenario import ALICE, BOB, CAROL, GENERAL, INCIDENTS, TITLE, DemoFailed, Scenario
 
@@ -148,6 +150,8 @@ def _play(console: Console, base: Path, *, kept: bool) -> None:
         title=TITLE,
     )
     if kept:
+        # The bot commits in a worktree of its own; bring the clone's checkout along so it shows the RCA.
+        git.Repo(docs.clone).git.pull("--ff-only", "-q")
         show_kept(
             console, base=base, clone=docs.clone, remote=docs.remote, database=database, rca_path=outcome.rca_path
         )

@@ -2,18 +2,23 @@
 push race rebase (or re-apply the edits on the new upstream) and push again. The only module that
 imports git.
 
+The bot works in a worktree of its own inside the clone's git folder (`.git/incident-bot/worktree`,
+on the branch `incident-bot/publish`, tracking the clone's upstream), never in the clone's checkout:
+whatever people leave in DOCS_REPO_PATH (edits, untracked files, a half-done rebase, commits not
+pushed) neither stops a publish nor is touched by it. The worktree is the bot's alone: each write
+starts by putting it back to its last commit (a crashed run's half-written files go; nothing is stashed).
+
 Failure contract: every failure is a `PublishError` with a sentence for people (no paths of this host:
 those are in `error.detail`, for operators). When the remote cannot be reached the commit stays in the
-clone (`error.commit_sha`, `error.retryable`); calling `publish()` again with the same edits finishes
-the job without a second commit. Other uncommitted changes in the clone are left as they are;
-uncommitted changes to the very files being edited (a crashed run's leftovers) are stashed first, so
-they are kept but not published.
+bot's worktree (`error.commit_sha`, `error.retryable`); calling `publish()` again with the same edits
+finishes the job without a second commit.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import subprocess
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -33,6 +38,11 @@ def _git() -> ModuleType:
     import git
 
     return git
+
+
+# The bot's own worktree (inside the clone's git folder) and its branch.
+WORKTREE = "incident-bot/worktree"
+BRANCH = "incident-bot/publish"
 
 
 @dataclass(frozen=True)
@@ -78,9 +88,8 @@ class GitPublisher:
         before the commit (someone pushing in between is handled like any push race).
         """
         paths = {_repo_path(path): edit for path, edit in edits.items()}
-        with self._session() as repo:
+        with self._session(write=True) as repo:
             upstream = _upstream(repo)
-            _set_aside(repo, list(paths))
             offline: PublishError | None = None
             if upstream and not pulled:
                 try:
@@ -112,8 +121,8 @@ class GitPublisher:
             return PublishResult(commit_sha=_head(repo), pushed=True, files=files)
 
     def pull(self) -> None:
-        """Bring the clone up to date with its upstream, keeping local changes and unpushed commits."""
-        with self._session() as repo:
+        """Bring the bot's worktree up to date with its upstream, keeping its unpushed commits."""
+        with self._session(write=True) as repo:
             upstream = _upstream(repo)
             if upstream:
                 self._fetch(repo, upstream)
@@ -161,11 +170,18 @@ class GitPublisher:
         if not blob_ids:
             return {}
         with self._session() as repo:
-            contents: dict[str, str] = {}
-            for blob_id in blob_ids:
-                _sha, _kind, _size, data = repo.git.get_object_data(blob_id)
-                contents[blob_id] = data.decode("utf-8", errors="replace")
-            return contents
+            # The whole batch in one pipe: reading object by object costs a round trip per blob.
+            done = subprocess.run(
+                [type(repo.git).GIT_PYTHON_GIT_EXECUTABLE or "git", "cat-file", "--batch"],
+                input="".join(f"{blob_id}\n" for blob_id in blob_ids).encode(),
+                cwd=repo.working_dir,
+                env={**os.environ, **self._env},
+                capture_output=True,
+                check=False,
+            )
+        if done.returncode != 0:
+            raise PublishError("Could not read the docs repo.", detail=done.stderr.decode(errors="replace"))
+        return _batch_contents(done.stdout)
 
     def list_files(self, folder: str, *, suffix: str = ".md") -> list[str]:
         """Repo-relative paths of the files directly in `folder` at HEAD (call pull() first)."""
@@ -177,21 +193,60 @@ class GitPublisher:
                 return []
             return sorted(f"{relative}/{blob.name}" for blob in tree.blobs if blob.name.endswith(suffix))
 
+    @property
+    def worktree(self) -> Path:
+        """Where the bot commits: a worktree of the clone's, inside its git folder."""
+        return self._path / ".git" / WORKTREE
+
     @contextmanager
-    def _session(self) -> Iterator[git.Repo]:
-        repo = self._open()
-        lock_path = Path(repo.git_dir) / "incident-bot.lock"
+    def _session(self, *, write: bool = False) -> Iterator[git.Repo]:
+        main = self._open()
+        lock_path = Path(main.git_dir) / "incident-bot.lock"
         # The web process and the worker may share one clone: serialise threads and processes alike.
         with self._lock, open(lock_path, "w") as lock_file:
             fcntl.flock(lock_file, fcntl.LOCK_EX)
+            repo: git.Repo | None = None
             try:
+                main.git.update_environment(**self._env)
+                repo = self._own_worktree(main)
                 repo.git.update_environment(**self._env)
                 if _rebase_in_progress(repo):
                     repo.git.rebase("--abort")  # left behind by a crash; only this bot rebases here
+                if write:
+                    # Only the bot writes here: a crashed run's half-written files are dropped, so
+                    # every publish starts from the bot's last commit (its unpushed commits stay).
+                    repo.git.reset("--hard", "-q")
+                    repo.git.clean("-fdq")
                 yield repo
             finally:
                 fcntl.flock(lock_file, fcntl.LOCK_UN)
-                repo.close()
+                if repo is not None:
+                    repo.close()
+                main.close()
+
+    def _own_worktree(self, main: git.Repo) -> git.Repo:
+        """The bot's worktree, made the first time from the clone's upstream (or its HEAD without one)."""
+        path = Path(main.git_dir) / WORKTREE
+        if not (path / ".git").is_file():
+            if not main.head.is_valid():
+                raise PublishError("The docs repo clone (DOCS_REPO_PATH) has no commit yet.", detail=str(self._path))
+            if main.head.is_detached:
+                raise PublishError(
+                    "The docs repo clone (DOCS_REPO_PATH) is not on a branch (detached HEAD).", detail=str(self._path)
+                )
+            upstream = _upstream(main)
+            try:
+                main.git.worktree("prune")
+                main.git.worktree("add", "--force", "-q", "-B", BRANCH, str(path), upstream.ref if upstream else "HEAD")
+                if upstream:
+                    main.git.branch(f"--set-upstream-to={upstream.ref}", BRANCH)
+            except _git().GitCommandError as error:
+                raise PublishError(
+                    "Could not set up the bot's working copy in the docs repo clone (DOCS_REPO_PATH).",
+                    detail=f"git worktree add {path}: {_detail(error)}",
+                ) from error
+        worktree: git.Repo = _git().Repo(path)
+        return worktree
 
     def _open(self) -> git.Repo:
         if not self._path.exists():
@@ -208,10 +263,6 @@ class GitPublisher:
             raise PublishError(
                 "The docs repo clone (DOCS_REPO_PATH) is a bare repository; it needs a checkout.",
                 detail=str(self._path),
-            )
-        if repo.head.is_detached:
-            raise PublishError(
-                "The docs repo clone (DOCS_REPO_PATH) is not on a branch (detached HEAD).", detail=str(self._path)
             )
         return repo
 
@@ -249,10 +300,8 @@ class GitPublisher:
 
         True while HEAD is still the bot's commit (rebased or made again).
         """
-        self._refuse_clashing_changes(repo, upstream)
         try:
-            # --autostash keeps uncommitted changes that are not the bot's exactly where they were.
-            repo.git.rebase("--autostash", upstream.ref)
+            repo.git.rebase(upstream.ref)
         except _git().GitCommandError as error:
             if not _rebase_in_progress(repo):
                 raise PublishError(
@@ -270,18 +319,6 @@ class GitPublisher:
             self._integrate(repo, upstream, redo=None)
             return redo()
         return True
-
-    def _refuse_clashing_changes(self, repo: git.Repo, upstream: _Upstream) -> None:
-        """Stop before a rebase whose autostash could not be put back cleanly."""
-        local = set(_names(repo.git.diff("--name-only", "-z", "HEAD")))
-        local |= set(_names(repo.git.ls_files("--others", "--exclude-standard", "-z")))
-        incoming = set(_names(repo.git.diff("--name-only", "-z", f"HEAD...{upstream.ref}")))
-        if clash := sorted(local & incoming):
-            raise PublishError(
-                f"Uncommitted changes to {', '.join(clash)} in the docs repo clone (DOCS_REPO_PATH) clash with new "
-                f"commits on {upstream.ref}; commit or discard them there so the bot can publish.",
-                detail=str(self._path),
-            )
 
     def _push(self, repo: git.Repo, upstream: _Upstream, *, redo: Callable[[], bool] | None) -> bool:
         """Push HEAD, integrating races; True while HEAD is still the commit `redo` would make again."""
@@ -317,13 +354,6 @@ class GitPublisher:
             message = f"{upstream.ref} kept moving; gave up after {tries}."
             raise PublishError(_kept_locally(message, sha), retryable=True, commit_sha=sha)
         return ours
-
-
-def _set_aside(repo: git.Repo, paths: list[str]) -> None:
-    """Stash uncommitted changes to the files the bot is about to write (say, left by a crash): kept, not lost."""
-    if paths and repo.git.status("--porcelain", "-z", "--untracked-files=all", "--", *paths).strip("\0"):
-        message = "incident-bot: uncommitted changes set aside before publishing"
-        repo.git.stash("push", "--include-untracked", "-m", message, "--", *paths)
 
 
 def _names(output: str) -> list[str]:
@@ -383,3 +413,19 @@ def _kept_locally(message: str, sha: str | None) -> str:
     if sha is None:
         return message
     return f"{message.rstrip('.')}. Commit {sha[:12]} is kept in the docs clone until it can be pushed."
+
+
+def _batch_contents(output: bytes) -> dict[str, str]:
+    """`git cat-file --batch` output (`<id> blob <size>` and the bytes, or `<id> missing`) by blob id."""
+    contents: dict[str, str] = {}
+    at = 0
+    while at < len(output):
+        end = output.index(b"\n", at)
+        header = output[at:end].split()
+        at = end + 1
+        if len(header) != 3:
+            continue  # `<id> missing`: nothing follows it
+        size = int(header[2])
+        contents[header[0].decode()] = output[at : at + size].decode("utf-8", errors="replace")
+        at += size + 1
+    return contents

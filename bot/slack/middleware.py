@@ -16,12 +16,8 @@ VERIFIED = "incident_bot_verified"
 
 def register(app: App) -> None:
     @app.use
-    def mark_verified(request: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse:
+    def verified_once(request: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse:
         request.context[VERIFIED] = True
-        return next()
-
-    @app.use
-    def refuse_replays(request: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse:
         # Slack signs each request it sends anew, so a signature seen before is someone replaying a
         # captured request inside the five minutes its timestamp stays valid: acknowledge it, do nothing.
         # The signature is recorded by the request's first write, in the same transaction.

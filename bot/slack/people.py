@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
 
 from bot.core.open_items import Person, match_owner
 from bot.core.ports import ChatError
@@ -20,9 +26,17 @@ MEMBERSHIP_TTL_SECONDS = 30.0
 class SlackPeople:
     """Members and memberships, cached briefly so that answering Slack in time stays cheap."""
 
-    def __init__(self, calls: SlackCalls, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        calls: SlackCalls,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        shared: Path | None = None,
+    ) -> None:
+        """`shared`: a file where the processes of this host share the listing (see `SharedListing`)."""
         self._calls = calls
         self._clock = clock
+        self._shared = SharedListing(shared) if shared is not None else None
         self._names: dict[str, str] = {}
         self._people: tuple[float, list[Person]] | None = None
         self._memberships: dict[tuple[str, str], tuple[float, bool]] = {}
@@ -33,16 +47,25 @@ class SlackPeople:
         cached = self._people
         if cached is not None and self._clock() - cached[0] < PEOPLE_TTL_SECONDS:
             return cached[1]
-        found = self._list_people(pace=pace)
+        found = self._shared.read() if self._shared is not None else None
+        if found is None:
+            found = self._list_people(pace=pace)
+            if self._shared is not None:
+                self._shared.write(found)
         self._people = (self._clock(), found)
         return found
+
+    def forget_people(self) -> None:
+        self._people = None
+        if self._shared is not None:
+            self._shared.forget()
 
     def find_user(self, name: str) -> str | None:
         """The member called `name` (display name, username or real name; case-insensitive), if exactly one."""
         found = match_owner(name, None, self.people(pace=False))
         cached = self._people
         if found is None and cached is not None and self._clock() - cached[0] > 30:
-            self._people = None  # Maybe they joined since the last listing: look once more.
+            self.forget_people()  # Maybe they joined since the last listing: look once more.
             found = match_owner(name, None, self.people(pace=False))
         return found
 
@@ -117,3 +140,36 @@ class SlackPeople:
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 return found
+
+
+class SharedListing:
+    """The workspace's members in a file of the host's private pacing folder, reused for
+    PEOPLE_TTL_SECONDS by every process (a `scan` from an agent, `remind` from cron, `serve`), so that
+    users.list (Tier 2) is not asked again by each of them. A file that cannot be read is ignored."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def read(self) -> list[Person] | None:
+        try:
+            if time.time() - self.path.stat().st_mtime >= PEOPLE_TTL_SECONDS:
+                return None
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+            return [Person(**entry) for entry in raw]
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def write(self, people: Sequence[Person]) -> None:
+        with contextlib.suppress(OSError):
+            handle, name = tempfile.mkstemp(dir=self.path.parent, prefix=".people-")
+            try:
+                with os.fdopen(handle, "w", encoding="utf-8") as out:
+                    json.dump([asdict(person) for person in people], out, separators=(",", ":"))
+                os.replace(name, self.path)  # readers see the old listing or the new one, never half
+            except OSError:
+                with contextlib.suppress(OSError):
+                    os.unlink(name)
+
+    def forget(self) -> None:
+        with contextlib.suppress(OSError):
+            self.path.unlink()

@@ -115,9 +115,8 @@ class HostBuckets:
 
     @classmethod
     def for_workspace(cls, directory: Path, *, token: str, api_url: str) -> HostBuckets:
-        """The file for the workspace a token calls; named by a hash, so no secret is on disk."""
-        name = hashlib.sha256(f"{api_url}\n{token}".encode()).hexdigest()[:32]
-        return cls(directory / f"{name}.json")
+        """The buckets' file for the workspace a token calls."""
+        return cls(workspace_file(directory, token=token, api_url=api_url, suffix=".json"))
 
     def take(self, limits: Sequence[Limit], now: float) -> float:
         with self._lock, open(self.path, "a+", encoding="utf-8") as handle:
@@ -152,16 +151,33 @@ def _read_state(text: str) -> dict[str, _Bucket]:
         return {}
 
 
-def host_buckets(directory: str | None, *, token: str, api_url: str) -> Buckets:
-    """`HostBuckets` in `directory` (default: a private folder in the system's temp dir), or, when that
-    cannot be used safely, this process's own buckets (logged)."""
+def workspace_file(folder: Path, *, token: str, api_url: str, suffix: str) -> Path:
+    """A file for the workspace a token calls, named by a hash, so no secret is on disk."""
+    digest = hashlib.sha256("\n".join((api_url, token)).encode()).hexdigest()[:32]
+    return folder / f"{digest}{suffix}"
+
+
+def private_folder(directory: str | None) -> Path | None:
+    """`directory` (default: a folder of this user's in the system's temp dir), made if need be, when
+    no other user may write in it; else None (logged)."""
     folder = Path(directory) if directory else Path(tempfile.gettempdir()) / f"incident-bot-pacing-{os.getuid()}"
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         info = folder.stat()
         if info.st_uid != os.getuid() or info.st_mode & 0o022:
             raise PermissionError(f"{folder} is writable by other users")
-        buckets = HostBuckets.for_workspace(folder, token=token, api_url=api_url)
+    except OSError as error:
+        log.warning("PACING_DIR: pacing in this process only (%s)", error)
+        return None
+    return folder
+
+
+def host_buckets(folder: Path | None, *, token: str, api_url: str) -> Buckets:
+    """`HostBuckets` in `folder`, or, without one (or when its file cannot be used), this process's own."""
+    if folder is None:
+        return MemoryBuckets()
+    buckets = HostBuckets.for_workspace(folder, token=token, api_url=api_url)
+    try:
         with contextlib.suppress(FileNotFoundError):
             if buckets.path.stat().st_uid != os.getuid():
                 raise PermissionError(f"{buckets.path} belongs to another user")

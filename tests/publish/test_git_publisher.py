@@ -117,31 +117,49 @@ def test_unrelated_uncommitted_changes_in_the_clone_are_left_exactly_as_they_wer
     assert "Upstream line." in docs.remote_file(FLEET) and ENTRY in docs.remote_file(FLEET)
 
 
-def test_local_changes_that_clash_with_upstream_stop_the_publish_untouched(docs: DocsRepo) -> None:
+def test_local_changes_that_clash_with_upstream_neither_stop_the_publish_nor_are_touched(docs: DocsRepo) -> None:
     ops = "DOCS/system-operations.md"
     human_pushes(docs.human_clone(), ops, lambda t: t + "\nUpstream line.\n", "Ops note")
     (docs.clone / ops).write_text("local edit\n", encoding="utf-8")
+    (docs.clone / FLEET).write_text("someone's draft of the fleet status\n", encoding="utf-8")
     head = git(docs.clone, "rev-parse", "HEAD")
 
-    with pytest.raises(PublishError, match=f"Uncommitted changes to {ops} in the docs repo clone \\(DOCS_REPO_PATH\\)"):
-        GitPublisher(docs.clone).publish(edits={FLEET: add_entry}, message="Fleet status")
+    result = GitPublisher(docs.clone).publish(edits={FLEET: add_entry}, message="Fleet status")
 
-    assert git(docs.clone, "status", "--porcelain") == f" M {ops}"
+    assert result.pushed and ENTRY in docs.remote_file(FLEET) and "Upstream line." in docs.remote_file(ops)
+    assert sorted(git(docs.clone, "status", "--porcelain").splitlines()) == sorted([f" M {FLEET}", f" M {ops}"])
     assert (docs.clone / ops).read_text(encoding="utf-8") == "local edit\n"
     assert git(docs.clone, "rev-parse", "HEAD") == head
+    assert git(docs.clone, "stash", "list") == ""
 
 
-def test_leftovers_of_a_crashed_run_are_stashed_and_the_edits_made_again(docs: DocsRepo) -> None:
-    (docs.clone / FLEET).write_text("half written", encoding="utf-8")
-    (docs.clone / RCA).parent.mkdir(parents=True, exist_ok=True)
-    (docs.clone / RCA).write_text("# RCA: half", encoding="utf-8")
+def test_leftovers_of_a_crashed_run_are_dropped_and_the_edits_made_again(docs: DocsRepo) -> None:
+    publisher = GitPublisher(docs.clone)
+    publisher.pull()  # the bot's worktree exists from the first use on
+    (publisher.worktree / FLEET).write_text("half written", encoding="utf-8")
+    (publisher.worktree / RCA).parent.mkdir(parents=True, exist_ok=True)
+    (publisher.worktree / RCA).write_text("# RCA: half", encoding="utf-8")
 
-    result = GitPublisher(docs.clone).publish(edits={FLEET: add_entry, RCA: write_rca}, message="RCA")
+    for _ in range(3):
+        result = publisher.publish(edits={FLEET: add_entry, RCA: write_rca}, message="RCA")
 
-    assert sorted(result.files) == sorted([FLEET, RCA])
+    assert result.pushed
     assert ENTRY in docs.remote_file(FLEET) and docs.remote_file(RCA) == "# RCA: DB down\n"
-    assert "incident-bot: uncommitted changes set aside" in git(docs.clone, "stash", "list")
-    assert git(docs.clone, "status", "--porcelain") == ""
+    assert git(publisher.worktree, "status", "--porcelain") == ""
+    assert git(docs.clone, "stash", "list") == "" and git(docs.clone, "status", "--porcelain") == ""
+
+
+def test_a_clone_in_any_state_people_leave_it_still_publishes(docs: DocsRepo) -> None:
+    # a half-done rebase, a detached HEAD and untracked files in the clone's own checkout
+    (docs.clone / "notes.txt").write_text("untracked\n", encoding="utf-8")
+    publisher = GitPublisher(docs.clone)
+    publisher.pull()
+    git(docs.clone, "checkout", "-q", "--detach")
+    (docs.clone / ".git" / "rebase-merge").mkdir()
+
+    assert publisher.publish(edits={FLEET: add_entry}, message="Fleet status").pushed
+    assert ENTRY in docs.remote_file(FLEET)
+    assert (docs.clone / "notes.txt").read_text(encoding="utf-8") == "untracked\n"
 
 
 def test_publishing_the_same_content_again_makes_no_commit(docs: DocsRepo) -> None:
@@ -202,11 +220,11 @@ def test_retrying_publish_after_a_failed_push_pushes_the_first_commit_without_a_
     away = docs.remote.rename(docs.root / "remote-away.git")
     with pytest.raises(PublishError) as raised:
         publisher.publish(edits={FLEET: add_entry}, message="Fleet status")
-    assert raised.value.retryable and raised.value.commit_sha == git(docs.clone, "rev-parse", "HEAD")
+    assert raised.value.retryable and raised.value.commit_sha == git(publisher.worktree, "rev-parse", "HEAD")
     assert "kept in the docs clone until it can be pushed" in raised.value.user_message
     assert str(docs.root) not in raised.value.user_message  # no path of the bot's host for chat
     assert raised.value.detail and "git fetch origin" in raised.value.detail  # but the operator learns why
-    assert git(docs.clone, "log", "--format=%s", "origin/main..HEAD") == "Fleet status"
+    assert git(publisher.worktree, "log", "--format=%s", "origin/main..HEAD") == "Fleet status"
     with pytest.raises(PublishError):
         publisher.publish(edits={FLEET: add_entry}, message="Fleet status")  # still down
     away.rename(docs.remote)
@@ -221,10 +239,25 @@ def test_retrying_publish_after_a_failed_push_pushes_the_first_commit_without_a_
 
 def test_a_clone_without_upstream_commits_locally(tmp_path: Path) -> None:
     git(tmp_path, "init", "-q", "-b", "main")
+    with pytest.raises(PublishError, match="has no commit yet"):
+        GitPublisher(tmp_path).publish(edits={FLEET: add_entry}, message="First")
+    git(
+        tmp_path,
+        "-c",
+        "user.name=Team",
+        "-c",
+        "user.email=team@example.com",
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "Start",
+    )
     result = GitPublisher(tmp_path).publish(edits={FLEET: add_entry}, message="First")
 
     assert (result.pushed, result.files) == (False, [FLEET])
-    assert git(tmp_path, "log", "--format=%an %s") == "incident-bot First"
+    # committed on the bot's own branch, for someone to merge or push
+    assert git(tmp_path, "log", "--format=%an %s", "incident-bot/publish") == "incident-bot First\nTeam Start"
 
 
 def test_read_gives_the_committed_content(docs: DocsRepo) -> None:
@@ -261,13 +294,14 @@ def test_a_push_the_server_declines_is_reported_in_its_words_and_not_retried(doc
     hook.write_text("#!/bin/sh\necho 'main is protected' >&2\nexit 1\n", encoding="utf-8")
     hook.chmod(0o755)
 
+    publisher = GitPublisher(docs.clone)
     with pytest.raises(PublishError, match="refused the push") as raised:
-        GitPublisher(docs.clone).publish(edits={FLEET: add_entry}, message="Fleet status")
+        publisher.publish(edits={FLEET: add_entry}, message="Fleet status")
 
     assert raised.value.detail == "git push origin: main is protected"  # the server's own words, for operators
 
     assert not raised.value.retryable
-    assert raised.value.commit_sha == git(docs.clone, "rev-parse", "HEAD")
+    assert raised.value.commit_sha == git(publisher.worktree, "rev-parse", "HEAD")
 
 
 def test_running_out_of_push_attempts_keeps_the_commit_for_later(docs: DocsRepo) -> None:

@@ -72,6 +72,35 @@ def test_scan_lists_open_items_and_reports_bad_rows(env: dict[str, Any], cli: Ca
     assert "2026-03-01-broken-table-rca.md:10:" in text.err
 
 
+def test_scan_reads_only_the_docs_repo_without_slack_credentials(
+    env: dict[str, Any], fake_slack: FakeSlack, cli: Callable[..., CliRun]
+) -> None:
+    offline = {k: v for k, v in env.items() if k not in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")}
+    before = len(fake_slack.calls())
+    result = cli(offline, "scan", "--json")
+    assert result.status == 0, result.err
+    assert "SLACK_BOT_TOKEN is not set; owners are shown as written" in result.err
+    rows = {(i["source"].rsplit("/", 1)[-1], i["number"]): i for i in json.loads(result.out)["items"]}
+    assert rows[("2026-03-01-broken-table-rca.md", 1)]["owner"] == "@matt"  # as written, not matched
+    assert rows[("2026-03-01-broken-table-rca.md", 1)]["owner_id"] is None
+    assert len(fake_slack.calls()) == before  # Slack was never asked
+
+
+def test_scans_one_after_another_list_the_workspace_once(
+    env: dict[str, Any], fake_slack: FakeSlack, cli: Callable[..., CliRun]
+) -> None:
+    # an agent asking again and again: the processes of the host share one users.list (Tier 2)
+    runs = [cli(env, "scan", "--json") for _ in range(4)]
+    assert all(run.status == 0 for run in runs)
+    owners = [
+        sorted((item["source"], item["number"], item["owner_id"] or "") for item in json.loads(run.out)["items"])
+        for run in runs
+    ]
+    assert all(found == owners[0] for found in owners)
+    assert len(fake_slack.calls("users.list")) == 1
+    assert any(item["owner_id"] == "UMATT" for item in json.loads(runs[-1].out)["items"])
+
+
 def test_remind_is_idempotent_per_local_day(
     env: dict[str, Any], fake_slack: FakeSlack, cli: Callable[..., CliRun]
 ) -> None:

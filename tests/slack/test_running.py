@@ -65,8 +65,8 @@ def test_missing_configuration_is_named(tmp_path: Any) -> None:
 def test_bad_token_fails_fast(bot_env: dict[str, Any], tmp_path: Any) -> None:
     env = {**os.environ, **bot_env, "SLACK_BOT_TOKEN": "xoxb-wrong"}
     result = serve_until_it_exits(env, tmp_path)
-    assert result.returncode == 1
-    assert "invalid_auth" in result.stderr
+    assert result.returncode == 2
+    assert "invalid_auth" in result.stderr and "SLACK_BOT_TOKEN" in result.stderr
 
 
 def test_work_acked_before_a_crash_is_done_after_restart(

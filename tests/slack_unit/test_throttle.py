@@ -17,6 +17,7 @@ from bot.slack.throttle import (
     MemoryBuckets,
     Throttle,
     host_buckets,
+    private_folder,
 )
 from tests.paths import SLACK_REFERENCE
 
@@ -143,7 +144,9 @@ def test_a_folder_others_may_write_is_not_used(tmp_path: Path, caplog: pytest.Lo
     shared = tmp_path / "shared"
     shared.mkdir()
     shared.chmod(0o777)
-    assert isinstance(host_buckets(str(shared), token="t", api_url="u"), MemoryBuckets)
+    assert private_folder(str(shared)) is None
+    assert isinstance(host_buckets(None, token="t", api_url="u"), MemoryBuckets)
     assert "writable by other users" in caplog.text
-    assert isinstance(host_buckets(str(tmp_path / "own"), token="t", api_url="u"), HostBuckets)
+    own = private_folder(str(tmp_path / "own"))
+    assert own is not None and isinstance(host_buckets(own, token="t", api_url="u"), HostBuckets)
     assert (tmp_path / "own").stat().st_mode & 0o777 == 0o700
