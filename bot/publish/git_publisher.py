@@ -122,11 +122,19 @@ class GitPublisher:
 
     def pull(self) -> None:
         """Bring the bot's worktree up to date with its upstream, keeping its unpushed commits."""
-        with self._session(write=True) as repo:
+        with self._session() as repo:
             upstream = _upstream(repo)
             if upstream:
                 self._fetch(repo, upstream)
-                self._integrate(repo, upstream, redo=None)
+                if _at(repo, "HEAD") == _at(repo, f"refs/remotes/{upstream.ref}"):
+                    return  # nothing came and nothing is waiting to go: no rebase to run
+                try:
+                    self._integrate(repo, upstream, redo=None)
+                except PublishError:
+                    # Maybe a crashed run's half-written files stand in the way: start from the last
+                    # commit (the bot's worktree holds nothing else) and try once more.
+                    _start_clean(repo)
+                    self._integrate(repo, upstream, redo=None)
 
     def read(self, path: str) -> str | None:
         """The file's content at the clone's HEAD, or None if it does not exist (call pull() first)."""
@@ -213,10 +221,7 @@ class GitPublisher:
                 if _rebase_in_progress(repo):
                     repo.git.rebase("--abort")  # left behind by a crash; only this bot rebases here
                 if write:
-                    # Only the bot writes here: a crashed run's half-written files are dropped, so
-                    # every publish starts from the bot's last commit (its unpushed commits stay).
-                    repo.git.reset("--hard", "-q")
-                    repo.git.clean("-fdq")
+                    _start_clean(repo)
                 yield repo
             finally:
                 fcntl.flock(lock_file, fcntl.LOCK_UN)
@@ -354,6 +359,21 @@ class GitPublisher:
             message = f"{upstream.ref} kept moving; gave up after {tries}."
             raise PublishError(_kept_locally(message, sha), retryable=True, commit_sha=sha)
         return ours
+
+
+def _start_clean(repo: git.Repo) -> None:
+    """Only the bot writes in its worktree: a crashed run's half-written files are dropped, so work
+    starts from the bot's last commit (its unpushed commits stay). Nothing is stashed."""
+    repo.git.reset("--hard", "-q")
+    repo.git.clean("-fdq")
+
+
+def _at(repo: git.Repo, ref: str) -> str | None:
+    """The commit `ref` points at, read from the ref files (no git process)."""
+    try:
+        return str(_git().SymbolicReference.dereference_recursive(repo, ref))
+    except (ValueError, OSError):
+        return None
 
 
 def _names(output: str) -> list[str]:

@@ -149,6 +149,18 @@ def test_leftovers_of_a_crashed_run_are_dropped_and_the_edits_made_again(docs: D
     assert git(docs.clone, "stash", "list") == "" and git(docs.clone, "status", "--porcelain") == ""
 
 
+def test_a_pull_gets_past_a_crashed_runs_leftovers(docs: DocsRepo) -> None:
+    publisher = GitPublisher(docs.clone)
+    publisher.pull()
+    (publisher.worktree / FLEET).write_text("half written", encoding="utf-8")
+    human_pushes(docs.human_clone(), FLEET, lambda t: t + "\nUpstream line.\n", "Upstream note")
+
+    publisher.pull()
+
+    assert "Upstream line." in (publisher.read(FLEET) or "")
+    assert git(publisher.worktree, "status", "--porcelain") == ""
+
+
 def test_a_clone_in_any_state_people_leave_it_still_publishes(docs: DocsRepo) -> None:
     # a half-done rebase, a detached HEAD and untracked files in the clone's own checkout
     (docs.clone / "notes.txt").write_text("untracked\n", encoding="utf-8")
