@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     # Where the processes of one host keep their shared pacing of Slack calls (default: a private
     # folder in the temp dir); "off" paces each process on its own.
     pacing_dir: str | None = None
+    # On SIGTERM, how long running jobs may take to finish before their leases are given back.
+    stop_grace_seconds: float = Field(default=20.0, ge=0, le=600)
 
     @field_validator("sev1_escalation_users", "incident_admins", mode="before")
     @classmethod

@@ -47,7 +47,10 @@ class Container:
     app: App
 
     def close(self) -> None:
-        self.runner.stop()
+        """Stop the job runner (waiting up to STOP_GRACE_SECONDS for running jobs), then the database."""
+        from bot.ops.processes import end_children
+
+        self.runner.stop(self.settings.stop_grace_seconds, on_unfinished=lambda: end_children("git"))
         self.engine.dispose()
 
 

@@ -44,6 +44,13 @@ class RunningBot:
         except BaseException:
             self._server.close()
             raise
+        from bot.ops.doctor import startup_problems
+
+        problems = startup_problems(settings, self.container.client)
+        if problems:
+            self.container.close()
+            self._server.close()
+            raise ConfigError("\n".join(check.line() for check in problems))
         self.container.runner.start()
         container = self.container
         self._daily = DailyJobs(
@@ -72,12 +79,29 @@ class RunningBot:
             signing_secret=settings.slack_signing_secret.get_secret_value(),
             serve_slack=self._socket is None,
         )
+        self.frontend.set_readiness(self.readiness)
         log.info("incident-bot ready on port %s", self.port)
 
     @property
     def daily_checks(self) -> int:
         """How many times this process has checked who is due a reminder or the briefing."""
         return self._daily.checks
+
+    def readiness(self) -> list[str]:
+        """Why this process should not be sent work now (Kubernetes' readiness probe, /readyz)."""
+        problems = []
+        if self._stopping:
+            problems.append("stopping")
+        try:
+            with self.container.engine.connect() as connection:
+                connection.exec_driver_sql("SELECT 1")
+        except Exception as error:  # noqa: BLE001 - any failure means the database is not there for us
+            problems.append(f"database unreachable: {type(error).__name__}")
+        if self._socket is not None and not self._socket.client.is_connected():
+            problems.append("Socket Mode connection down")
+        if not self.container.runner.alive():
+            problems.append("job runner not running")
+        return problems
 
     def _serve_http(self) -> None:
         try:
@@ -91,6 +115,8 @@ class RunningBot:
         self._thread.join()
 
     def stop(self) -> None:
+        if not self._stopping:
+            log.info("stopping: no new requests or jobs are taken")
         self._stopping = True
         if self._socket is not None:
             self._socket.close()  # type: ignore[no-untyped-call]

@@ -26,7 +26,7 @@ def open_database(url: str) -> Engine:
         raise ConfigError(
             f"Invalid configuration: DATABASE_URL is not a database URL the bot knows; use {DATABASE_EXAMPLES}"
         ) from None
-    where = _where(url)
+    where = database_where(url)
     try:
         migrate(engine)
     except OperationalError as error:
@@ -75,7 +75,7 @@ def bot_user_id(client: WebClient, api_url: str) -> str:
     return user_id
 
 
-def _where(url: str) -> str:
+def database_where(url: str) -> str:
     """The database's address without its password."""
     try:
         parsed = make_url(url)

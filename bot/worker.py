@@ -10,6 +10,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import timedelta
@@ -60,6 +61,12 @@ class JobRunner:
         # Unique per runner, so that leases of an earlier process with the same pid are never mistaken for ours.
         self._worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
+    def alive(self) -> bool:
+        """Whether the runner takes jobs: started, not stopping, and every thread running."""
+        if self._threads_wanted == 0:
+            return not self._stopping.is_set()
+        return bool(self._threads) and not self._stopping.is_set() and all(t.is_alive() for t in self._threads)
+
     def wake(self) -> None:
         """Called after a commit that queued jobs, so they run at once rather than at the next poll."""
         self._wake.set()
@@ -74,18 +81,32 @@ class JobRunner:
             heartbeat.start()
             self._threads.append(heartbeat)
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop taking jobs, let running ones finish for up to `timeout`, then give back the leases left."""
+    def stop(self, timeout: float = 10.0, *, on_unfinished: Callable[[], int] | None = None) -> list[int]:
+        """Stop taking jobs, let running ones finish for up to `timeout`, then give back the leases left.
+
+        `on_unfinished` runs after the leases are given back (e.g. it ends git child processes so the
+        threads still in a job get out of it); returns the ids of the jobs given back.
+        """
         self._stopping.set()
         self._wake.set()
+        deadline = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(timeout)
-        self._threads.clear()
+            thread.join(max(0.0, deadline - time.monotonic()))
         with self._running_lock:
             unfinished = sorted(self._running)
         if unfinished:
-            log.warning("stopping with jobs %s unfinished; their leases are released for another worker", unfinished)
             self._store.release(unfinished, self._worker_id)
+            ended = on_unfinished() if on_unfinished is not None else 0
+            log.warning(
+                "stopping after %.0fs with jobs %s unfinished: their leases are given back for another worker%s",
+                timeout,
+                unfinished,
+                f"; ended {ended} git process(es)" if ended else "",
+            )
+            for thread in self._threads:
+                thread.join(2.0)  # they get out of their job now; what they did is not recorded
+        self._threads.clear()
+        return unfinished
 
     def run_pending(self) -> int:
         """Run every job that is due now in this thread; returns how many ran (for the CLI and tests)."""
@@ -133,7 +154,7 @@ class JobRunner:
     def _attempt(self, job: ClaimedJob) -> None:
         if job.job is None:
             log.error("job %s (%s) cannot be read and is dropped: %s", job.id, job.kind, job.problem)
-            self._store.fail(job.id, f"unreadable job: {job.problem}", self._clock.now())
+            self._store.fail(job.id, f"unreadable job: {job.problem}", self._clock.now(), holder=self._worker_id)
             return
         token = current_job.set(
             RunningJob(id=job.id, attempts=job.attempts, paced_for=job.paced_for, fan_out=job.job.fan_out)
@@ -141,13 +162,16 @@ class JobRunner:
         try:
             then = self._run(job)
         except Paced as error:
-            self._store.defer(job.id, self._clock.now() + timedelta(seconds=error.delay_seconds), booked_for=error.call)
+            run_at = self._clock.now() + timedelta(seconds=error.delay_seconds)
+            self._held(job, self._store.defer(job.id, run_at, booked_for=error.call, holder=self._worker_id))
         except RetryLater as error:
             if job.attempts < error.max_attempts:
                 log.warning("job %s (%s) will be retried in %.0fs: %s", job.id, job.kind, error.delay_seconds, error)
                 now = self._clock.now()
-                self._store.retry(
-                    job.id, str(error), now + timedelta(seconds=error.delay_seconds), now=now, then=error.then
+                run_at = now + timedelta(seconds=error.delay_seconds)
+                self._held(
+                    job,
+                    self._store.retry(job.id, str(error), run_at, now=now, then=error.then, holder=self._worker_id),
                 )
             else:
                 self._after_failure(job, error, retryable=False, retry_after=None)
@@ -159,18 +183,30 @@ class JobRunner:
             log.exception("job %s (%s) failed", job.id, job.kind)
             self._after_failure(job, error, retryable=True, retry_after=None)
         else:
-            self._store.complete(job.id, self._clock.now(), then=then)
+            self._held(job, self._store.complete(job.id, self._clock.now(), then=then, holder=self._worker_id))
         finally:
             current_job.reset(token)
+
+    def _held(self, job: ClaimedJob, recorded: bool) -> bool:
+        if not recorded:
+            log.warning(
+                "job %s (%s): another worker holds it now (this one gave its lease back or let it run out); "
+                "this run's outcome is not recorded",
+                job.id,
+                job.kind,
+            )
+        return recorded
 
     def _after_failure(self, job: ClaimedJob, error: Exception, *, retryable: bool, retry_after: float | None) -> None:
         if retryable and job.attempts < MAX_ATTEMPTS:
             delay = retry_after if retry_after is not None else min(2.0**job.attempts, 300.0)
             log.warning("job %s (%s) will be retried in %.0fs: %s", job.id, job.kind, delay, error)
-            self._store.retry(job.id, str(error), self._clock.now() + timedelta(seconds=delay))
+            run_at = self._clock.now() + timedelta(seconds=delay)
+            self._held(job, self._store.retry(job.id, str(error), run_at, holder=self._worker_id))
             return
         log.error("job %s (%s) failed for good: %s", job.id, job.kind, error)
-        self._store.fail(job.id, str(error), self._clock.now())
+        if not self._held(job, self._store.fail(job.id, str(error), self._clock.now(), holder=self._worker_id)):
+            return
         try:
             self._report_failure(job, error)
         except ChatError:

@@ -155,5 +155,12 @@ def _answer(ws: Workspace, method: str, args_dict: dict[str, Any], authorization
         _check_required(method, args)
         body = handler(ws, args)
     except ApiError as exc:
-        return Reply(200, exc.body())
-    return Reply(200, {"ok": True, **body})
+        return Reply(200, exc.body(), _scope_headers(ws, method))
+    return Reply(200, {"ok": True, **body}, _scope_headers(ws, method))
+
+
+def _scope_headers(ws: Workspace, method: str) -> dict[str, str]:
+    """Slack tells a bot token's scopes on every answer to it."""
+    if ws.scopes is None or method in APP_TOKEN_METHODS:
+        return {}
+    return {"X-OAuth-Scopes": ",".join(ws.scopes)}

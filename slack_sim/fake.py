@@ -116,6 +116,21 @@ class FakeSlack:
         with self._ws.lock:
             self._ws.socket_mode_url = value
 
+    def set_app_token(self, token: str | None) -> None:
+        """The app-level token apps.connections.open accepts (None: any xapp- token)."""
+        with self._ws.lock:
+            self._ws.app_token = token
+
+    @property
+    def scopes(self) -> list[str] | None:
+        """The scopes the bot token was granted, sent back as `X-OAuth-Scopes` (None: no header)."""
+        return self._ws.scopes
+
+    @scopes.setter
+    def scopes(self, value: list[str] | None) -> None:
+        with self._ws.lock:
+            self._ws.scopes = list(value) if value is not None else None
+
     # -- arranging the workspace ---------------------------------------------
     def add_user(
         self,

@@ -123,6 +123,8 @@ class Workspace:
         self.bot_id = bot_id
         self.app_id = "A0SIMULATOR"
         self.app_token: str | None = None
+        # The bot token's scopes, sent as X-OAuth-Scopes on its calls as Slack does (None: not sent).
+        self.scopes: list[str] | None = None
         self.socket_mode_url: str | None = None
         self.users: dict[str, dict[str, Any]] = {}
         self.channels: dict[str, dict[str, Any]] = {}

@@ -282,6 +282,12 @@ def test_bot_scopes_are_exactly_what_the_code_uses() -> None:
     )
 
 
+def test_the_doctor_checks_the_scopes_the_manifest_asks_for() -> None:
+    from bot.slack.scopes import BOT_SCOPES
+
+    assert sorted(BOT_SCOPES) == sorted(manifest_bot_scopes(load_manifest()))
+
+
 # The checker itself, on a small synthetic bot/ tree, so a bug in it cannot hide a bad manifest.
 
 # The Slack calls planned for bot/slack; the manifest is written against these until that code lands.

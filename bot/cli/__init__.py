@@ -39,6 +39,9 @@ def parser() -> argparse.ArgumentParser:
     scan.add_argument("--json", action="store_true", help="machine-readable output for agents")
     publish = commands.add_parser("publish", help="publish RCAs whose commit or push is still pending")
     publish.add_argument("--retry", action="store_true", help="retry every pending or failed publish now")
+    commands.add_parser(
+        "doctor", help="check the configuration against the workspace, database and docs repo (exit 0: all good)"
+    )
     return parser
 
 
@@ -80,11 +83,19 @@ def main(
                 dry_run=getattr(args, "dry_run", False),
                 as_json=getattr(args, "json", False),
             )
+        if args.command == "doctor":
+            from bot.ops.doctor import run_doctor
+
+            checks = run_doctor(load_settings(environ))
+            for check in checks:
+                print(check.line(), file=out)
+            return 0 if all(check.ok for check in checks) else 1
         if args.command == "publish":
             return _publish(environ, out, err, clock, retry=args.retry)
         return _serve(environ, out, args.host, args.port)
     except ConfigError as error:
-        print(f"incident-bot: {error}", file=err)
+        for line in str(error).splitlines():
+            print(f"incident-bot: {line}", file=err)
         return 2
     except SlackApiError as error:
         code = error.response.get("error") if error.response else error

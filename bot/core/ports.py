@@ -130,15 +130,25 @@ class JobStore(Protocol):
     """The worker's side of the durable job queue."""
 
     def claim(self, worker_id: str, now: datetime, lease_seconds: float) -> ClaimedJob | None: ...
-    def complete(self, job_id: int, now: datetime, *, then: Sequence[Next] = ()) -> None:
-        """Mark the job done and store what follows from it, in one transaction."""
+    def complete(self, job_id: int, now: datetime, *, then: Sequence[Next] = (), holder: str | None = None) -> bool:
+        """Mark the job done and store what follows from it, in one transaction.
+
+        `holder` (here and below): record it only while that worker still holds the lease (False if not).
+        """
         ...
 
     def retry(
-        self, job_id: int, error: str, run_at: datetime, *, now: datetime | None = None, then: Sequence[Next] = ()
-    ) -> None: ...
-    def fail(self, job_id: int, error: str, now: datetime) -> None: ...
-    def defer(self, job_id: int, run_at: datetime, *, booked_for: str) -> None:
+        self,
+        job_id: int,
+        error: str,
+        run_at: datetime,
+        *,
+        now: datetime | None = None,
+        then: Sequence[Next] = (),
+        holder: str | None = None,
+    ) -> bool: ...
+    def fail(self, job_id: int, error: str, now: datetime, *, holder: str | None = None) -> bool: ...
+    def defer(self, job_id: int, run_at: datetime, *, booked_for: str, holder: str | None = None) -> bool:
         """Put the job back until `run_at` (a rate limit): not an attempt, and the call `booked_for` is booked."""
         ...
 

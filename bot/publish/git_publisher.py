@@ -27,6 +27,7 @@ from pathlib import Path, PurePosixPath
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from bot.core.checks import Check
 from bot.core.ports import Edit, PublishError, PublishResult
 
 if TYPE_CHECKING:
@@ -200,6 +201,65 @@ class GitPublisher:
             except (KeyError, ValueError):
                 return []
             return sorted(f"{relative}/{blob.name}" for blob in tree.blobs if blob.name.endswith(suffix))
+
+    def diagnose(self, *, network: bool) -> list[Check]:
+        """What stands between this clone and a publish: the clone itself, its upstream, and (with
+        `network`) whether the remote answers and would take a push (`git push --dry-run`)."""
+        name = "docs repo (DOCS_REPO_PATH)"
+        try:
+            main = self._open()
+        except PublishError as error:
+            return [Check(name, False, error.user_message, "clone the team's docs repo there: git clone <url> <path>")]
+        with main:
+            if not main.head.is_valid():
+                return [Check(name, False, "the clone has no commit yet", "clone a docs repo that has a commit")]
+            if main.head.is_detached and not (Path(main.git_dir) / WORKTREE / ".git").is_file():
+                return [Check(name, False, "the clone is not on a branch", "git -C <path> switch main")]
+            upstream = _upstream(main) if not main.head.is_detached else _upstream(self._worktree_repo(main))
+            if upstream is None:
+                return [
+                    Check(
+                        name,
+                        False,
+                        "its branch has no upstream, so nothing would be pushed",
+                        "git -C <path> branch --set-upstream-to origin/main",
+                    )
+                ]
+            local = _names(main.git.status("--porcelain", "-z"))
+            state = f"{len(local)} local change(s) in the checkout, which the bot leaves alone" if local else "clean"
+            found = [Check(name, True, f"a clone of {upstream.ref}; {state}")]
+            if not network:
+                return found
+            main.git.update_environment(**self._env)
+            remote = f"docs repo remote ({upstream.remote})"
+            try:
+                main.git.ls_remote("--heads", upstream.remote, upstream.branch, kill_after_timeout=self._timeout)
+            except _git().GitCommandError as error:
+                found.append(
+                    Check(remote, False, f"unreachable: {_detail(error)}", "check the URL and the bot's key or token")
+                )
+                return found
+            found.append(Check(remote, True, "reachable"))
+            try:
+                main.git.push(
+                    "--dry-run",
+                    upstream.remote,
+                    f"refs/remotes/{upstream.ref}:refs/heads/{upstream.branch}",
+                    kill_after_timeout=self._timeout,
+                )
+            except _git().GitCommandError as error:
+                found.append(
+                    Check(
+                        "docs repo push", False, f"a dry-run push failed: {_detail(error)}", "give the bot write access"
+                    )
+                )
+            else:
+                found.append(Check("docs repo push", True, f"a dry-run push to {upstream.branch} is accepted"))
+            return found
+
+    def _worktree_repo(self, main: git.Repo) -> git.Repo:
+        worktree: git.Repo = _git().Repo(Path(main.git_dir) / WORKTREE)
+        return worktree
 
     @property
     def worktree(self) -> Path:

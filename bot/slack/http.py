@@ -65,6 +65,11 @@ class HttpFrontend:
         self._check: SignatureCheck | None = None
         self._ready = threading.Event()
         self._serve_slack = True
+        self._readiness: Callable[[], list[str]] | None = None
+
+    def set_readiness(self, check: Callable[[], list[str]]) -> None:
+        """What /readyz asks: the problems that keep the bot from taking work (none: ready)."""
+        self._readiness = check
 
     def attach(self, app: App, *, signing_secret: str, serve_slack: bool = True) -> None:
         """Start answering Slack (unless Socket Mode carries it) and report ready."""
@@ -83,6 +88,13 @@ class HttpFrontend:
             if self.ready:
                 return _plain(start_response, "200 OK", b"ok\n")
             return _plain(start_response, "503 Service Unavailable", b"starting\n")
+        if path == "/readyz":
+            if not self.ready or self._readiness is None:
+                return _plain(start_response, "503 Service Unavailable", b"starting\n")
+            problems = self._readiness()
+            if problems:
+                return _plain(start_response, "503 Service Unavailable", ("\n".join(problems) + "\n").encode())
+            return _plain(start_response, "200 OK", b"ready\n")
         if path == EVENTS_PATH and self._serve_slack:
             if self._slack is None or self._check is None:
                 return _plain(start_response, "503 Service Unavailable", b"starting\n")

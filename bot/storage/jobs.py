@@ -83,27 +83,42 @@ class SqlJobStore:
                     return _load(conn, job_id)
         return None
 
-    def complete(self, job_id: int, now: datetime, *, then: Sequence[Next] = ()) -> None:
-        """Mark the job done and store what follows from it, in one transaction."""
-        self._finish(job_id, now, then, done_at=now, paced_for=None)
+    def complete(self, job_id: int, now: datetime, *, then: Sequence[Next] = (), holder: str | None = None) -> bool:
+        """Mark the job done and store what follows from it, in one transaction.
 
-    def defer(self, job_id: int, run_at: datetime, *, booked_for: str) -> None:
+        `holder` (here and below): only while this worker still holds the job's lease; False when it
+        does not (its lease ran out and another worker took the job, or it gave the lease back).
+        """
+        return self._finish(job_id, now, then, holder, done_at=now, paced_for=None)
+
+    def defer(self, job_id: int, run_at: datetime, *, booked_for: str, holder: str | None = None) -> bool:
         """Put the job back until `run_at` to wait for a rate limit; the wait does not count as an attempt.
 
         `booked_for` names the call whose moment is booked: the next run makes that call without taking
         another turn (the calls before it, which are not limited or have turns free, take theirs as usual).
         """
-        self._finish(job_id, run_at, (), run_at=run_at, paced_for=booked_for[:200], attempts=jobs.c.attempts - 1)
+        return self._finish(
+            job_id, run_at, (), holder, run_at=run_at, paced_for=booked_for[:200], attempts=jobs.c.attempts - 1
+        )
 
     def retry(
-        self, job_id: int, error: str, run_at: datetime, *, now: datetime | None = None, then: Sequence[Next] = ()
-    ) -> None:
+        self,
+        job_id: int,
+        error: str,
+        run_at: datetime,
+        *,
+        now: datetime | None = None,
+        then: Sequence[Next] = (),
+        holder: str | None = None,
+    ) -> bool:
         """Release the job to run again at `run_at`, remembering why; `then` is stored to run from `now`."""
-        self._finish(job_id, now or run_at, then, run_at=run_at, paced_for=None, last_error=error[-_MAX_ERROR_CHARS:])
+        return self._finish(
+            job_id, now or run_at, then, holder, run_at=run_at, paced_for=None, last_error=error[-_MAX_ERROR_CHARS:]
+        )
 
-    def fail(self, job_id: int, error: str, now: datetime) -> None:
+    def fail(self, job_id: int, error: str, now: datetime, *, holder: str | None = None) -> bool:
         """Give up on the job for good, remembering why."""
-        self._finish(job_id, now, (), failed_at=now, last_error=error[-_MAX_ERROR_CHARS:])
+        return self._finish(job_id, now, (), holder, failed_at=now, last_error=error[-_MAX_ERROR_CHARS:])
 
     def renew(self, job_ids: Sequence[int], worker_id: str, until: datetime) -> None:
         """Extend the leases `worker_id` still holds on these jobs."""
@@ -183,13 +198,17 @@ class SqlJobStore:
             result = conn.execute(delete(jobs).where(or_(jobs.c.done_at < before, jobs.c.failed_at < before)))
             return result.rowcount
 
-    def _finish(self, job_id: int, now: datetime, then: Sequence[Next], **values: Any) -> None:
+    def _finish(self, job_id: int, now: datetime, then: Sequence[Next], holder: str | None, **values: Any) -> bool:
         # Every outcome releases the lease so that the job's row says plainly who holds it.
+        mine = jobs.c.id == job_id if holder is None else and_(jobs.c.id == job_id, jobs.c.locked_by == holder)
         with self._engine.begin() as conn:
-            conn.execute(update(jobs).where(jobs.c.id == job_id).values(locked_by=None, locked_until=None, **values))
+            changed = conn.execute(update(jobs).where(mine).values(locked_by=None, locked_until=None, **values))
+            if changed.rowcount != 1:
+                return False
             for follow in then:
                 run_at = now + timedelta(seconds=follow.delay_seconds) if follow.delay_seconds else now
                 insert_job(conn, follow.job, now=now, run_at=run_at, key=follow.key)
+        return True
 
 
 def _claimable(now: datetime) -> Any:

@@ -53,6 +53,7 @@ def bot_env(fake_slack: FakeSlack, database_url: str, docs_repo: DocsRepo, tmp_p
     """The environment a team would set, pointed at the fake Slack and the test database."""
     return {
         "PACING_DIR": str(tmp_path / "pacing"),
+        "STOP_GRACE_SECONDS": "10",
         "DOCS_REPO_PATH": str(docs_repo.clone),
         "DAILY_CHECK_SECONDS": "0",
         "RUNBOOK_PATH": "runbooks/incident-response.md",

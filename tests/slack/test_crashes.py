@@ -184,3 +184,41 @@ def test_killed_while_sending_the_owners_dm_it_arrives_once(
     # Once the second process has done every job the first left, there is still exactly one DM.
     fake_slack.wait_for(lambda: jobs_left(bot_env) == 0, timeout=RESUMED_WITHIN)
     assert len(fake_slack.dms_to(RESPONDER)) == 1
+
+
+def test_sigterm_during_a_publish_gives_the_job_back_and_the_next_process_pushes_it_once(
+    serve: list[Serve], bot_env: dict[str, Any], fake_slack: FakeSlack, docs_repo: DocsRepo, tmp_path: Path
+) -> None:
+    env = {**bot_env, "STOP_GRACE_SECONDS": "1"}
+    first = start(serve, env, tmp_path)
+    slack = first.driver(fake_slack)
+    slack.command("/incident", "sev2 Stuck push", user=COMMANDER, channel="CGENERAL")
+    room = fake_slack.wait_for(
+        lambda: next((c for c in incident_rooms(fake_slack) if fake_slack.messages(c["id"])), None)
+    )
+    # The remote takes a very long time to accept the push: the publish is mid-push when SIGTERM comes.
+    hook = docs_repo.remote / "hooks" / "pre-receive"
+    started = tmp_path / "push-started"
+    hook.write_text(f"#!/bin/sh\ntouch {started}\nsleep 120\n", encoding="utf-8")
+    hook.chmod(0o755)
+    before = len(fake_slack.views())
+    slack.command("/incident", "resolve", user=COMMANDER, channel=room["id"])
+    slack.submit(COMMANDER, fake_slack.wait_for(lambda: fake_slack.views()[before:])[-1], {"Summary": "Unstuck"})
+    fake_slack.wait_for(started.exists, timeout=30)
+
+    stopping = time.monotonic()
+    first.process.terminate()
+    out, _ = first.process.communicate(timeout=30)
+    assert first.process.returncode == 0
+    assert time.monotonic() - stopping < 15  # the grace period, not the push's two minutes
+    assert re.search(r"jobs \[\d+\] unfinished: their leases are given back", out), out
+    assert "ended 1 git process(es)" in out
+    assert not [s for s in docs_repo.remote_log() if "Stuck push" in s]
+
+    hook.unlink()  # the remote is well again
+    start(serve, bot_env, tmp_path)
+    # given back, not left to run out: the next process takes the publish at once
+    fake_slack.wait_for(lambda: bot_posts(fake_slack, room["id"], "RCA `DOCS/incidents/"), timeout=RESUMED_WITHIN)
+    fake_slack.wait_for(lambda: jobs_left(bot_env) == 0, timeout=RESUMED_WITHIN)
+    assert len([s for s in docs_repo.remote_log() if "Stuck push" in s]) == 1
+    assert len(bot_posts(fake_slack, room["id"], "RCA `DOCS/incidents/")) == 1

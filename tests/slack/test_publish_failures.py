@@ -42,9 +42,15 @@ def test_remote_down_keeps_the_commit_and_publish_retry_pushes_it(
 
 
 def test_missing_docs_repo_is_reported_and_the_cli_says_what_is_left(
-    settings: Settings, fake_slack: FakeSlack, bot_env: dict[str, Any], tmp_path: Any, clock: RunningClock
+    settings: Settings,
+    fake_slack: FakeSlack,
+    bot_env: dict[str, Any],
+    docs_repo: DocsRepo,
+    tmp_path: Any,
+    clock: RunningClock,
 ) -> None:
-    bot = start_bot(settings, clock, docs_repo_path=str(tmp_path / "nowhere"))
+    bot = start_bot(settings, clock)
+    docs_repo.clone.rename(tmp_path / "moved-away")  # gone while the bot runs (a start-up would refuse it)
     try:
         slack = SlackDriver(app_url=f"http://127.0.0.1:{bot.port}/slack/events", signing_secret=SECRET, fake=fake_slack)
         room = declare(slack, fake_slack, "sev1 Nowhere to write")

@@ -13,6 +13,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -136,3 +137,21 @@ def test_json_logs_are_one_object_per_line(bot_env: dict[str, Any], fake_slack: 
     assert ready and ready[0]["level"] == "INFO" and ready[0]["logger"] == "bot.server"
     assert all({"time", "level", "logger", "message"} <= entry.keys() for entry in entries)
     assert "xoxb-test" not in err and bot_env["SLACK_SIGNING_SECRET"] not in err
+
+
+def test_problems_a_resolve_would_meet_stop_the_start(bot_env: dict[str, Any], tmp_path: Path) -> None:
+    line = one_line_naming(serve({**bot_env, "DOCS_REPO_PATH": str(tmp_path / "nowhere")}), "DOCS_REPO_PATH")
+    assert "does not exist" in line and "git clone" in line
+    line = one_line_naming(serve({**bot_env, "INCIDENT_ANNOUNCE_CHANNEL": "#incidents"}), "INCIDENT_ANNOUNCE_CHANNEL")
+    assert "not a channel ID" in line
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "rca.md.j2").write_text("# {{ title }}\n{% if %}\n", encoding="utf-8")
+    line = one_line_naming(serve({**bot_env, "TEMPLATES_DIR": str(templates)}), "TEMPLATES_DIR")
+    assert "rca.md.j2:2" in line
+
+
+def test_a_channel_the_bot_cannot_post_to_stops_the_start(bot_env: dict[str, Any], fake_slack: FakeSlack) -> None:
+    fake_slack.add_channel("hidden", members=["UALICE"], channel_id="CHIDDEN", is_private=True, bot_is_member=False)
+    line = one_line_naming(serve({**bot_env, "BRIEFING_CHANNEL": "CHIDDEN"}), "BRIEFING_CHANNEL")
+    assert "channel_not_found" in line and "/invite" in line

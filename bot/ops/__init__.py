@@ -1,0 +1,1 @@
+"""Operating the bot: `incident-bot doctor` and the checks made at start-up."""

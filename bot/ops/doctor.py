@@ -1,0 +1,288 @@
+"""`incident-bot doctor`: a configuration checked against the live workspace, one line per check.
+
+The same checks that need no network beyond Slack's `conversations.info` also run when `serve`
+starts (`startup_problems`), so that what would otherwise surface only at the first resolve, in the
+middle of an incident, stops the bot at once with its fix.
+"""
+
+from __future__ import annotations
+
+import re
+import traceback
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.config import ConfigError, Settings, read_owner_map
+from bot.core.checks import Check
+from bot.core.models import ActionItem, Incident, IncidentStatus, Severity, TimelineEntry, TimelineKind
+from bot.slack.scopes import BOT_SCOPES
+
+if TYPE_CHECKING:
+    import jinja2
+
+_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+def run_doctor(settings: Settings) -> list[Check]:
+    """Every check, in the order a person fixes them: Slack, the database, the docs repo, the rest."""
+    client = WebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url)
+    checks = _slack(client, settings)
+    if settings.slack_app_token is not None:
+        checks.append(_socket_mode(settings))
+    else:
+        checks.append(Check("Socket Mode (SLACK_APP_TOKEN)", True, "not set: Slack reaches the bot over HTTP"))
+    slack_ok = checks[0].ok
+    for variable, channel in _channels(settings):
+        checks.append(_channel(client if slack_ok else None, variable, channel))
+    checks.append(_database(settings.database_url))
+    checks += docs_repo_checks(settings, network=True)
+    checks.append(template_check(settings.templates_dir))
+    checks.append(_owner_map(settings, client if slack_ok else None))
+    return checks
+
+
+def startup_problems(settings: Settings, client: WebClient) -> list[Check]:
+    """The checks `serve` makes before it takes requests (no git network: a remote that is down for a
+    while must not keep the bot from running an incident; publishing retries)."""
+    found = [check for check in docs_repo_checks(settings, network=False) if not check.ok]
+    if settings.templates_dir:  # the shipped template is tested; rendering it at start would load Jinja
+        template = template_check(settings.templates_dir)
+        if not template.ok:
+            found.append(template)
+    for variable, channel in _channels(settings):
+        check = _channel(client, variable, channel)
+        if not check.ok:
+            found.append(check)
+    return found
+
+
+def _channels(settings: Settings) -> list[tuple[str, str]]:
+    pairs = [
+        ("INCIDENT_ANNOUNCE_CHANNEL", settings.incident_announce_channel),
+        ("BRIEFING_CHANNEL", settings.briefing_channel),
+    ]
+    return [(variable, value) for variable, value in pairs if value]
+
+
+def _slack(client: WebClient, settings: Settings) -> list[Check]:
+    name = "Slack (SLACK_BOT_TOKEN)"
+    try:
+        answer = client.auth_test()
+    except SlackApiError as error:
+        code = error.response.get("error") if error.response is not None else "no answer"
+        return [Check(name, False, f"auth.test failed: {code}", "copy the Bot User OAuth Token (xoxb-…) again")]
+    except (SlackClientError, OSError) as error:
+        return [
+            Check(name, False, f"cannot reach {settings.slack_api_url}: {error}", "check the network or SLACK_API_URL")
+        ]
+    found = [Check(name, True, f"the bot is @{answer.get('user')} in {answer.get('team')}")]
+    header = next((v for k, v in (answer.headers or {}).items() if k.lower() == "x-oauth-scopes"), None)
+    if header is None:
+        found.append(Check("scopes", False, "Slack did not say which scopes the token has", "reinstall the app"))
+        return found
+    granted = {scope.strip() for scope in str(header).split(",") if scope.strip()}
+    missing = sorted(set(BOT_SCOPES) - granted)
+    if missing:
+        why = "; ".join(f"{scope} ({BOT_SCOPES[scope]})" for scope in missing)
+        fix = "add them under OAuth & Permissions (or from manifest.yml) and reinstall the app"
+        found.append(Check("scopes", False, f"missing {why}", fix))
+    else:
+        found.append(Check("scopes", True, f"all {len(BOT_SCOPES)} the features need"))
+    return found
+
+
+def _socket_mode(settings: Settings) -> Check:
+    name = "Socket Mode (SLACK_APP_TOKEN)"
+    assert settings.slack_app_token is not None
+    client = WebClient(base_url=settings.slack_api_url)
+    try:
+        client.apps_connections_open(app_token=settings.slack_app_token.get_secret_value())
+    except SlackApiError as error:
+        code = error.response.get("error") if error.response is not None else "no answer"
+        return Check(
+            name, False, f"apps.connections.open failed: {code}", "make an app-level token with connections:write"
+        )
+    except (SlackClientError, OSError) as error:
+        return Check(name, False, f"cannot reach Slack: {error}", "check the network")
+    return Check(name, True, "the app-level token may open a connection (connections:write)")
+
+
+def _channel(client: WebClient | None, variable: str, channel: str) -> Check:
+    if not _CHANNEL_ID.match(channel):
+        return Check(
+            variable,
+            False,
+            f"{channel!r} is not a channel ID",
+            "use the channel's ID (C0123…, at the bottom of its About tab), not its name",
+        )
+    if client is None:
+        return Check(variable, False, f"{channel}: not checked, Slack is not reachable", "fix the Slack check first")
+    try:
+        info = client.conversations_info(channel=channel)["channel"]
+    except SlackApiError as error:
+        code = error.response.get("error") if error.response is not None else "no answer"
+        fix = "check the ID; for a private channel, /invite the bot there"
+        return Check(variable, False, f"{channel}: conversations.info said {code}", fix)
+    except (SlackClientError, OSError) as error:
+        return Check(variable, False, f"{channel}: {error}", "check the network")
+    label = f"#{info.get('name', channel)}"
+    if info.get("is_archived"):
+        return Check(variable, False, f"{label} is archived", "unarchive it or pick another channel")
+    if info.get("is_member"):
+        return Check(variable, True, f"{label}; the bot is a member")
+    if info.get("is_private") or info.get("is_im") or info.get("is_mpim"):
+        return Check(variable, False, f"{label} is private and the bot is not in it", f"/invite the bot to {label}")
+    return Check(variable, True, f"{label}; the bot may post there without joining (chat:write.public)")
+
+
+def _database(url: str) -> Check:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.startup import database_where
+    from bot.storage import create_engine_for
+    from bot.storage.migrate import current_revision, head_revision
+
+    name = "database (DATABASE_URL)"
+    try:
+        engine = create_engine_for(url)
+    except Exception:  # noqa: BLE001 - any reason the URL is unusable is this one finding
+        return Check(name, False, "not a database URL the bot knows", "e.g. sqlite:///incident-bot.db")
+    try:
+        current, head = current_revision(engine), head_revision()
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        return Check(
+            name, False, f"cannot connect to {database_where(url)}: {reason}", "check that it runs and the URL"
+        )
+    finally:
+        engine.dispose()
+    if current != head:
+        return Check(
+            name, False, f"{database_where(url)} is at {current or 'no schema'}, not {head}", "incident-bot migrate"
+        )
+    return Check(name, True, f"{database_where(url)}, schema current ({head})")
+
+
+def docs_repo_checks(settings: Settings, *, network: bool) -> list[Check]:
+    from bot.publish import GitPublisher
+
+    if not settings.docs_repo_path:
+        return [
+            Check(
+                "docs repo (DOCS_REPO_PATH)",
+                not network,  # fine for start-up (the bot still runs the incident), a finding for the doctor
+                "not set: RCAs are not committed anywhere",
+                "set DOCS_REPO_PATH to a clone of the team's docs repo",
+            )
+        ]
+    found = GitPublisher(settings.docs_repo_path).diagnose(network=network)
+    if network and found[0].ok and settings.runbook_path:
+        text = GitPublisher(settings.docs_repo_path).read(settings.runbook_path)
+        found.append(
+            Check("runbook (RUNBOOK_PATH)", True, f"{settings.runbook_path} is in the repo")
+            if text is not None
+            else Check("runbook (RUNBOOK_PATH)", False, f"{settings.runbook_path} is not in the repo", "fix the path")
+        )
+    return found
+
+
+def template_check(templates_dir: str | None) -> Check:
+    """TEMPLATES_DIR exists, and its rca.md.j2 (or the shipped one) renders a sample incident."""
+    from bot.container import rca_templates
+    from bot.core.rca import RCA_TEMPLATE
+
+    name = "RCA template (TEMPLATES_DIR)"
+    if templates_dir and not Path(templates_dir).is_dir():
+        return Check(name, False, f"{templates_dir} is not a folder", "create it, or unset TEMPLATES_DIR")
+    environment = rca_templates(templates_dir)
+    import jinja2
+
+    try:
+        _render_sample(environment)
+    except jinja2.TemplateSyntaxError as error:
+        where = f"{error.filename or error.name}:{error.lineno}"
+        return Check(name, False, f"{where}: {error.message}", "fix the template's syntax there")
+    except Exception as error:  # noqa: BLE001 - whatever the template does wrong, it is named with its line
+        return Check(name, False, f"{_template_line(error)}: {error}", "fix the template there")
+    source = environment.get_template(RCA_TEMPLATE).filename
+    return Check(name, True, f"{source} renders a sample incident")
+
+
+def _template_line(error: BaseException) -> str:
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.endswith(".j2")]
+    return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "the template"
+
+
+def _render_sample(environment: jinja2.Environment) -> str:
+    from bot.core.rca import render_rca
+
+    declared = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
+    incident = Incident(
+        id=1,
+        title="Sample incident",
+        severity=Severity.SEV1,
+        status=IncidentStatus.RESOLVED,
+        commander_id="U0SAMPLE",
+        declared_by="U0SAMPLE",
+        declared_at=declared,
+        resolved_at=declared + timedelta(hours=1),
+        summary="What happened.",
+    )
+    entry = TimelineEntry(
+        id=1,
+        incident_id=1,
+        kind=TimelineKind.NOTE,
+        occurred_at=declared + timedelta(minutes=5),
+        author_id="U0SAMPLE",
+        text="A note",
+    )
+    item = ActionItem(
+        id=1,
+        incident_id=1,
+        number=1,
+        action="Do the thing",
+        owner_id="U0SAMPLE",
+        created_at=declared,
+        updated_at=declared,
+    )
+    return render_rca(
+        incident=incident,
+        timeline=[entry],
+        action_items=[item],
+        names={"U0SAMPLE": "sample"},
+        summary="What happened.",
+        root_causes="Why.",
+        resolution="How it was fixed.",
+        lessons="What we learned.",
+        templates=environment,
+    )
+
+
+def _owner_map(settings: Settings, client: WebClient | None) -> Check:
+    name = "owner map (OWNER_MAP)"
+    if not settings.owner_map:
+        return Check(name, True, "not set: owners are matched by their Slack names")
+    try:
+        owners = read_owner_map(settings.owner_map)
+    except ConfigError as error:
+        return Check(name, False, str(error).removeprefix("Invalid configuration: "), "fix the file")
+    bad = sorted(user for user in owners.values() if not _USER_ID.match(user))
+    if bad:
+        return Check(name, False, f"not Slack user IDs: {', '.join(bad)}", "map each name to an ID such as U0123")
+    if client is not None:
+        unknown = []
+        for user in sorted(set(owners.values())):
+            try:
+                client.users_info(user=user)
+            except SlackApiError:
+                unknown.append(user)
+            except (SlackClientError, OSError):
+                break
+        if unknown:
+            return Check(name, False, f"no such Slack users: {', '.join(unknown)}", "fix the IDs")
+    return Check(name, True, f"{len(owners)} name(s) mapped to Slack users")
