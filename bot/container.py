@@ -18,6 +18,7 @@ from bot.core.ports import Clock
 from bot.core.rca import rca_environment
 from bot.publish import GitPublisher
 from bot.services.context import Policy, ServiceContext
+from bot.services.home import HomeTab
 from bot.services.jobs import JobHandlers
 from bot.services.publishing import DocsLayout, RcaPublishing
 from bot.services.reminders import ReminderPolicy, Reminders
@@ -154,7 +155,7 @@ def build_container(
         ),
     )
     publishing = RcaPublishing(ctx, chat, publisher, layout, LazyTemplates(settings.templates_dir))
-    handlers = JobHandlers(ctx, chat, publishing, reminders)
+    handlers = JobHandlers(ctx, chat, publishing, reminders, HomeTab(ctx, chat, reminders, layout))
     jobs = SqlJobStore(engine)
     runner = JobRunner(
         jobs,

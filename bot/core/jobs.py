@@ -221,6 +221,12 @@ class SendActionItems(_Job):
     claim: DailyClaim | None = None
 
 
+class PublishHome(_Job):
+    kind: Literal["publish_home"] = "publish_home"
+    user_id: str
+    page: int = 0
+
+
 class PostBriefing(_Job):
     kind: Literal["post_briefing"] = "post_briefing"
     channel: str
@@ -259,6 +265,7 @@ Job = Annotated[
     | PreviewRca
     | DmOwners
     | SendActionItems
+    | PublishHome
     | PostBriefing,
     Field(discriminator="kind"),
 ]

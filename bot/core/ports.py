@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Protocol
 
 from bot.core.errors import IncidentBotError
+from bot.core.home import HomeView
 from bot.core.jobs import ClaimedJob, Job, Next
 from bot.core.models import ActionItem, Incident, IncidentStatus, Reply, Severity, TimelineEntry
 from bot.core.open_items import OpenItem, Person
@@ -287,6 +288,10 @@ class Chat(Protocol):
     def send_action_items(
         self, user_id: str, items: Sequence[OpenItem], *, reason: str, now: datetime, rca_links: Mapping[str, str]
     ) -> None: ...
+    def publish_home(self, view: HomeView) -> None:
+        """Show `view` as its person's Home tab."""
+        ...
+
     def post_briefing(
         self,
         channel: str,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core import lifecycle
 from bot.core.errors import Duplicate
-from bot.core.jobs import ActionAddedNotice
+from bot.core.jobs import ActionAddedNotice, PublishHome
 from bot.core.models import ActionItem, Incident, Reply
 from bot.services.context import ServiceContext
 from bot.services.incidents import incident_for_change, load, require_id
@@ -43,5 +43,7 @@ def add_action_item(
         uow.jobs.enqueue(
             ActionAddedNotice(incident_id=require_id(incident), number=item.number, by=by, asked_by=asked_by)
         )
+        if item.owner_id:
+            uow.jobs.enqueue(PublishHome(user_id=item.owner_id))  # their Home tab lists it now
         uow.commit()
     return incident, item

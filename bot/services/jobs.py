@@ -17,6 +17,7 @@ from bot.core.models import Incident, Reply, TimelineEntry, TimelineKind
 from bot.core.naming import incident_channel_name
 from bot.core.ports import Chat, ChatError, Room, RoomNameTaken
 from bot.services.context import ServiceContext
+from bot.services.home import HomeTab
 from bot.services.publishing import RcaPublishing
 from bot.services.reminders import Reminders
 
@@ -38,11 +39,14 @@ class RoomNotReady(RetryLater):
 class JobHandlers:
     """Runs one job of each kind against the chat platform, the docs repo and the database."""
 
-    def __init__(self, ctx: ServiceContext, chat: Chat, publishing: RcaPublishing, reminders: Reminders) -> None:
+    def __init__(
+        self, ctx: ServiceContext, chat: Chat, publishing: RcaPublishing, reminders: Reminders, home: HomeTab
+    ) -> None:
         self._ctx = ctx
         self._chat = chat
         self._publishing = publishing
         self._reminders = reminders
+        self._home = home
 
     def run(self, claimed: ClaimedJob) -> Sequence[Next]:
         """Run a job; returns the jobs that follow from it. Raises ChatError (maybe retryable) or a domain error."""
@@ -161,6 +165,9 @@ class JobHandlers:
                 return self._reminders.dm_owners_of(job.incident_id, parent_job=claimed.id)
             case j.SendActionItems():
                 self._reminders.send_action_items(job)
+                return []
+            case j.PublishHome():
+                self._home.publish(job)
                 return []
             case j.PostBriefing():
                 self._reminders.post_briefing_job(job)

@@ -7,11 +7,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from bot.core.home import HomeView
 from bot.core.models import ActionItem, Incident, Reply, Severity
 from bot.core.open_items import OpenItem, Person
 from bot.core.ports import ChatError, ChatMessage, Room, RoomNameTaken
 from bot.core.reminders import BriefingGroup
-from bot.slack import action_blocks, blocks, reminder_blocks, resolve_blocks
+from bot.slack import action_blocks, blocks, home_blocks, reminder_blocks, resolve_blocks
 from bot.slack.calls import SlackCalls, slack_error
 from bot.slack.people import SlackPeople
 from bot.slack.text import as_mrkdwn, clip, ts_to_datetime, without_broadcasts
@@ -272,6 +273,9 @@ class SlackChat:
             reminder_blocks.action_items_text(items, reason=reason),
             reminder_blocks.action_items_blocks(items, reason=reason, now=now, rca_links=rca_links),
         )
+
+    def publish_home(self, view: HomeView) -> None:
+        self._calls.call(self._client.views_publish, user_id=view.user_id, view=home_blocks.home_view(view))
 
     def post_briefing(
         self,

@@ -46,6 +46,17 @@ def item_line(item: OpenItem, now: datetime, rca_links: Mapping[str, str]) -> st
     )
 
 
+def item_buttons(item: OpenItem) -> list[dict[str, Any]]:
+    """Mark done, and In progress unless it already is."""
+    value = item_ref_value(item)
+    buttons: list[dict[str, Any]] = [
+        {"type": "button", "action_id": MARK_DONE, "text": plain("Mark done"), "value": value, "style": "primary"}
+    ]
+    if item.status is not ActionStatus.IN_PROGRESS:
+        buttons.append({"type": "button", "action_id": MARK_IN_PROGRESS, "text": plain("In progress"), "value": value})
+    return buttons
+
+
 def action_items_blocks(
     items: Sequence[OpenItem], *, reason: str, now: datetime, rca_links: Mapping[str, str]
 ) -> list[Block]:
@@ -56,19 +67,11 @@ def action_items_blocks(
         intro = f":bell: Your open incident action items ({len(items)}), oldest first:"
     blocks: list[Block] = [mrkdwn_section(intro)]
     for index, item in enumerate(items[:MAX_ITEMS_PER_MESSAGE]):
-        value = item_ref_value(item)
         section = mrkdwn_section(item_line(item, now, rca_links))
-        buttons: list[dict[str, Any]] = [
-            {"type": "button", "action_id": MARK_DONE, "text": plain("Mark done"), "value": value, "style": "primary"}
-        ]
-        if item.status is not ActionStatus.IN_PROGRESS:
-            buttons.append(
-                {"type": "button", "action_id": MARK_IN_PROGRESS, "text": plain("In progress"), "value": value}
-            )
-        blocks += [section, {"type": "actions", "block_id": f"item_{index}", "elements": buttons}]
+        blocks += [section, {"type": "actions", "block_id": f"item_{index}", "elements": item_buttons(item)}]
     if len(items) > MAX_ITEMS_PER_MESSAGE:
         blocks.append(
-            mrkdwn_section(f"_…and {len(items) - MAX_ITEMS_PER_MESSAGE} more; `incident-bot scan` lists all._")
+            mrkdwn_section(f"_…and {len(items) - MAX_ITEMS_PER_MESSAGE} more: the bot's *Home* tab lists them all._")
         )
     return blocks
 

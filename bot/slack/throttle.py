@@ -42,6 +42,7 @@ METHOD_TIERS = {
     "users.info": "t4",
     "chat.postEphemeral": "t4",
     "views.open": "t4",
+    "views.publish": "t4",
 }
 # chat.postMessage: about one message a second per channel, with short bursts allowed, and a
 # workspace-wide limit of "several hundred a minute" (fan-out of DMs meets that one).

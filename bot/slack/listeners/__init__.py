@@ -5,4 +5,10 @@ from __future__ import annotations
 SLASH_COMMAND = "/incident"
 MESSAGE_SHORTCUTS: dict[str, str] = {"add_to_incident_timeline": "Add to incident timeline"}
 # Event types the app listens to; `message` covers message_changed / message_deleted.
-BOT_EVENTS: tuple[str, ...] = ("reaction_added", "reaction_removed", "message.channels", "message.groups")
+BOT_EVENTS: tuple[str, ...] = (
+    "reaction_added",
+    "reaction_removed",
+    "message.channels",
+    "message.groups",
+    "app_home_opened",
+)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
 from bot.core.models import ActionStatus, Incident
-from bot.services import action_status, incidents, resolve
-from bot.slack import action_blocks, blocks, reminder_blocks, resolve_blocks
+from bot.services import action_status, home, incidents, resolve
+from bot.slack import action_blocks, blocks, home_blocks, reminder_blocks, resolve_blocks
 from bot.slack.listener_context import ListenerContext
 from bot.slack.payloads import BlockActions, ItemButton, incident_id, parse, parse_json, trigger
 
@@ -54,7 +55,17 @@ def register(app: App, context: ListenerContext) -> None:
             hand_written_owner=context.hand_written_owner,
         )
         ack()
-        respond(text=status_answer(change), response_type="ephemeral", replace_original=False)
+        if clicked.response_url:
+            respond(text=status_answer(change), response_type="ephemeral", replace_original=False)
+        else:  # clicked on the Home tab: the tab itself shows the change once it is published again
+            home.show_page(ctx, user_id=clicked.user.id, page=0)
+
+    @app.action(re.compile(f"^{home_blocks.HOME_PAGE}_(newer|older)$"))
+    def home_page(ack: Ack, body: dict[str, Any]) -> None:
+        clicked = parse(BlockActions, body)
+        page = int(clicked.action.value) if (clicked.action.value or "").isdigit() else 0
+        home.show_page(ctx, user_id=clicked.user.id, page=page)
+        ack()
 
     @app.action(reminder_blocks.MARK_DONE)
     def mark_done(ack: Ack, body: dict[str, Any], respond: Respond) -> None:

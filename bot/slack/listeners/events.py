@@ -1,4 +1,4 @@
-"""Reactions and message edits in channels: the timeline follows the conversation."""
+"""Reactions and message edits in channels (the timeline follows the conversation), and the Home tab opened."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import StringConstraints
 from slack_bolt import App
 
-from bot.services import timeline
+from bot.services import home, timeline
 from bot.slack.listener_context import ListenerContext
 from bot.slack.payloads import MAX_TEXT, Payload, SlackId, Token, parse
 
@@ -25,6 +25,11 @@ class Reaction(Payload):
     reaction: Token
     item: ReactedItem
     event_ts: Token = ""
+
+
+class HomeOpened(Payload):
+    user: SlackId
+    tab: Token = "home"
 
 
 class ChangedMessage(Payload):
@@ -79,6 +84,13 @@ def register(app: App, context: ListenerContext) -> None:
                 message_id=reaction.item.ts,
                 user_id=reaction.user,
             )
+
+    @app.event("app_home_opened")
+    def app_home_opened(body: dict[str, Any], event: dict[str, Any]) -> None:
+        opened = parse(HomeOpened, event)
+        if opened.tab == "home":
+            event_id = body.get("event_id") or f"{opened.user}:{event.get('event_ts', '')}"
+            home.home_opened(ctx, user_id=opened.user, event_id=str(event_id))
 
     @app.event({"type": "message", "subtype": "message_changed"})
     def message_changed(event: dict[str, Any]) -> None:

@@ -1,0 +1,71 @@
+"""The Home tab: built from the docs repo's RCAs (as of the last pull) and the bot's database."""
+
+from __future__ import annotations
+
+from bot.core.home import OPEN_INCIDENTS_SHOWN, RESOLVED_SHOWN, HomeView, page_of
+from bot.core.jobs import PublishHome
+from bot.core.models import Incident
+from bot.core.ports import Chat
+from bot.services.context import ServiceContext
+from bot.services.publishing import DocsLayout
+from bot.services.reminders import Reminders
+
+
+def home_opened(ctx: ServiceContext, *, user_id: str, event_id: str) -> None:
+    """Someone opened the bot's Home tab: it is published after the ack (once per event)."""
+    with ctx.uow() as uow:
+        uow.jobs.enqueue(PublishHome(user_id=user_id), key=f"home:{event_id}"[:200])
+        uow.commit()
+
+
+def show_page(ctx: ServiceContext, *, user_id: str, page: int) -> None:
+    with ctx.uow() as uow:
+        uow.jobs.enqueue(PublishHome(user_id=user_id, page=max(0, min(page, 10_000))))
+        uow.commit()
+
+
+class HomeTab:
+    def __init__(self, ctx: ServiceContext, chat: Chat, reminders: Reminders, layout: DocsLayout) -> None:
+        self._ctx = ctx
+        self._chat = chat
+        self._reminders = reminders
+        self._layout = layout
+
+    def publish(self, job: PublishHome) -> None:
+        self._chat.publish_home(self.view(job.user_id, page=job.page))
+
+    def view(self, user_id: str, *, page: int = 0) -> HomeView:
+        now = self._ctx.clock.now()
+        # As of the last pull (the daily check and every publish pull): opening a tab fetches nothing.
+        found = self._reminders.scan(pulled=True)
+        mine = sorted((i for i in found.items if i.owner_id == user_id), key=lambda i: (i.since, i.number))
+        shown, page, pages = page_of(mine, page)
+        with self._ctx.reader() as uow:
+            active = uow.incidents.list_active()
+            resolved = uow.incidents.list_resolved()
+        visible = [i for i in active if self._may_see(i, user_id)]
+        visible.sort(key=lambda i: (i.severity.value, i.declared_at))
+        theirs = [i for i in resolved if user_id in (i.commander_id, i.declared_by) and self._may_see(i, user_id)]
+        theirs.sort(key=lambda i: i.resolved_at or i.declared_at, reverse=True)
+        links = self._reminders.rca_links(shown)
+        for incident in theirs[:RESOLVED_SHOWN]:
+            if incident.rca_path and (link := self._layout.web_link(incident.rca_path)):
+                links[incident.rca_path] = link
+        return HomeView(
+            user_id=user_id,
+            now=now,
+            items=tuple(shown),
+            total_items=len(mine),
+            page=page,
+            pages=pages,
+            open_incidents=tuple(visible[:OPEN_INCIDENTS_SHOWN]),
+            resolved=tuple(theirs[:RESOLVED_SHOWN]),
+            rca_links=links,
+        )
+
+    def _may_see(self, incident: Incident, user_id: str) -> bool:
+        if not incident.private:
+            return True
+        if user_id in self._ctx.policy.admins or user_id in (incident.commander_id, incident.declared_by):
+            return True
+        return incident.room_id is not None and self._ctx.members.is_member(incident.room_id, user_id)
