@@ -16,6 +16,7 @@ from bot.clock import SystemClock
 from bot.config import Settings, read_owner_map
 from bot.core.ports import Clock
 from bot.core.rca import rca_environment
+from bot.ops.metrics import BotMetrics
 from bot.publish import GitPublisher
 from bot.services.context import Policy, ServiceContext
 from bot.services.home import HomeTab
@@ -46,6 +47,7 @@ class Container:
     jobs: SqlJobStore
     reminders: Reminders
     app: App
+    metrics: BotMetrics
 
     def close(self) -> None:
         """Stop the job runner (waiting up to STOP_GRACE_SECONDS for running jobs), then the database."""
@@ -101,7 +103,8 @@ def build_container(
     token = settings.slack_bot_token.get_secret_value()
     folder = None if (settings.pacing_dir or "").lower() == "off" else private_folder(settings.pacing_dir)
     buckets = host_buckets(folder, token=token, api_url=settings.slack_api_url)
-    calls = SlackCalls(client, api_url=settings.slack_api_url, throttle=Throttle(buckets=buckets))
+    metrics = BotMetrics()
+    calls = SlackCalls(client, api_url=settings.slack_api_url, throttle=Throttle(buckets=buckets), metrics=metrics)
     listing = (
         workspace_file(folder, token=token, api_url=settings.slack_api_url, suffix=".people.json")
         if folder is not None
@@ -126,6 +129,7 @@ def build_container(
             admins=frozenset(settings.incident_admins),
         ),
         members=chat,
+        metrics=metrics,
     )
     publisher = (
         GitPublisher(
@@ -164,7 +168,9 @@ def build_container(
         clock,
         threads=settings.worker_threads,
         poll_seconds=poll_seconds,
+        on_outcome=metrics.job,
     )
+    metrics.watch_queue(lambda: jobs.queue_stats(clock.now()))
     wake_box.append(runner)
     listeners = ListenerContext(
         services=ctx,
@@ -183,4 +189,5 @@ def build_container(
         jobs=jobs,
         reminders=reminders,
         app=app,
+        metrics=metrics,
     )

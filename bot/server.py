@@ -80,6 +80,7 @@ class RunningBot:
             serve_slack=self._socket is None,
         )
         self.frontend.set_readiness(self.readiness)
+        self.frontend.set_metrics(self.container.metrics)
         log.info("incident-bot ready on port %s", self.port)
 
     @property

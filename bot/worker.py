@@ -44,7 +44,10 @@ class JobRunner:
         poll_seconds: float = 1.0,
         lease_seconds: float = LEASE_SECONDS,
         heartbeat_seconds: float = HEARTBEAT_SECONDS,
+        on_outcome: Callable[[str, str], None] | None = None,
     ) -> None:
+        """`on_outcome(kind, outcome)`: told how each run ended (done, retry, deferred, failed, dropped)."""
+        self._on_outcome = on_outcome
         self._store = store
         self._run = run
         self._report_failure = report_failure
@@ -163,7 +166,9 @@ class JobRunner:
             then = self._run(job)
         except Paced as error:
             run_at = self._clock.now() + timedelta(seconds=error.delay_seconds)
-            self._held(job, self._store.defer(job.id, run_at, booked_for=error.call, holder=self._worker_id))
+            self._held(
+                job, self._store.defer(job.id, run_at, booked_for=error.call, holder=self._worker_id), "deferred"
+            )
         except RetryLater as error:
             if job.attempts < error.max_attempts:
                 log.warning("job %s (%s) will be retried in %.0fs: %s", job.id, job.kind, error.delay_seconds, error)
@@ -172,6 +177,7 @@ class JobRunner:
                 self._held(
                     job,
                     self._store.retry(job.id, str(error), run_at, now=now, then=error.then, holder=self._worker_id),
+                    "retry",
                 )
             else:
                 self._after_failure(job, error, retryable=False, retry_after=None)
@@ -183,11 +189,13 @@ class JobRunner:
             log.exception("job %s (%s) failed", job.id, job.kind)
             self._after_failure(job, error, retryable=True, retry_after=None)
         else:
-            self._held(job, self._store.complete(job.id, self._clock.now(), then=then, holder=self._worker_id))
+            self._held(job, self._store.complete(job.id, self._clock.now(), then=then, holder=self._worker_id), "done")
         finally:
             current_job.reset(token)
 
-    def _held(self, job: ClaimedJob, recorded: bool) -> bool:
+    def _held(self, job: ClaimedJob, recorded: bool, outcome: str) -> bool:
+        if self._on_outcome is not None:
+            self._on_outcome(job.kind, outcome if recorded else "dropped")
         if not recorded:
             log.warning(
                 "job %s (%s): another worker holds it now (this one gave its lease back or let it run out); "
@@ -202,10 +210,12 @@ class JobRunner:
             delay = retry_after if retry_after is not None else min(2.0**job.attempts, 300.0)
             log.warning("job %s (%s) will be retried in %.0fs: %s", job.id, job.kind, delay, error)
             run_at = self._clock.now() + timedelta(seconds=delay)
-            self._held(job, self._store.retry(job.id, str(error), run_at, holder=self._worker_id))
+            self._held(job, self._store.retry(job.id, str(error), run_at, holder=self._worker_id), "retry")
             return
         log.error("job %s (%s) failed for good: %s", job.id, job.kind, error)
-        if not self._held(job, self._store.fail(job.id, str(error), self._clock.now(), holder=self._worker_id)):
+        if not self._held(
+            job, self._store.fail(job.id, str(error), self._clock.now(), holder=self._worker_id), "failed"
+        ):
             return
         try:
             self._report_failure(job, error)

@@ -127,6 +127,21 @@ class UnitOfWork(Protocol):
 UnitOfWorkFactory = Callable[[], UnitOfWork]
 
 
+class Metrics(Protocol):
+    """What the services count (exported as Prometheus metrics by `bot.ops.metrics`)."""
+
+    def published(self, *, ok: bool) -> None: ...
+    def reminder_sent(self, reason: str) -> None: ...
+
+
+class NoMetrics:
+    def published(self, *, ok: bool) -> None:
+        pass
+
+    def reminder_sent(self, reason: str) -> None:
+        pass
+
+
 class JobStore(Protocol):
     """The worker's side of the durable job queue."""
 

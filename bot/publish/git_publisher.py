@@ -204,62 +204,71 @@ class GitPublisher:
 
     def diagnose(self, *, network: bool) -> list[Check]:
         """What stands between this clone and a publish: the clone itself, its upstream, and (with
-        `network`) whether the remote answers and would take a push (`git push --dry-run`)."""
-        name = "docs repo (DOCS_REPO_PATH)"
-        try:
-            main = self._open()
-        except PublishError as error:
-            return [Check(name, False, error.user_message, "clone the team's docs repo there: git clone <url> <path>")]
-        with main:
-            if not main.head.is_valid():
-                return [Check(name, False, "the clone has no commit yet", "clone a docs repo that has a commit")]
-            if main.head.is_detached and not (Path(main.git_dir) / WORKTREE / ".git").is_file():
-                return [Check(name, False, "the clone is not on a branch", "git -C <path> switch main")]
-            upstream = _upstream(main) if not main.head.is_detached else _upstream(self._worktree_repo(main))
-            if upstream is None:
-                return [
-                    Check(
-                        name,
-                        False,
-                        "its branch has no upstream, so nothing would be pushed",
-                        "git -C <path> branch --set-upstream-to origin/main",
-                    )
-                ]
-            local = _names(main.git.status("--porcelain", "-z"))
-            state = f"{len(local)} local change(s) in the checkout, which the bot leaves alone" if local else "clean"
-            found = [Check(name, True, f"a clone of {upstream.ref}; {state}")]
-            if not network:
-                return found
-            main.git.update_environment(**self._env)
-            remote = f"docs repo remote ({upstream.remote})"
-            try:
-                main.git.ls_remote("--heads", upstream.remote, upstream.branch, kill_after_timeout=self._timeout)
-            except _git().GitCommandError as error:
-                found.append(
-                    Check(remote, False, f"unreachable: {_detail(error)}", "check the URL and the bot's key or token")
-                )
-                return found
-            found.append(Check(remote, True, "reachable"))
-            try:
-                main.git.push(
-                    "--dry-run",
-                    upstream.remote,
-                    f"refs/remotes/{upstream.ref}:refs/heads/{upstream.branch}",
-                    kill_after_timeout=self._timeout,
-                )
-            except _git().GitCommandError as error:
-                found.append(
-                    Check(
-                        "docs repo push", False, f"a dry-run push failed: {_detail(error)}", "give the bot write access"
-                    )
-                )
-            else:
-                found.append(Check("docs repo push", True, f"a dry-run push to {upstream.branch} is accepted"))
-            return found
+        `network`) whether the remote answers and would take a push (`git push --dry-run`).
 
-    def _worktree_repo(self, main: git.Repo) -> git.Repo:
-        worktree: git.Repo = _git().Repo(Path(main.git_dir) / WORKTREE)
-        return worktree
+        Plain git processes, not GitPython: `serve` runs this at start and idles without GitPython.
+        """
+        name = "docs repo (DOCS_REPO_PATH)"
+        fix_clone = "clone the team's docs repo there: git clone <url> <path>"
+        if not self._path.is_dir():
+            what = "does not exist" if not self._path.exists() else "is not a folder"
+            return [Check(name, False, f"the docs repo clone (DOCS_REPO_PATH) {what}", fix_clone)]
+        inside = self._git_out("rev-parse", "--is-inside-work-tree")
+        if inside is None:
+            return [Check(name, False, "the docs repo clone (DOCS_REPO_PATH) is not a git repository", fix_clone)]
+        if inside != "true":
+            return [Check(name, False, "the docs repo clone (DOCS_REPO_PATH) is a bare repository", fix_clone)]
+        if self._git_out("rev-parse", "--verify", "-q", "HEAD") is None:
+            return [Check(name, False, "the clone has no commit yet", "clone a docs repo that has a commit")]
+        worktree = self.worktree if (self.worktree / ".git").is_file() else self._path
+        tracking = self._git_out("rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{u}", cwd=worktree)
+        if tracking is None or "/" not in tracking:
+            on_branch = self._git_out("symbolic-ref", "-q", "HEAD", cwd=worktree) is not None
+            problem = (
+                "its branch has no upstream, so nothing would be pushed"
+                if on_branch
+                else "the clone is not on a branch (detached HEAD)"
+            )
+            fix = "git -C <path> switch main && git -C <path> branch --set-upstream-to origin/main"
+            return [Check(name, False, problem, fix)]
+        remote_name, _, branch = tracking.partition("/")
+        if not network:
+            return [Check(name, True, f"a clone of {tracking}")]
+        local = [line for line in (self._git_out("status", "--porcelain") or "").splitlines() if line]
+        state = f"{len(local)} local change(s) in the checkout, which the bot leaves alone" if local else "clean"
+        found = [Check(name, True, f"a clone of {tracking}; {state}")]
+        remote = f"docs repo remote ({remote_name})"
+        answer = self._git_run("ls-remote", "--heads", remote_name, branch)
+        if answer.returncode != 0:
+            why = f"unreachable: {_last_line(answer.stderr)}"
+            found.append(Check(remote, False, why, "check the remote's URL and the bot's SSH key or HTTPS token"))
+            return found
+        found.append(Check(remote, True, "reachable"))
+        pushed = self._git_run("push", "--dry-run", remote_name, f"refs/remotes/{tracking}:refs/heads/{branch}")
+        if pushed.returncode != 0:
+            why = f"a dry-run push failed: {_last_line(pushed.stderr)}"
+            found.append(Check("docs repo push", False, why, "give the bot's key or token write access"))
+        else:
+            found.append(Check("docs repo push", True, f"a dry-run push to {branch} is accepted"))
+        return found
+
+    def _git_run(self, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+        try:
+            return subprocess.run(
+                ["git", *args],
+                cwd=cwd or self._path,
+                env={**os.environ, **self._env},
+                capture_output=True,
+                text=True,
+                timeout=self._timeout,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as error:
+            return subprocess.CompletedProcess(["git", *args], 1, "", str(error))
+
+    def _git_out(self, *args: str, cwd: Path | None = None) -> str | None:
+        done = self._git_run(*args, cwd=cwd)
+        return done.stdout.strip() if done.returncode == 0 else None
 
     @property
     def worktree(self) -> Path:
@@ -419,6 +428,11 @@ class GitPublisher:
             message = f"{upstream.ref} kept moving; gave up after {tries}."
             raise PublishError(_kept_locally(message, sha), retryable=True, commit_sha=sha)
         return ours
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "no answer"
 
 
 def _start_clean(repo: git.Repo) -> None:

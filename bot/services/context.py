@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from bot.core.access import Actor
 from bot.core.models import Incident
-from bot.core.ports import Clock, Membership, UnitOfWork, UnitOfWorkFactory
+from bot.core.ports import Clock, Membership, Metrics, NoMetrics, UnitOfWork, UnitOfWorkFactory
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ class ServiceContext:
     members: Membership = field(default_factory=NobodyIsAMember)
     # Units of work that only read: they never wait for writers (lookups on the path Slack waits on).
     read: UnitOfWorkFactory | None = None
+    metrics: Metrics = field(default_factory=NoMetrics)
 
     def reader(self) -> UnitOfWork:
         return self.read() if self.read is not None else self.uow()

@@ -131,11 +131,13 @@ class RcaPublishing:
         try:
             path, result = self._publish(record, self._publisher)
         except PublishError as error:
+            self._ctx.metrics.published(ok=False)
             notice = PublishProblemNotice(
                 incident_id=job.incident_id, problem=error.user_message, commit=error.commit_sha
             )
             then = [Next(notice, key=f"publish-problem:{job_id}"), dm_owners]
             raise RetryLater(str(error), delay_seconds=retry_delay(attempts), then=then) from error
+        self._ctx.metrics.published(ok=True)
         published = RcaPublishedNotice(
             incident_id=job.incident_id,
             path=path,

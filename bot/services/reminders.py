@@ -232,6 +232,8 @@ class Reminders:
         self._chat.send_action_items(
             job.owner_id, items, reason=job.reason, now=self._ctx.clock.now(), rca_links=self.rca_links(items)
         )
+        if items:
+            self._ctx.metrics.reminder_sent(job.reason)
 
     def post_briefing_job(self, job: PostBriefing) -> None:
         with self._ctx.uow() as uow:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from slack_sdk import WebClient
@@ -27,6 +27,9 @@ from bot.core.jobs import current_job
 from bot.core.ports import ChatError
 from bot.slack.text import clip, without_broadcasts
 from bot.slack.throttle import Throttle
+
+if TYPE_CHECKING:
+    from bot.ops.metrics import BotMetrics
 
 log = logging.getLogger(__name__)
 
@@ -107,8 +110,10 @@ class SlackCalls:
         *,
         throttle: Throttle | None = None,
         api_url: str = "https://slack.com/api/",
+        metrics: BotMetrics | None = None,
     ) -> None:
         self.client = client
+        self._metrics = metrics
         self._throttle = throttle or Throttle()
         api = urlsplit(api_url)
         # Response URLs are Slack's (https://hooks.slack.com/…); tests serve both from the fake's address.
@@ -116,15 +121,15 @@ class SlackCalls:
 
     def call(self, method: Callable[..., Any], *, pace: bool = True, **kwargs: Any) -> Any:
         """Run a WebClient method, paced to Slack's tiers first (except while Slack waits for our ack)."""
+        name = method.__name__.replace("_", ".", 1) if hasattr(method, "__name__") else ""
         if pace:
-            self._pace(
-                method.__name__.replace("_", ".", 1) if hasattr(method, "__name__") else "", kwargs.get("channel")
-            )
+            self._pace(name, kwargs.get("channel"))
         try:
-            return method(**kwargs)
+            answer = method(**kwargs)
         except SlackApiError as error:
             code = error.response.get("error", "unknown_error") if error.response else "unknown_error"
             status = error.response.status_code if error.response else 0
+            self._count(name, "429" if status == 429 else "5xx" if status >= 500 else str(code))
             retry_after = None
             if status == 429:
                 retry_after = float(error.response.headers.get("Retry-After", "1") or 1)
@@ -134,7 +139,14 @@ class SlackCalls:
                 retry_after=retry_after,
             ) from error
         except (SlackClientError, OSError) as error:
+            self._count(name, "unreachable")
             raise ChatError(f"could not reach Slack ({error})", retryable=True) from error
+        self._count(name, "ok")
+        return answer
+
+    def _count(self, method: str, status: str) -> None:
+        if self._metrics is not None:
+            self._metrics.slack_call(method, status)
 
     def _pace(self, name: str, channel: str | None) -> None:
         running = current_job.get()

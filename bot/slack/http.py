@@ -17,15 +17,19 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+if TYPE_CHECKING:
+    from bot.ops.metrics import BotMetrics
+
 log = logging.getLogger(__name__)
 
 StartResponse = Callable[..., Any]
+METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 EVENTS_PATH = "/slack/events"
 # Slack's largest payloads (a modal's full state, a long message) are far below this.
 MAX_BODY_BYTES = 1024 * 1024
@@ -66,6 +70,11 @@ class HttpFrontend:
         self._ready = threading.Event()
         self._serve_slack = True
         self._readiness: Callable[[], list[str]] | None = None
+        self._metrics: BotMetrics | None = None
+
+    def set_metrics(self, metrics: BotMetrics) -> None:
+        """Count Slack's requests and answer GET /metrics."""
+        self._metrics = metrics
 
     def set_readiness(self, check: Callable[[], list[str]]) -> None:
         """What /readyz asks: the problems that keep the bot from taking work (none: ready)."""
@@ -95,6 +104,10 @@ class HttpFrontend:
             if problems:
                 return _plain(start_response, "503 Service Unavailable", ("\n".join(problems) + "\n").encode())
             return _plain(start_response, "200 OK", b"ready\n")
+        if path == "/metrics" and self._metrics is not None:
+            body = self._metrics.render()
+            start_response("200 OK", [("Content-Type", METRICS_CONTENT_TYPE), ("Content-Length", str(len(body)))])
+            return [body]
         if path == EVENTS_PATH and self._serve_slack:
             if self._slack is None or self._check is None:
                 return _plain(start_response, "503 Service Unavailable", b"starting\n")
@@ -123,13 +136,34 @@ class HttpFrontend:
         # Bolt reads the body again (and verifies it again): hand it the bytes already read.
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
+        started = time.perf_counter()
         try:
-            return slack(environ, start_response)
+            answer = slack(environ, start_response)
+            if self._metrics is not None:
+                kind = _count_request(self._metrics, body, environ.get("CONTENT_TYPE"))
+                self._metrics.ack(kind, time.perf_counter() - started)
+            return answer
         except (AttributeError, KeyError, TypeError, ValueError, IndexError):
             # Bolt could not read the request at all (listener errors never get here: they reach the
             # app's error handler); a body of a shape Slack never sends.
             log.warning("refused a signed request Bolt could not read", exc_info=True)
             return _plain(start_response, "400 Bad Request", b"malformed request\n")
+
+
+def _count_request(metrics: BotMetrics, body: bytes, content_type: str | None) -> str:
+    """The request's kind (command, event, interaction), counting an event by its type."""
+    if (content_type or "").split(";")[0].strip() == "application/json":
+        try:
+            parsed = json.loads(body)
+            event = parsed.get("event") if isinstance(parsed, dict) else None
+            event_type = event.get("type") if isinstance(event, dict) else None
+        except ValueError:
+            event_type = None
+        metrics.event(str(event_type) if isinstance(event_type, str) else "other")
+        return "event"
+    if body.startswith(b"payload="):
+        return "interaction"
+    return "command" if b"command=" in body else "other"
 
 
 def _well_formed(body: str, content_type: str | None) -> bool:

@@ -142,6 +142,18 @@ class SqlJobStore:
                 .values(locked_by=None, locked_until=None)
             )
 
+    def queue_stats(self, now: datetime) -> tuple[int, float]:
+        """Jobs neither done nor failed, and how long the oldest of those already due has waited (s)."""
+        waiting = and_(jobs.c.done_at.is_(None), jobs.c.failed_at.is_(None))
+        with self._engine.connect() as conn, conn.execution_options(**READ_ONLY).begin():
+            depth = conn.execute(select(func.count()).select_from(jobs).where(waiting)).scalar_one()
+            oldest = conn.execute(select(func.min(jobs.c.run_at)).where(waiting, jobs.c.run_at <= now)).scalar_one()
+        if oldest is None:
+            return int(depth), 0.0
+        if oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=now.tzinfo)
+        return int(depth), max(0.0, (now - oldest).total_seconds())
+
     def pending(self) -> int:
         """How many jobs are neither done nor failed (due or not, leased or not)."""
         with self._engine.connect() as conn, conn.execution_options(**READ_ONLY).begin():
