@@ -1,36 +1,64 @@
-# Incident Bot. Build: docker build -t incident-bot .
-# Run (Socket Mode): docker run -e SLACK_BOT_TOKEN=... -e SLACK_SIGNING_SECRET=... -e SLACK_APP_TOKEN=... \
-#   -v incident-bot-data:/data incident-bot
+# incident-bot. Build: docker build -t incident-bot .
+# Run (Socket Mode): docker run --env-file .env -v incident-bot-data:/data incident-bot
+# See "Deploying" in the README (compose.yaml: PostgreSQL and two replicas; Kubernetes probes).
+
+# ---- build: a virtualenv with the dependencies, then the bot --------------------------------------
+FROM python:3.11-slim AS build
+
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /src
+RUN python -m venv /opt/venv
+
+# The dependencies in a layer of their own: it changes when pyproject.toml does, not with the code.
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+        > /tmp/requirements.txt \
+    && /opt/venv/bin/pip install --requirement /tmp/requirements.txt
+
+COPY README.md LICENSE ./
+COPY bot ./bot
+RUN /opt/venv/bin/pip install --no-deps .
+
+# ---- runtime: slim Python, git and ssh, the virtualenv, a numeric non-root user ---------------------
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
+    PATH=/opt/venv/bin:$PATH \
+    PORT=3000 \
+    DATABASE_URL=sqlite:////data/incident-bot.db \
+    DOCS_REPO_PATH=/data/docs \
+    PACING_DIR=/data/pacing \
+    HOME=/data/home
 
-# gitpython drives the git binary to publish RCAs; ssh is how most git remotes are reached.
+# git publishes RCAs (the bot drives the git binary); ssh is how most git remotes are reached.
+# Debian's security updates change these versions, so they are not pinned.
+# hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends git openssh-client \
+    && apt-get install -y --no-install-recommends git openssh-client ca-certificates \
     && rm -rf /var/lib/apt/lists/*
 
-# A fixed uid lets operators chown a bind-mounted /data to match.
-RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin incident-bot
+COPY --from=build /opt/venv /opt/venv
+COPY docker/entrypoint.sh /usr/local/bin/incident-bot-entrypoint
 
-WORKDIR /app
-COPY . .
-RUN pip install . \
-    && mkdir -p /data \
-    && chown incident-bot:incident-bot /data
+# A fixed uid and gid let operators chown a bind-mounted /data to match.
+RUN groupadd --gid 10001 incident-bot \
+    && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /data/home --shell /usr/sbin/nologin incident-bot \
+    && mkdir -p /data/home /data/pacing \
+    && chown -R 10001:10001 /data \
+    && chmod 0700 /data/pacing \
+    && chmod 0755 /usr/local/bin/incident-bot-entrypoint
 
-# SQLite works out of the box; point DATABASE_URL at PostgreSQL for anything shared.
-ENV DATABASE_URL=sqlite:////data/incident-bot.db
 VOLUME /data
-
-USER incident-bot
+USER 10001:10001
+WORKDIR /data
 EXPOSE 3000
 
-# urlopen raises on connection errors and non-2xx answers, which makes the check fail.
-HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:3000/healthz', timeout=4)"]
+# /healthz on the configured port; urlopen raises on a refused connection or a non-2xx answer.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '3000'), timeout=4)"]
 
-CMD ["incident-bot", "serve", "--port", "3000"]
+ENTRYPOINT ["incident-bot-entrypoint"]
+CMD ["serve"]
