@@ -1,5 +1,6 @@
 """Logging for a person's terminal or a log pipeline: `LOG_LEVEL`, and `LOG_FORMAT=json` for one JSON
-object per line (time, level, logger, message, and the job being run where there is one)."""
+object per line (time, level, logger, message, and where there is one the job being run and its
+incident, or the Slack request being answered)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from bot.core.jobs import current_job
+from bot.core.requests import current_request
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Libraries that narrate what the bot already says in its own words, at the default level.
@@ -27,6 +29,10 @@ class JsonFormatter(logging.Formatter):
         job = current_job.get()
         if job is not None:
             entry["job_id"] = job.id
+            if job.incident_id is not None:
+                entry["incident_id"] = job.incident_id
+        elif (request := current_request.get()) is not None:
+            entry["request_id"] = request
         for key in ("incident_id", "request_id"):
             if (value := getattr(record, key, None)) is not None:
                 entry[key] = value

@@ -160,7 +160,13 @@ class JobRunner:
             self._store.fail(job.id, f"unreadable job: {job.problem}", self._clock.now(), holder=self._worker_id)
             return
         token = current_job.set(
-            RunningJob(id=job.id, attempts=job.attempts, paced_for=job.paced_for, fan_out=job.job.fan_out)
+            RunningJob(
+                id=job.id,
+                attempts=job.attempts,
+                paced_for=job.paced_for,
+                fan_out=job.job.fan_out,
+                incident_id=getattr(job.job, "incident_id", None),
+            )
         )
         try:
             then = self._run(job)

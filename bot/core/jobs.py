@@ -317,6 +317,7 @@ class RunningJob:
     id: int
     attempts: int
     paced_for: str | None = None
+    incident_id: int | None = None  # the incident the job is about, for the logs
     fan_out: bool = False
     posts: int = field(default=0)
     limited_calls: int = field(default=0)

@@ -12,6 +12,8 @@ from __future__ import annotations
 from contextvars import ContextVar
 
 _PENDING: ContextVar[list[str] | None] = ContextVar("incident_bot_pending_request", default=None)
+# Which Slack request this thread is handling (its event id, or a short hash of its signature), for the logs.
+current_request: ContextVar[str | None] = ContextVar("incident_bot_current_request", default=None)
 
 
 def begin_request(key: str | None) -> None:
@@ -21,6 +23,10 @@ def begin_request(key: str | None) -> None:
     another), so what one request left unclaimed never reaches the next.
     """
     _PENDING.set([key] if key else None)
+
+
+def set_request_id(request_id: str | None) -> None:
+    current_request.set(request_id)
 
 
 def take_pending_request() -> str | None:

@@ -23,6 +23,8 @@ from urllib.parse import parse_qsl
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from bot.core.requests import set_request_id
+
 if TYPE_CHECKING:
     from bot.ops.metrics import BotMetrics
 
@@ -119,6 +121,7 @@ class HttpFrontend:
     def _slack_request(
         self, environ: dict[str, Any], start_response: StartResponse, slack: SlackRequestHandler, check: SignatureCheck
     ) -> Iterable[bytes]:
+        set_request_id(None)  # until Bolt's middleware names this request, no earlier one is named in logs
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from slack_bolt import App, BoltRequest, BoltResponse
 
-from bot.core.requests import begin_request
+from bot.core.requests import begin_request, set_request_id
 
 # Set on a request's context once Bolt's own check let it through (a signed HTTP request, or one that
 # came over the authenticated Socket Mode connection); the error handler acts on nothing else.
@@ -24,6 +24,9 @@ def register(app: App) -> None:
         signature = next_header(request, "x-slack-signature")
         key = "request:" + hashlib.sha256(signature.encode()).hexdigest() if signature else None
         begin_request(key if request.mode == "http" else None)
+        body = request.body if isinstance(request.body, dict) else {}
+        event_id = body.get("event_id")
+        set_request_id(str(event_id)[:64] if event_id else (key[8:24] if key else None))
         return next()
 
 

@@ -15,7 +15,7 @@ from tests.slack.test_resolve import declare, open_resolve_form, room_says
 def scrape(bot: RunningBot) -> str:
     with urllib.request.urlopen(f"http://127.0.0.1:{bot.port}/metrics", timeout=10) as answer:
         assert answer.status == 200 and answer.headers["Content-Type"].startswith("text/plain")
-        return answer.read().decode()
+        return str(answer.read().decode())
 
 
 def value(text: str, name: str, **labels: str) -> float:

@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from slack_sim import FakeSlack
+from slack_sim import FakeSlack, SlackDriver
+from tests.slack.conftest import SECRET
 
 
 def closed_port() -> int:
@@ -130,12 +131,24 @@ def test_a_good_start_is_quiet_at_the_default_level(bot_env: dict[str, Any], fak
 
 
 def test_json_logs_are_one_object_per_line(bot_env: dict[str, Any], fake_slack: FakeSlack) -> None:
-    process, _ = start({**bot_env, "LOG_FORMAT": "json", "LOG_LEVEL": "debug"})
+    process, port = start({**bot_env, "LOG_FORMAT": "json", "LOG_LEVEL": "debug"})
+    slack = SlackDriver(app_url=f"http://127.0.0.1:{port}/slack/events", signing_secret=SECRET, fake=fake_slack)
+    fake_slack.rate_limit("conversations.create")  # the job logs its retry
+    slack.command("/incident", "sev2 Logged outage", user="UALICE", channel="CGENERAL")
+    fake_slack.wait_for(lambda: [c for c in fake_slack.channels() if c["name"].startswith("inc-")])
+    body = "token=x&team_id=T0TEST&command=%2Fincident&text=sev3+Replayed&user_id=UALICE&channel_id=CGENERAL"
+    stamp = int(time.time())
+    slack.raw(body.encode(), "application/x-www-form-urlencoded", timestamp=stamp)
+    slack.raw(body.encode(), "application/x-www-form-urlencoded", timestamp=stamp)  # a replay
     err = stop(process)
     entries = [json.loads(line) for line in err.strip().splitlines()]
     ready = [e for e in entries if e["message"].startswith("incident-bot ready on port")]
     assert ready and ready[0]["level"] == "INFO" and ready[0]["logger"] == "bot.server"
     assert all({"time", "level", "logger", "message"} <= entry.keys() for entry in entries)
+    retried = [e for e in entries if "will be retried" in e["message"]]
+    assert retried and isinstance(retried[0]["job_id"], int) and isinstance(retried[0]["incident_id"], int)
+    replayed = [e for e in entries if "applied before" in e["message"]]
+    assert replayed and replayed[0].get("request_id") and "job_id" not in replayed[0]
     assert "xoxb-test" not in err and bot_env["SLACK_SIGNING_SECRET"] not in err
 
 
