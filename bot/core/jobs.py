@@ -22,7 +22,7 @@ from bot.core.reminders import BriefingGroup
 
 
 class _Job(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     # Who to tell if the job fails for good (None: work nobody asked for in person, like the briefing).
     asked_by: Reply | None = None

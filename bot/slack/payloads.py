@@ -27,7 +27,7 @@ IncidentId = Annotated[int, Field(ge=1, le=MAX_ID)]
 class Payload(BaseModel):
     """A part of a Slack payload: unknown fields are ignored, known ones are checked."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
 
 class SlashCommand(Payload):
