@@ -19,6 +19,7 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 
 COPY README.md LICENSE ./
 COPY bot ./bot
+COPY slack_sim ./slack_sim
 RUN /opt/venv/bin/pip install --no-deps .
 
 # ---- runtime: slim Python, git and ssh, the virtualenv, a numeric non-root user ---------------------

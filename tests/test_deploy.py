@@ -45,6 +45,8 @@ def test_the_image_builds_in_stages_and_runs_as_a_numeric_user_with_a_healthchec
     assert re.search(r"^USER \d+:\d+$", DOCKERFILE, flags=re.MULTILINE)
     assert re.search(r"^HEALTHCHECK .*\n?.*/healthz.*PORT", DOCKERFILE, flags=re.MULTILINE)
     assert "VOLUME /data" in DOCKERFILE
+    for package in ("bot", "slack_sim"):  # what pyproject.toml packages (the demo needs slack_sim)
+        assert f"COPY {package} ./{package}" in DOCKERFILE, package
     # the dependencies' layer comes before the code, so a code change does not reinstall them
     assert DOCKERFILE.index("COPY pyproject.toml") < DOCKERFILE.index("--requirement") < DOCKERFILE.index("COPY bot")
 

@@ -225,6 +225,13 @@ class PublishHome(_Job):
     kind: Literal["publish_home"] = "publish_home"
     user_id: str
     page: int = 0
+    opened: bool = False  # the person opened the tab (not a refresh): they look at it, so it is kept fresh
+
+
+class RefreshHomes(_Job):
+    """Publish again the Home tabs people opened lately, after a change to the incidents they list."""
+
+    kind: Literal["refresh_homes"] = "refresh_homes"
 
 
 class PostBriefing(_Job):
@@ -266,6 +273,7 @@ Job = Annotated[
     | DmOwners
     | SendActionItems
     | PublishHome
+    | RefreshHomes
     | PostBriefing,
     Field(discriminator="kind"),
 ]

@@ -100,6 +100,10 @@ class DailyClaims(Protocol):
 
 
 class JobQueue(Protocol):
+    def recent_home_viewers(self, since: datetime, *, limit: int) -> list[str]:
+        """People who opened the Home tab since `since`, most recent first (at most `limit`)."""
+        ...
+
     def enqueue(self, job: Job, *, run_at: datetime | None = None, key: str | None = None) -> None:
         """Store `job` to run at `run_at` (default now) once the transaction commits; a job with a `key`
         that was stored before is not stored again."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from bot.core.home import OPEN_INCIDENTS_SHOWN, RESOLVED_SHOWN, HomeView, page_of
-from bot.core.jobs import PublishHome
+from bot.core.jobs import Next, PublishHome, RefreshHomes
 from bot.core.models import Incident
 from bot.core.ports import Chat
 from bot.services.context import ServiceContext
@@ -14,7 +16,7 @@ from bot.services.reminders import Reminders
 def home_opened(ctx: ServiceContext, *, user_id: str, event_id: str) -> None:
     """Someone opened the bot's Home tab: it is published after the ack (once per event)."""
     with ctx.uow() as uow:
-        uow.jobs.enqueue(PublishHome(user_id=user_id), key=f"home:{event_id}"[:200])
+        uow.jobs.enqueue(PublishHome(user_id=user_id, opened=True), key=f"home:{event_id}"[:200])
         uow.commit()
 
 
@@ -22,6 +24,19 @@ def show_page(ctx: ServiceContext, *, user_id: str, page: int) -> None:
     with ctx.uow() as uow:
         uow.jobs.enqueue(PublishHome(user_id=user_id, page=max(0, min(page, 10_000))))
         uow.commit()
+
+
+# A change to the incidents refreshes the Home tabs opened this recently, at most this many of them.
+RECENT_VIEWERS_HOURS = 24
+RECENT_VIEWERS_MAX = 500
+# Changes close together share one refresh, which runs this long after the first of them.
+REFRESH_DELAY_SECONDS = 5
+
+
+def refresh_soon(now: datetime) -> Next:
+    """The job that publishes again the Home tabs people are looking at (one per few seconds)."""
+    window = int(now.timestamp() // REFRESH_DELAY_SECONDS)
+    return Next(RefreshHomes(), key=f"refresh-homes:{window}", delay_seconds=REFRESH_DELAY_SECONDS)
 
 
 class HomeTab:
@@ -33,6 +48,12 @@ class HomeTab:
 
     def publish(self, job: PublishHome) -> None:
         self._chat.publish_home(self.view(job.user_id, page=job.page))
+
+    def refresh(self, *, job_id: int) -> list[Next]:
+        since = self._ctx.clock.now() - timedelta(hours=RECENT_VIEWERS_HOURS)
+        with self._ctx.reader() as uow:
+            viewers = uow.jobs.recent_home_viewers(since, limit=RECENT_VIEWERS_MAX)
+        return [Next(PublishHome(user_id=user), key=f"home-refresh:{job_id}:{user}") for user in viewers]
 
     def view(self, user_id: str, *, page: int = 0) -> HomeView:
         now = self._ctx.clock.now()

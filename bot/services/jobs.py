@@ -17,7 +17,7 @@ from bot.core.models import Incident, Reply, TimelineEntry, TimelineKind
 from bot.core.naming import incident_channel_name
 from bot.core.ports import Chat, ChatError, Room, RoomNameTaken
 from bot.services.context import ServiceContext
-from bot.services.home import HomeTab
+from bot.services.home import HomeTab, refresh_soon
 from bot.services.publishing import RcaPublishing
 from bot.services.reminders import Reminders
 
@@ -72,7 +72,7 @@ class JobHandlers:
                 self._chat.set_topic(incident.room_id or "", lifecycle.topic_for(incident))
                 return []
             case j.PostSummary():
-                return self._post_summary(job)
+                return [*self._post_summary(job), refresh_soon(self._ctx.clock.now())]
             case j.PinSummary():
                 incident = self._room(job.incident_id)
                 if incident.summary_message_id:
@@ -97,7 +97,7 @@ class JobHandlers:
                 return []
             case j.SeverityNotice():
                 self._chat.severity_changed(self._room(job.incident_id), job.previous, job.by)
-                return []
+                return [refresh_soon(self._ctx.clock.now())]
             case j.AnnounceSeverity():
                 if self._ctx.policy.announce_channel:
                     incident = self._room(job.incident_id)
@@ -105,7 +105,7 @@ class JobHandlers:
                 return []
             case j.CommanderNotice():
                 self._chat.commander_changed(self._room(job.incident_id), job.by)
-                return []
+                return [refresh_soon(self._ctx.clock.now())]
             case j.CaptureMessage():
                 return self._capture(job)
             case j.ConfirmRecorded():
@@ -147,7 +147,7 @@ class JobHandlers:
                 incident = self._incident(job.incident_id)
                 if not incident.is_active and incident.room_id:
                     self._chat.resolved_notice(incident, job.by)
-                return []
+                return [refresh_soon(self._ctx.clock.now())]
             case j.AnnounceResolved():
                 incident = self._incident(job.incident_id)
                 if not incident.is_active and self._ctx.policy.announce_channel:
@@ -155,7 +155,7 @@ class JobHandlers:
                 return []
             case j.ReopenedNotice():
                 self._chat.reopened_notice(self._room(job.incident_id), job.by)
-                return []
+                return [refresh_soon(self._ctx.clock.now())]
             case j.PreviewRca():
                 record = self._publishing.load(job.incident_id)
                 if job.asked_by is not None:
@@ -169,6 +169,8 @@ class JobHandlers:
             case j.PublishHome():
                 self._home.publish(job)
                 return []
+            case j.RefreshHomes():
+                return self._home.refresh(job_id=claimed.id)
             case j.PostBriefing():
                 self._reminders.post_briefing_job(job)
                 return []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from datetime import date, datetime
@@ -35,6 +36,7 @@ from bot.storage.incident_repos import (
 from bot.storage.jobs import insert_job
 from bot.storage.sql import insert_if_absent
 from bot.storage.tables import daily_claims, processed_events
+from bot.storage.tables import jobs as jobs_table
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +100,26 @@ class SqlJobQueue:
         self._conn = connection
         self._clock = clock
         self._on_enqueue = on_enqueue
+
+    def recent_home_viewers(self, since: datetime, *, limit: int) -> list[str]:
+        rows = self._conn().execute(
+            select(jobs_table.c.payload)
+            .where(jobs_table.c.kind == "publish_home", jobs_table.c.created_at >= since)
+            .order_by(jobs_table.c.id.desc())
+            .limit(limit * 20)
+        )
+        viewers: list[str] = []
+        for (payload,) in rows:
+            try:
+                found = json.loads(payload)
+            except ValueError:
+                continue
+            user = found.get("user_id") if isinstance(found, dict) and found.get("opened") else None
+            if isinstance(user, str) and user not in viewers:
+                viewers.append(user)
+                if len(viewers) >= limit:
+                    break
+        return viewers
 
     def enqueue(self, job: Job, *, run_at: datetime | None = None, key: str | None = None) -> None:
         """Store a job to run at `run_at` (default now) once the transaction commits; a known `key` is skipped."""

@@ -105,3 +105,16 @@ def test_a_reminder_with_more_than_twenty_items_points_to_the_home_tab(
     dm = fake_slack.wait_for(lambda: fake_slack.dms_to(RESPONDER))[-1]
     assert "…and 2 more: the bot's *Home* tab lists them all." in all_text(dm)
     assert "incident-bot scan" not in all_text(dm)
+
+
+def test_a_home_tab_someone_opened_follows_new_and_resolved_incidents(
+    slack: SlackDriver, fake_slack: FakeSlack
+) -> None:
+    open_home(slack, RESPONDER)
+    home_of(fake_slack, RESPONDER, showing="No open incidents")
+    before = len(fake_slack.calls("views.publish"))
+    room = declare(slack, fake_slack, "sev2 Fresh outage")
+    home_of(fake_slack, RESPONDER, showing="Fresh outage", after=before)  # without opening it again
+    before = len(fake_slack.calls("views.publish"))
+    slack.submit(COMMANDER, open_resolve_form(slack, fake_slack, room), {"Summary": "Fixed"})
+    home_of(fake_slack, RESPONDER, showing="No open incidents", after=before)
