@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from bot.core.models import ActionItem, ActionStatus, Incident, Severity
@@ -145,8 +145,13 @@ def collect_open_items(
     db_items: Mapping[int, Sequence[ActionItem]],
     people: Sequence[Person],
     owner_map: Mapping[str, str] | None = None,
+    rows_being_written: Mapping[tuple[str, int], ActionStatus] | None = None,
 ) -> OpenItems:
-    """Every open item: RCA files are the source of truth; items of incidents without an RCA come from the bot."""
+    """Every open item: RCA files are the source of truth; items of incidents without an RCA come from the bot.
+
+    `rows_being_written`: the status of each (RCA path, item number) row the bot is about to rewrite (a
+    status changed in Slack, its commit still queued): it counts, not the file's older one.
+    """
     by_path = {incident.rca_path: incident for incident in incidents if incident.rca_path}
     directory = Directory(people, owner_map)
     result = OpenItems()
@@ -170,6 +175,8 @@ def collect_open_items(
         fallback = _file_time(path, incident)
         for row in parsed.action_items:
             stored = known.get(row.number)
+            if rows_being_written and (pending := rows_being_written.get((path, row.number))) is not None:
+                row = replace(row, status=pending)
             if incident is not None and incident.id is not None and stored is not None and stored.status != row.status:
                 result.status_changes.append((incident.id, row.number, row.status))
             if row.status is ActionStatus.DONE:

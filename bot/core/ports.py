@@ -11,7 +11,7 @@ from typing import Protocol
 from bot.core.errors import IncidentBotError
 from bot.core.home import HomeView
 from bot.core.jobs import ClaimedJob, Job, Next
-from bot.core.models import ActionItem, Incident, IncidentStatus, Reply, Severity, TimelineEntry
+from bot.core.models import ActionItem, ActionStatus, Incident, IncidentStatus, Reply, Severity, TimelineEntry
 from bot.core.open_items import OpenItem, Person
 from bot.core.reminders import BriefingGroup
 
@@ -100,6 +100,10 @@ class DailyClaims(Protocol):
 
 
 class JobQueue(Protocol):
+    def rows_being_written(self) -> dict[tuple[str, int], ActionStatus]:
+        """The new status of each (RCA path, item number) row whose rewrite is still queued, oldest first."""
+        ...
+
     def recent_home_viewers(self, since: datetime, *, limit: int) -> list[str]:
         """People who opened the Home tab since `since`, most recent first (at most `limit`)."""
         ...

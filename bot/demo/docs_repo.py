@@ -36,6 +36,10 @@ class DocsRepo:
             config.set_value("user", "email", email)
         return repo
 
+    def update_checkout(self) -> None:
+        """Bring the clone's own checkout up to the remote (the bot commits in a worktree of its own)."""
+        git.Repo(self.clone).git.pull("--ff-only", "-q")
+
     def remote_commit_files(self, rev: str = "main") -> list[str]:
         """Files changed by one commit on the remote."""
         out = git.Repo(self.remote).git.show(rev, "--name-only", "--format=")

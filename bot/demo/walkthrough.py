@@ -16,8 +16,6 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TextIO
 
-import git
-
 from bot.demo.output import Console, show_kept, show_results
 from bot.demo.scenario import ALICE, BOB, CAROL, GENERAL, INCIDENTS, TITLE, DemoFailed, Scenario
 
@@ -151,7 +149,7 @@ def _play(console: Console, base: Path, *, kept: bool) -> None:
     )
     if kept:
         # The bot commits in a worktree of its own; bring the clone's checkout along so it shows the RCA.
-        git.Repo(docs.clone).git.pull("--ff-only", "-q")
+        docs.update_checkout()
         show_kept(
             console, base=base, clone=docs.clone, remote=docs.remote, database=database, rca_path=outcome.rca_path
         )

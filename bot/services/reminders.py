@@ -90,12 +90,14 @@ class Reminders:
         with self._ctx.reader() as uow:
             incidents = uow.incidents.list_active() + uow.incidents.list_resolved()
             items = {incident.id: uow.actions.for_incident(incident.id) for incident in incidents if incident.id}
+            being_written = uow.jobs.rows_being_written()
         found = collect_open_items(
             rca_files=files,
             incidents=incidents,
             db_items=items,
             people=people if people is not None else self._chat.people(),
             owner_map=self._policy.owner_map,
+            rows_being_written=being_written,
         )
         self._follow_files(found)
         return found

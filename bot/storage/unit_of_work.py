@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine, delete, select
 
 from bot.core.errors import Duplicate
 from bot.core.jobs import Job
+from bot.core.models import ActionStatus
 from bot.core.ports import (
     ActionItemRepo,
     Clock,
@@ -100,6 +101,23 @@ class SqlJobQueue:
         self._conn = connection
         self._clock = clock
         self._on_enqueue = on_enqueue
+
+    def rows_being_written(self) -> dict[tuple[str, int], ActionStatus]:
+        rows = self._conn().execute(
+            select(jobs_table.c.payload)
+            .where(
+                jobs_table.c.kind == "update_rca_row", jobs_table.c.done_at.is_(None), jobs_table.c.failed_at.is_(None)
+            )
+            .order_by(jobs_table.c.id)
+        )
+        found: dict[tuple[str, int], ActionStatus] = {}
+        for (payload,) in rows:
+            try:
+                job = json.loads(payload)
+                found[(str(job["path"]), int(job["number"]))] = ActionStatus(job["status"])
+            except (ValueError, KeyError, TypeError):
+                continue
+        return found
 
     def recent_home_viewers(self, since: datetime, *, limit: int) -> list[str]:
         rows = self._conn().execute(

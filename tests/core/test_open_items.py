@@ -374,6 +374,31 @@ def test_marking_a_row_done_in_the_file_closes_it_and_tells_the_database() -> No
     assert found.items[1].since == items[2].created_at
 
 
+def test_a_status_changed_in_slack_counts_before_its_commit_lands() -> None:
+    incident, items, text = bot_made()  # the file still says item 1 is Open …
+    marked = [items[0].model_copy(update={"status": ActionStatus.DONE}), *items[1:]]  # … Slack said done
+    pending = {(BOT_PATH, 1): ActionStatus.DONE, (FIXTURE_PATH, 3): ActionStatus.IN_PROGRESS}
+
+    found = collect_open_items(
+        rca_files={BOT_PATH: text, FIXTURE_PATH: FIXTURE_RCA},
+        incidents=[incident],
+        db_items={7: marked},
+        people=PEOPLE,
+        rows_being_written=pending,
+    )
+
+    assert found.status_changes == []  # the file's older word does not undo the change
+    assert sorted((i.source, i.number, i.status) for i in found.items) == sorted(
+        [
+            (BOT_PATH, 2, ActionStatus.IN_PROGRESS),
+            (FIXTURE_PATH, 3, ActionStatus.IN_PROGRESS),
+            (FIXTURE_PATH, 4, ActionStatus.IN_PROGRESS),
+        ]
+    )
+    without = collect_open_items(rca_files={BOT_PATH: text}, incidents=[incident], db_items={7: marked}, people=PEOPLE)
+    assert without.status_changes == [(7, 1, ActionStatus.OPEN)]  # what happened before: the file won
+
+
 def test_once_the_database_follows_the_file_there_is_no_change_left() -> None:
     incident, items, text = bot_made()
     edited = set_action_status(text, 1, ActionStatus.DONE)
