@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from bot.core.access import may_change_item, refusal
 from bot.core.errors import IncidentNotFound, InvalidInput, NotAllowed
-from bot.core.jobs import ItemStatusNotice, PublishHome, UpdateRcaRow
+from bot.core.jobs import ItemStatusNotice, UpdateRcaRow
 from bot.core.models import ActionStatus, Reply, TimelineEntry, TimelineKind
+from bot.services import home
 from bot.services.context import ServiceContext
 from bot.services.incidents import load, require_incident_in_room
 
@@ -85,7 +86,7 @@ def change_status(
             ItemStatusNotice(incident_id=ref.incident_id, number=item.number, by=by, asked_by=Reply(user_id=by))
         )
         if item.owner_id and item.owner_id != by:
-            uow.jobs.enqueue(PublishHome(user_id=item.owner_id))  # the owner's Home tab follows
+            home.publish_soon(uow, item.owner_id, now)  # the owner's Home tab follows
         uow.commit()
     return StatusChange(incident.title, item.number, item.action, status)
 

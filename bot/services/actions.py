@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from bot.core import lifecycle
 from bot.core.errors import Duplicate
-from bot.core.jobs import ActionAddedNotice, PublishHome
+from bot.core.jobs import ActionAddedNotice
 from bot.core.models import ActionItem, Incident, Reply
+from bot.services import home
 from bot.services.context import ServiceContext
 from bot.services.incidents import incident_for_change, load, require_id
 
@@ -44,6 +45,6 @@ def add_action_item(
             ActionAddedNotice(incident_id=require_id(incident), number=item.number, by=by, asked_by=asked_by)
         )
         if item.owner_id:
-            uow.jobs.enqueue(PublishHome(user_id=item.owner_id))  # their Home tab lists it now
+            home.publish_soon(uow, item.owner_id, now)  # their Home tab lists it
         uow.commit()
     return incident, item

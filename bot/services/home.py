@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from bot.core.home import OPEN_INCIDENTS_SHOWN, RESOLVED_SHOWN, HomeView, page_of
 from bot.core.jobs import Next, PublishHome, RefreshHomes
 from bot.core.models import Incident
-from bot.core.ports import Chat
+from bot.core.ports import Chat, UnitOfWork
 from bot.services.context import ServiceContext
 from bot.services.publishing import DocsLayout
 from bot.services.reminders import Reminders
@@ -31,6 +31,14 @@ RECENT_VIEWERS_HOURS = 24
 RECENT_VIEWERS_MAX = 500
 # Changes close together share one refresh, which runs this long after the first of them.
 REFRESH_DELAY_SECONDS = 5
+
+
+def publish_soon(uow: UnitOfWork, user_id: str, now: datetime) -> None:
+    """Publish `user_id`'s Home tab again shortly: changes close together (eighty action items added in
+    a burst) share one publish instead of one each."""
+    window = int(now.timestamp() // REFRESH_DELAY_SECONDS)
+    run_at = now + timedelta(seconds=REFRESH_DELAY_SECONDS)
+    uow.jobs.enqueue(PublishHome(user_id=user_id), run_at=run_at, key=f"home-soon:{user_id}:{window}")
 
 
 def refresh_soon(now: datetime) -> Next:
