@@ -42,12 +42,14 @@ class RunningBot:
         try:
             self.container = build(settings)
         except BaseException:
+            self._stopping = True  # so that the HTTP thread takes the closed socket for the shutdown it is
             self._server.close()
             raise
         from bot.ops.doctor import startup_problems
 
         problems = startup_problems(settings, self.container.client)
         if problems:
+            self._stopping = True
             self.container.close()
             self._server.close()
             raise ConfigError("\n".join(check.line() for check in problems))

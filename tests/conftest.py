@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, text
 from sqlalchemy.pool import NullPool
 
@@ -15,6 +16,11 @@ from bot.core.ports import UnitOfWork
 from bot.storage import SqlUnitOfWork, create_engine_for, migrate
 from bot.storage.engine import normalize_url
 from tests.support.clock import RunningClock
+
+# Property tests assert outcomes, never timing: Hypothesis's per-example deadline (200 ms) is a timed
+# assertion that a busy machine fails at random.
+hypothesis_settings.register_profile("incident-bot", deadline=None)
+hypothesis_settings.load_profile("incident-bot")
 
 
 @pytest.fixture
