@@ -67,6 +67,13 @@ class Settings(BaseSettings):
     pacing_dir: str | None = None
     # On SIGTERM, how long running jobs may take to finish before their leases are given back.
     stop_grace_seconds: float = Field(default=20.0, ge=0, le=600)
+    # Paging for the levels that page (SEV-1): any of these, or several at once.
+    pagerduty_routing_key: SecretStr | None = None
+    pagerduty_events_url: str = "https://events.pagerduty.com/v2/enqueue"
+    opsgenie_api_key: SecretStr | None = None
+    opsgenie_api_url: str = "https://api.opsgenie.com"
+    paging_webhook_url: str | None = None
+    paging_webhook_secret: SecretStr | None = None
 
     @field_validator("sev1_escalation_users", "incident_admins", mode="before")
     @classmethod
@@ -117,6 +124,10 @@ class Settings(BaseSettings):
         "runbook_path",
         "templates_dir",
         "pacing_dir",
+        "pagerduty_routing_key",
+        "opsgenie_api_key",
+        "paging_webhook_url",
+        "paging_webhook_secret",
         mode="before",
     )
     @classmethod

@@ -14,15 +14,17 @@ from bot import startup
 from bot.app import build_app
 from bot.clock import SystemClock
 from bot.config import Settings, read_owner_map
-from bot.core.ports import Clock
+from bot.core.ports import Clock, Publisher
 from bot.core.rca import rca_environment
 from bot.ops.metrics import BotMetrics
+from bot.paging import build_pagers
 from bot.publish import GitPublisher
 from bot.services.context import Policy, ServiceContext
 from bot.services.home import HomeTab
 from bot.services.jobs import JobHandlers
 from bot.services.publishing import DocsLayout, RcaPublishing
 from bot.services.reminders import ReminderPolicy, Reminders
+from bot.services.severity_guide import RunbookSeverities, RunbookWatchingPublisher
 from bot.slack.calls import RepeatSafeCallsOnServerErrors, SlackCalls
 from bot.slack.chat import SlackChat
 from bot.slack.listener_context import ListenerContext
@@ -119,6 +121,14 @@ def build_container(
     def reader_factory() -> SqlUnitOfWork:
         return SqlUnitOfWork(engine, clock=clock, read_only=True)
 
+    pagers = build_pagers(
+        pagerduty_routing_key=settings.pagerduty_routing_key,
+        pagerduty_events_url=settings.pagerduty_events_url,
+        opsgenie_api_key=settings.opsgenie_api_key,
+        opsgenie_api_url=settings.opsgenie_api_url,
+        webhook_url=settings.paging_webhook_url,
+        webhook_secret=settings.paging_webhook_secret,
+    )
     ctx = ServiceContext(
         uow=uow_factory,
         read=reader_factory,
@@ -127,17 +137,23 @@ def build_container(
             announce_channel=settings.incident_announce_channel,
             escalation_users=tuple(settings.sev1_escalation_users),
             admins=frozenset(settings.incident_admins),
+            pagers=tuple(pager.name for pager in pagers),
         ),
         members=chat,
         metrics=metrics,
     )
-    publisher = (
+    publisher: Publisher | None = (
         GitPublisher(
             settings.docs_repo_path, author_name=settings.git_author_name, author_email=settings.git_author_email
         )
         if settings.docs_repo_path
         else None
     )
+    if publisher is not None and settings.runbook_path:
+        # The runbook's Severity Guide is the levels in force: read now, and again after each pull.
+        severities = RunbookSeverities(publisher, settings.runbook_path)
+        severities.refresh()
+        publisher = RunbookWatchingPublisher(publisher, severities)
     layout = DocsLayout(
         incidents_dir=settings.incidents_dir,
         fleet_status_path=settings.fleet_status_path,
@@ -159,7 +175,9 @@ def build_container(
         ),
     )
     publishing = RcaPublishing(ctx, chat, publisher, layout, LazyTemplates(settings.templates_dir))
-    handlers = JobHandlers(ctx, chat, publishing, reminders, HomeTab(ctx, chat, reminders, layout))
+    handlers = JobHandlers(
+        ctx, chat, publishing, reminders, HomeTab(ctx, chat, reminders, layout), pagers=pagers, workspace=bot_user_id
+    )
     jobs = SqlJobStore(engine)
     runner = JobRunner(
         jobs,

@@ -6,21 +6,27 @@ import re
 from dataclasses import dataclass
 
 from bot.core.errors import InvalidCommand, InvalidInput, InvalidSeverity
-from bot.core.models import Severity
+from bot.core.models import Severity, known_severities
 
 _SEVERITY_RE = re.compile(r"^sev[-_ ]?([0-9]+)$", re.IGNORECASE)
 
 
 def parse_severity(text: str) -> Severity:
-    """Read `sev1`, `SEV-1`, `SEV1` (any case) as a runbook severity."""
+    """Read `sev1`, `SEV-1`, `SEV1` (any case) as one of the runbook's severities."""
     match = _SEVERITY_RE.match(text.strip())
+    known = known_severities()
+    names = ", ".join(known[:-1]) + f" and {known[-1]}" if len(known) > 1 else known[0]
     if match is None:
-        raise InvalidSeverity(f"`{text}` is not a severity. Use sev1, sev2 or sev3.")
-    level = match.group(1)
-    for severity in Severity:
-        if str(severity.level) == level:
-            return severity
-    raise InvalidSeverity(f"There is no {text.upper()}: the runbook knows SEV-1, SEV-2 and SEV-3.")
+        raise InvalidSeverity(f"`{text}` is not a severity. Use {_shorthands(known)}.")
+    severity = Severity(f"SEV-{int(match.group(1))}") if int(match.group(1)) > 0 else None
+    if severity is None or severity not in known:
+        raise InvalidSeverity(f"There is no {text.upper()}: the runbook knows {names}.")
+    return severity
+
+
+def _shorthands(known: tuple[Severity, ...]) -> str:
+    words = [f"sev{severity.level}" for severity in known]
+    return ", ".join(words[:-1]) + f" or {words[-1]}" if len(words) > 1 else words[0]
 
 
 def looks_like_severity(word: str) -> bool:
@@ -112,13 +118,13 @@ Command = (
     | ChangeCommander
 )
 
-HELP_TEXT = """\
+_HELP = """\
 */incident* — run the incident runbook from Slack
 • `/incident` — open a form to declare an incident
 • `/incident list` — the open incidents
-• `/incident sev1 <title>` — declare a SEV-1 (also `sev2`, `sev3`; `SEV-2` and `SEV2` work too)
+• `/incident sev1 <title>` — declare a SEV-1 (also {others}; `SEV-2` and `SEV2` work too)
 In an incident channel:
-• `/incident sev1|sev2|sev3` — change the severity
+• `/incident {levels}` — change the severity
 • `/incident note <text>` — add a note to the timeline
 • `/incident lead @someone` — hand over the commander role
 • `/incident timeline` — show the timeline so far (only to you)
@@ -129,7 +135,23 @@ In an incident channel:
 • `/incident resolve` — resolve: the RCA and fleet-status entry are committed to the docs repo
 • `/incident reopen` — reopen a resolved incident
 • React with the timeline emoji on any message to add it to the timeline
-• `/incident help` — this help"""
+• `/incident help` — this help
+*Severities* (the runbook's Severity Guide):
+{guide}"""
+
+
+def help_text() -> str:
+    """The help, with the severities in force and their criteria."""
+    known = known_severities()
+    guide = "\n".join(
+        f"• *{sev}* — {sev.info.criteria}. Response: {sev.info.response_time}; "
+        f"RCA {'required' if sev.info.rca_required else 'not required'}."
+        for sev in known
+    )
+    others = ", ".join(f"`sev{sev.level}`" for sev in known if sev.level != 1) or "none"
+    levels = "|".join(f"sev{sev.level}" for sev in known)
+    return _HELP.format(others=others, levels=levels, guide=guide)
+
 
 _SIMPLE: dict[str, Command] = {
     "timeline": ShowTimeline(),
@@ -174,4 +196,4 @@ def parse_command(text: str) -> Command:
         if not number.isdigit():
             raise InvalidInput("Usage: `/incident done <action item number>`, for example `/incident done 2`.")
         return MarkDone(number=int(number))
-    raise InvalidCommand(f"I don't know `/incident {head}`.\n\n{HELP_TEXT}")
+    raise InvalidCommand(f"I don't know `/incident {head}`.\n\n{help_text()}")

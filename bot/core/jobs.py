@@ -193,6 +193,15 @@ class ReopenedNotice(_Job):
     by: str
 
 
+class SendPage(_Job):
+    """A page to one paging service (PagerDuty, Opsgenie, a webhook): trigger on declare, resolve on resolve."""
+
+    kind: Literal["send_page"] = "send_page"
+    incident_id: int
+    action: Literal["trigger", "resolve"]
+    service: str
+
+
 class PreviewRca(_Job):
     kind: Literal["preview_rca"] = "preview_rca"
     incident_id: int
@@ -270,6 +279,7 @@ Job = Annotated[
     | AnnounceResolved
     | ReopenedNotice
     | PreviewRca
+    | SendPage
     | DmOwners
     | SendActionItems
     | PublishHome

@@ -54,7 +54,7 @@ def change_severity(incident: Incident, new: Severity, *, by: str, now: datetime
     """Set a new severity; the returned entry records the change."""
     if incident.status is not IncidentStatus.ACTIVE:
         raise InvalidTransition("This incident is resolved; reopen it before changing its severity.")
-    if incident.severity is new:
+    if incident.severity == new:
         raise InvalidTransition(f"This incident is already {new}.")
     previous = incident.severity
     incident.severity = new

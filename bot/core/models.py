@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from threading import Lock
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler
+from pydantic_core import CoreSchema, core_schema
 
 
 @dataclass(frozen=True)
@@ -18,29 +23,71 @@ class SeverityInfo:
     rca_required: bool
 
 
-class Severity(StrEnum):
-    SEV1 = "SEV-1"
-    SEV2 = "SEV-2"
-    SEV3 = "SEV-3"
+_LEVEL = re.compile(r"^\s*sev[-_ ]?([0-9]{1,2})\s*$", re.IGNORECASE)
+
+
+_INTERNED: dict[str, Severity] = {}
+
+
+class Severity(str):
+    """A runbook level, always written `SEV-<n>`; SEV-1 is the most severe.
+
+    Which levels exist and what they mean is the runbook's Severity Guide (see `use_severity_guide`),
+    so a team that adds a SEV-4 row gets a SEV-4 without a code change.
+    """
+
+    SEV1: ClassVar[Severity]
+    SEV2: ClassVar[Severity]
+    SEV3: ClassVar[Severity]
+
+    def __new__(cls, value: str) -> Severity:
+        if isinstance(value, Severity):
+            return value
+        match = _LEVEL.match(str(value))
+        if match is None or int(match.group(1)) < 1:
+            raise ValueError(f"{value!r} is not a severity such as SEV-1")
+        name = f"SEV-{int(match.group(1))}"
+        # One object per level, so `is` compares levels as it did when they were an enum.
+        found = _INTERNED.get(name)
+        if found is None:
+            found = _INTERNED.setdefault(name, super().__new__(cls, name))
+        return found
+
+    def __reduce__(self) -> tuple[type[Severity], tuple[str]]:
+        return (Severity, (str(self),))
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: type[Any], handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(
+            cls, core_schema.str_schema(), serialization=core_schema.to_string_ser_schema()
+        )
+
+    @property
+    def value(self) -> str:
+        return str.__str__(self)
 
     @property
     def level(self) -> int:
-        return int(self.value[-1])
+        return int(self[4:])
 
     @property
     def info(self) -> SeverityInfo:
-        return _SEVERITY_INFO[self]
+        return _GUIDE.info(self)
 
     @property
     def is_escalation(self) -> bool:
         """SEV-1 is the runbook's immediate escalation."""
-        return self is Severity.SEV1
+        return self.level == 1
 
     def outranks(self, other: Severity) -> bool:
         return self.level < other.level
 
 
-_SEVERITY_INFO: dict[Severity, SeverityInfo] = {
+Severity.SEV1 = Severity("SEV-1")
+Severity.SEV2 = Severity("SEV-2")
+Severity.SEV3 = Severity("SEV-3")
+
+BUILT_IN_SEVERITIES: dict[Severity, SeverityInfo] = {
     Severity.SEV1: SeverityInfo(
         criteria="Security breach, out-of-scope agent action, data exposure",
         meaning="Immediate escalation",
@@ -63,6 +110,50 @@ _SEVERITY_INFO: dict[Severity, SeverityInfo] = {
         rca_required=False,
     ),
 }
+
+_NOT_IN_GUIDE = SeverityInfo(
+    criteria="not in the runbook's Severity Guide",
+    meaning="not in the runbook's Severity Guide",
+    response_time="Next run",
+    response_window=timedelta(days=2),
+    rca_required=False,
+)
+
+
+class SeverityGuide:
+    """The levels in force: the runbook's table once read, the built-in copy of it before."""
+
+    def __init__(self, levels: Mapping[Severity, SeverityInfo]) -> None:
+        self._lock = Lock()
+        self._levels = dict(levels)
+
+    def replace(self, levels: Mapping[Severity, SeverityInfo]) -> None:
+        if not levels:
+            raise ValueError("a severity guide needs at least one level")
+        with self._lock:
+            self._levels = dict(sorted(levels.items(), key=lambda pair: pair[0].level))
+
+    def info(self, severity: Severity) -> SeverityInfo:
+        return self._levels.get(severity, _NOT_IN_GUIDE)
+
+    def levels(self) -> tuple[Severity, ...]:
+        return tuple(self._levels)
+
+    def knows(self, severity: Severity) -> bool:
+        return severity in self._levels
+
+
+_GUIDE = SeverityGuide(BUILT_IN_SEVERITIES)
+
+
+def use_severity_guide(levels: Mapping[Severity, SeverityInfo]) -> None:
+    """Make `levels` the ones in force for this process (the runbook was read or read again)."""
+    _GUIDE.replace(levels)
+
+
+def known_severities() -> tuple[Severity, ...]:
+    """The levels in force, most severe first."""
+    return _GUIDE.levels()
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from bot.core.models import ActionStatus, Severity
 
 COLUMNS = ("#", "action", "owner", "status")
 _TITLE = re.compile(r"^#\s+(?:RCA:\s*)?(.*?)\s*#*\s*$")
-_SEVERITY = re.compile(r"severity:?\**:?\s*\**\s*SEV-?([123])\b", re.IGNORECASE)
+_SEVERITY = re.compile(r"severity:?\**:?\s*\**\s*SEV-?([1-9][0-9]?)\b", re.IGNORECASE)
 _ACTION_HEADING = re.compile(r"^##\s+Action items\s*#*\s*$", re.IGNORECASE)
 _ANY_HEADING = re.compile(r"^\s{0,3}#{1,6}(?:\s|$)")
 _DELIMITER_CELL = re.compile(r"^\s*:?-+:?\s*$")

@@ -188,7 +188,22 @@ def docs_repo_checks(settings: Settings, *, network: bool) -> list[Check]:
             if text is not None
             else Check("runbook (RUNBOOK_PATH)", False, f"{settings.runbook_path} is not in the repo", "fix the path")
         )
+        if text is not None:
+            found.append(severity_guide_check(text, settings.runbook_path))
     return found
+
+
+def severity_guide_check(text: str, path: str) -> Check:
+    """The runbook's Severity Guide table reads as levels (else the bot keeps its last good ones)."""
+    from bot.core.policy import PolicyError, parse_severity_guide
+
+    name = "severity guide (RUNBOOK_PATH)"
+    try:
+        levels = parse_severity_guide(text=text, path=path)
+    except PolicyError as error:
+        where = "; ".join(str(problem) for problem in error.problems)
+        return Check(name, False, where, "fix the `## Severity Guide` table; the bot keeps its last good levels")
+    return Check(name, True, "levels " + ", ".join(level.name for level in levels))
 
 
 def template_check(templates_dir: str | None) -> Check:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.core.access import Actor
-from bot.core.models import Incident
+from bot.core.models import Incident, Severity
 from bot.core.ports import Clock, Membership, Metrics, NoMetrics, UnitOfWork, UnitOfWorkFactory
 
 
@@ -17,6 +17,12 @@ class Policy:
     escalation_users: tuple[str, ...] = field(default_factory=tuple)
     # INCIDENT_ADMINS: may change any incident, wherever they are.
     admins: frozenset[str] = field(default_factory=frozenset)
+    # The paging services configured (by name), and the levels that page.
+    pagers: tuple[str, ...] = ()
+    paged_levels: frozenset[Severity] = frozenset({Severity.SEV1})
+
+    def pages(self, severity: Severity) -> bool:
+        return bool(self.pagers) and severity in self.paged_levels
 
 
 class NobodyIsAMember:

@@ -14,6 +14,7 @@ from bot.core.errors import Duplicate, IncidentNotFound, NotAllowed, NotInIncide
 from bot.core.models import Incident, Reply, Severity
 from bot.core.ports import UnitOfWork
 from bot.services.context import ServiceContext
+from bot.services.paging import page_jobs
 
 
 def declare_incident(
@@ -46,6 +47,8 @@ def declare_incident(
         incident = uow.incidents.add(incident)
         uow.timeline.add(lifecycle.declared_entry(incident))
         uow.jobs.enqueue(jobs.CreateRoom(incident_id=require_id(incident), asked_by=reply))
+        for page in page_jobs(ctx.policy, incident, before=None, resolved=False, asked_by=reply):
+            uow.jobs.enqueue(page)
         uow.commit()
     return incident
 
@@ -111,7 +114,7 @@ def change_severity(
     incident_id: int | None = None,
 ) -> Incident:
     """Change an incident's severity, record it on the timeline, then update Slack after the ack."""
-    word = severity.name.lower()
+    word = f"sev{severity.level}"
     refusal = (
         f"`/incident {word}` needs a title to declare an incident, e.g. `/incident {word} Checkout API "
         "returns 500s`. Inside an incident channel it changes that incident's severity."
@@ -133,6 +136,8 @@ def change_severity(
             jobs.AnnounceSeverity(incident_id=incident_id, previous=previous, asked_by=reply),
         ):
             uow.jobs.enqueue(job)
+        for page in page_jobs(ctx.policy, incident, before=previous, resolved=False, asked_by=reply):
+            uow.jobs.enqueue(page)
         if incident.severity.is_escalation and not previous.is_escalation:
             users = tuple(ctx.policy.escalation_users)
             uow.jobs.enqueue(jobs.InviteToRoom(incident_id=incident_id, user_ids=users, asked_by=reply))

@@ -6,6 +6,7 @@ is being created) waits for it; the channel's own setup always uses the incident
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import assert_never
 
@@ -15,13 +16,19 @@ from bot.core.errors import IncidentBotError, RetryLater
 from bot.core.jobs import ClaimedJob, Next
 from bot.core.models import Incident, Reply, TimelineEntry, TimelineKind
 from bot.core.naming import incident_channel_name
+from bot.core.paging import PageAction, PageEvent, Pager, PagingError, dedup_key_for
 from bot.core.ports import Chat, ChatError, Room, RoomNameTaken
 from bot.services.context import ServiceContext
 from bot.services.home import HomeTab, refresh_soon
 from bot.services.publishing import RcaPublishing
 from bot.services.reminders import Reminders
 
+log = logging.getLogger(__name__)
+
 MAX_NAME_ATTEMPTS = 50
+# A paging service that is down or rate-limits is tried again this often, this many times in all.
+PAGE_RETRY_SECONDS = 20.0
+PAGE_ATTEMPTS = 8
 # Jobs for a channel still being created wait this long between looks, and give up after ~2 minutes.
 ROOM_WAIT_SECONDS = 2.0
 ROOM_WAIT_ATTEMPTS = 60
@@ -36,17 +43,31 @@ class RoomNotReady(RetryLater):
         )
 
 
+class PageRefused(IncidentBotError):
+    """The paging service refused the page (a bad key, a bad request): trying again will not help."""
+
+
 class JobHandlers:
     """Runs one job of each kind against the chat platform, the docs repo and the database."""
 
     def __init__(
-        self, ctx: ServiceContext, chat: Chat, publishing: RcaPublishing, reminders: Reminders, home: HomeTab
+        self,
+        ctx: ServiceContext,
+        chat: Chat,
+        publishing: RcaPublishing,
+        reminders: Reminders,
+        home: HomeTab,
+        *,
+        pagers: Sequence[Pager] = (),
+        workspace: str = "",
     ) -> None:
         self._ctx = ctx
         self._chat = chat
         self._publishing = publishing
         self._reminders = reminders
         self._home = home
+        self._pagers = {pager.name: pager for pager in pagers}
+        self._workspace = workspace
 
     def run(self, claimed: ClaimedJob) -> Sequence[Next]:
         """Run a job; returns the jobs that follow from it. Raises ChatError (maybe retryable) or a domain error."""
@@ -113,6 +134,9 @@ class JobHandlers:
                 return []
             case j.UnconfirmRecorded():
                 self._chat.unconfirm_recorded(job.room_id, job.message_id)
+                return []
+            case j.SendPage():
+                self._send_page(job)
                 return []
             case j.Tell():
                 if job.asked_by is not None:
@@ -187,12 +211,53 @@ class JobHandlers:
             with self._ctx.uow() as uow:
                 uow.claims.release(claim.kind, claim.subject, claim.day)
                 uow.commit()
+        if isinstance(job, j.SendPage):
+            self._page_failed(job, error)
+            return
         if job.asked_by is None:
             return
         what = _DESCRIPTIONS.get(job.kind, "finish that")
         # What people read names the problem, never a path on the bot's host (details stay in the log).
         reason = error.user_message if isinstance(error, IncidentBotError) else str(error)
         self._chat.tell(job.asked_by, f":warning: Sorry, I could not {what}: {reason}")
+
+    def _send_page(self, job: j.SendPage) -> None:
+        pager = self._pagers.get(job.service)
+        if pager is None:
+            return  # the service is no longer configured
+        incident = self._incident(job.incident_id)
+        event = PageEvent(
+            action=PageAction(job.action),
+            dedup_key=dedup_key_for(
+                incident_id=job.incident_id, declared_at=incident.declared_at, workspace=self._workspace
+            ),
+            incident_id=job.incident_id,
+            severity=str(incident.severity),
+            title=incident.title,
+            private=incident.private,
+            declared_by=incident.declared_by,
+            link=None,
+        )
+        try:
+            receipt = pager.send(event)
+        except PagingError as error:
+            if not error.retryable:
+                raise PageRefused(str(error)) from None
+            delay = error.retry_after if error.retry_after is not None else PAGE_RETRY_SECONDS
+            raise RetryLater(str(error), delay_seconds=delay, max_attempts=PAGE_ATTEMPTS) from None
+        log.info("paged %s (%s) for incident #%s: %s", job.service, job.action, job.incident_id, receipt)
+
+    def _page_failed(self, job: j.SendPage, error: Exception) -> None:
+        """A page that could not be sent is said in the incident's channel, where the responders are."""
+        incident = self._incident(job.incident_id)
+        verb = "page the on-call through" if job.action == "trigger" else "resolve the page in"
+        text = f":warning: I could not {verb} {job.service}: {error}"
+        if job.action == "trigger":
+            text += " Page the on-call by hand."
+        if incident.room_id is not None:
+            self._chat.post_in_room(incident.room_id, text)
+        elif job.asked_by is not None:
+            self._chat.tell(job.asked_by, text)
 
     def _incident(self, incident_id: int) -> Incident:
         with self._ctx.reader() as uow:

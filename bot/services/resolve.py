@@ -13,6 +13,7 @@ from bot.services.incidents import (
     require_incident_in_room,
     require_visible,
 )
+from bot.services.paging import page_jobs
 
 
 def incident_to_resolve(
@@ -60,6 +61,8 @@ def resolve_incident(
         uow.jobs.enqueue(jobs.UpdateSummary(incident_id=incident_id, asked_by=reply))
         uow.jobs.enqueue(jobs.ResolvedNotice(incident_id=incident_id, by=by, asked_by=reply))
         uow.jobs.enqueue(jobs.AnnounceResolved(incident_id=incident_id, by=by, asked_by=reply))
+        for page in page_jobs(ctx.policy, incident, before=incident.severity, resolved=True, asked_by=reply):
+            uow.jobs.enqueue(page)
         uow.commit()
     return incident
 
@@ -76,6 +79,8 @@ def reopen_incident(ctx: ServiceContext, *, room_id: str | None, by: str) -> Inc
         asked_by = Reply(user_id=by, room_id=incident.room_id)
         uow.jobs.enqueue(jobs.UpdateSummary(incident_id=require_id(incident), asked_by=asked_by))
         uow.jobs.enqueue(jobs.ReopenedNotice(incident_id=require_id(incident), by=by, asked_by=asked_by))
+        for page in page_jobs(ctx.policy, incident, before=None, resolved=False, asked_by=asked_by):
+            uow.jobs.enqueue(page)
         uow.commit()
     return incident
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.core.models import Incident, Severity, TimelineEntry
+from bot.core.models import Incident, Severity, TimelineEntry, known_severities
 from bot.slack.text import as_mrkdwn, as_plain, clip, humanize_age, slack_date, user
 
 Block = dict[str, Any]
@@ -125,7 +125,7 @@ def escalation_dm_text(incident: Incident) -> str:
 
 
 def _severity_options() -> list[dict[str, Any]]:
-    return [{"text": plain(severity_label(sev)), "value": sev.value} for sev in Severity]
+    return [{"text": plain(severity_label(sev)), "value": sev.value} for sev in known_severities()]
 
 
 def declare_modal(origin_room_id: str | None) -> dict[str, Any]:

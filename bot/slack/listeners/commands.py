@@ -64,7 +64,7 @@ def register(app: App, context: ListenerContext) -> None:
                     text=blocks.status_text(view.incident, view.timeline_count, ctx.clock.now()),
                 )
             case grammar.ShowHelp():
-                ack(response_type="ephemeral", text=grammar.HELP_TEXT)
+                ack(response_type="ephemeral", text=grammar.help_text())
             case grammar.AddActionItem(owner=owner, action=action):
                 owner_id = mentioned_user(owner) or context.chat.find_user(owner)
                 if owner_id is None:

@@ -1,0 +1,108 @@
+"""Paging: a SEV-1 pages the on-call (PagerDuty Events API v2, a signed webhook) and its resolve resolves it."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+import pytest
+from pydantic import SecretStr
+
+from bot.config import Settings
+from bot.paging import verify_webhook_signature
+from bot.server import RunningBot
+from slack_sim import FakeSlack, SlackDriver
+from tests.paging.receiver import FakeReceiver, receiving
+from tests.slack.conftest import COMMANDER, SECRET, start_bot
+from tests.slack.test_resolve import declare, open_resolve_form, room_says
+from tests.support.clock import RunningClock
+
+ROUTING_KEY = "R0UTINGKEY0123456789abcdef012345"
+WEBHOOK_SECRET = "whsec-test-0123456789"
+
+
+@pytest.fixture
+def receiver() -> Iterator[FakeReceiver]:
+    with receiving() as running:
+        yield running
+
+
+@pytest.fixture
+def paging_bot(settings: Settings, clock: RunningClock, receiver: FakeReceiver) -> Iterator[RunningBot]:
+    bot = start_bot(
+        settings,
+        clock,
+        pagerduty_routing_key=SecretStr(ROUTING_KEY),
+        pagerduty_events_url=f"{receiver.url}/v2/enqueue",
+        paging_webhook_url=f"{receiver.url}/hooks/incidents",
+        paging_webhook_secret=SecretStr(WEBHOOK_SECRET),
+    )
+    yield bot
+    bot.stop()
+
+
+@pytest.fixture
+def driver(paging_bot: RunningBot, fake_slack: FakeSlack) -> SlackDriver:
+    return SlackDriver(
+        app_url=f"http://127.0.0.1:{paging_bot.port}/slack/events",
+        signing_secret=SECRET,
+        fake=fake_slack,
+        team_id="T0TEST",
+    )
+
+
+def received(receiver: FakeReceiver, path: str, action: str) -> list[dict[str, object]]:
+    bodies = [r.json for r in receiver.requests if r.path == path and isinstance(r.json, dict)]
+    key = "event_action" if path.endswith("enqueue") else "action"
+    return [body for body in bodies if isinstance(body, dict) and body.get(key) == action]
+
+
+def test_a_sev1_pages_pagerduty_and_the_webhook_and_its_resolve_resolves_the_page(
+    driver: SlackDriver, fake_slack: FakeSlack, receiver: FakeReceiver
+) -> None:
+    room = declare(driver, fake_slack, "sev1 Agents leaking data")
+    trigger = fake_slack.wait_for(lambda: received(receiver, "/v2/enqueue", "trigger"))[0]
+    assert trigger["routing_key"] == ROUTING_KEY
+    payload = trigger["payload"]
+    assert isinstance(payload, dict)
+    assert payload["severity"] == "critical" and "Agents leaking data" in str(payload["summary"])
+    dedup_key = trigger["dedup_key"]
+
+    hook = fake_slack.wait_for(lambda: [r for r in receiver.requests if r.path == "/hooks/incidents"])[0]
+    assert verify_webhook_signature(
+        secret=WEBHOOK_SECRET,
+        timestamp=hook.headers["x-incident-bot-timestamp"],
+        body=hook.body,
+        signature=hook.headers["x-incident-bot-signature"],
+        now=time.time(),
+    )
+    assert json.loads(hook.body)["dedup_key"] == dedup_key
+
+    driver.submit(COMMANDER, open_resolve_form(driver, fake_slack, room), {"Summary": "Leak closed"})
+    resolve = fake_slack.wait_for(lambda: received(receiver, "/v2/enqueue", "resolve"))[0]
+    assert resolve["dedup_key"] == dedup_key
+    fake_slack.wait_for(lambda: received(receiver, "/hooks/incidents", "resolve"))
+    assert len(received(receiver, "/v2/enqueue", "trigger")) == 1  # paged once
+
+
+def test_a_sev2_pages_nobody_until_it_is_raised_to_sev1(
+    driver: SlackDriver, fake_slack: FakeSlack, receiver: FakeReceiver
+) -> None:
+    room = declare(driver, fake_slack, "sev2 Pipeline stalled")
+    room_says(fake_slack, room, "SEV-2")
+    assert received(receiver, "/v2/enqueue", "trigger") == []
+    driver.command("/incident", "sev1", user=COMMANDER, channel=room["id"])
+    trigger = fake_slack.wait_for(lambda: received(receiver, "/v2/enqueue", "trigger"))[0]
+    assert "Pipeline stalled" in str(trigger["payload"])
+
+
+def test_a_page_the_service_refuses_is_reported_in_the_incident_channel_without_the_key(
+    driver: SlackDriver, fake_slack: FakeSlack, receiver: FakeReceiver
+) -> None:
+    receiver.answer_next(status=400, body={"status": "invalid event", "message": "Event object is invalid"}, times=2)
+    room = declare(driver, fake_slack, "sev1 Gateway breach")
+    warning = room_says(fake_slack, room, "could not page the on-call through")
+    text = str(warning)
+    assert "Page the on-call by hand" in text
+    assert ROUTING_KEY not in text and WEBHOOK_SECRET not in text
