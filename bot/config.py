@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     pacing_dir: str | None = None
     # On SIGTERM, how long running jobs may take to finish before their leases are given back.
     stop_grace_seconds: float = Field(default=20.0, ge=0, le=600)
+    # A YAML file naming, per level, who is invited, DMed, which groups are mentioned, paging, cadence.
+    incident_policy: str | None = None
+    # Status-update cadence per level in minutes, e.g. "SEV-1=30,SEV-2=120" (wins over INCIDENT_POLICY).
+    status_update_minutes: str | None = None
     # Paging for the levels that page (SEV-1): any of these, or several at once.
     pagerduty_routing_key: SecretStr | None = None
     pagerduty_events_url: str = "https://events.pagerduty.com/v2/enqueue"
@@ -126,6 +130,8 @@ class Settings(BaseSettings):
         "pacing_dir",
         "pagerduty_routing_key",
         "opsgenie_api_key",
+        "incident_policy",
+        "status_update_minutes",
         "paging_webhook_url",
         "paging_webhook_secret",
         mode="before",
@@ -151,6 +157,16 @@ def read_owner_map(path: str | None) -> dict[str, str]:
     if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
         raise ConfigError("Invalid configuration: OWNER_MAP must map names to Slack user IDs, e.g. `matt: U0123`")
     return {str(key): value for key, value in data.items()}
+
+
+def read_update_minutes(text: str | None) -> dict[str, float]:
+    """STATUS_UPDATE_MINUTES as minutes per level."""
+    from bot.core.policy import parse_update_minutes
+
+    try:
+        return parse_update_minutes(text) if text else {}
+    except ValueError as error:
+        raise ConfigError(f"Invalid configuration: STATUS_UPDATE_MINUTES {error}") from None
 
 
 class _ExplicitSettings(Settings):

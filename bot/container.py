@@ -13,11 +13,12 @@ from sqlalchemy import Engine
 from bot import startup
 from bot.app import build_app
 from bot.clock import SystemClock
-from bot.config import Settings, read_owner_map
+from bot.config import Settings, read_owner_map, read_update_minutes
 from bot.core.ports import Clock, Publisher
 from bot.core.rca import rca_environment
 from bot.ops.metrics import BotMetrics
 from bot.paging import build_pagers
+from bot.policy_file import load_incident_policy_file
 from bot.publish import GitPublisher
 from bot.services.context import Policy, ServiceContext
 from bot.services.home import HomeTab
@@ -138,6 +139,8 @@ def build_container(
             escalation_users=tuple(settings.sev1_escalation_users),
             admins=frozenset(settings.incident_admins),
             pagers=tuple(pager.name for pager in pagers),
+            escalation=load_incident_policy_file(settings.incident_policy).escalation,
+            update_minutes=read_update_minutes(settings.status_update_minutes),
         ),
         members=chat,
         metrics=metrics,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bot.core.access import Actor
 from bot.core.models import Incident, Severity
+from bot.core.policy import Escalation, LevelPolicy, build_policy
 from bot.core.ports import Clock, Membership, Metrics, NoMetrics, UnitOfWork, UnitOfWorkFactory
 
 
@@ -14,15 +16,39 @@ class Policy:
     """The team's choices from configuration that change what the bot does."""
 
     announce_channel: str | None = None
+    # SEV1_ESCALATION_USERS: the short form of INCIDENT_POLICY's SEV-1 `invite` and `dm`.
     escalation_users: tuple[str, ...] = field(default_factory=tuple)
     # INCIDENT_ADMINS: may change any incident, wherever they are.
     admins: frozenset[str] = field(default_factory=frozenset)
-    # The paging services configured (by name), and the levels that page.
+    # The paging services configured (by name).
     pagers: tuple[str, ...] = ()
-    paged_levels: frozenset[Severity] = frozenset({Severity.SEV1})
+    # INCIDENT_POLICY's levels (who is invited, DMed, paged; the update cadence) and STATUS_UPDATE_MINUTES.
+    escalation: Mapping[str, Escalation] = field(default_factory=dict)
+    update_minutes: Mapping[str, float] = field(default_factory=dict)
+
+    def level(self, severity: Severity) -> LevelPolicy:
+        """What a level means now: the runbook's row (in force) with this configuration's escalation."""
+        info = severity.info
+        row = LevelPolicy(
+            name=str(severity),
+            rank=severity.level,
+            criteria=info.criteria,
+            response_time=info.response_time,
+            response_window=info.response_window,
+            rca_required=info.rca_required,
+        )
+        built = build_policy(
+            levels=[row],
+            escalation=self.escalation,
+            roles=None,
+            sev1_escalation_users=self.escalation_users,
+            update_minutes=self.update_minutes,
+            source="configuration",
+        )
+        return built.levels[0]
 
     def pages(self, severity: Severity) -> bool:
-        return bool(self.pagers) and severity in self.paged_levels
+        return bool(self.pagers) and self.level(severity).page
 
 
 class NobodyIsAMember:

@@ -138,10 +138,12 @@ def change_severity(
             uow.jobs.enqueue(job)
         for page in page_jobs(ctx.policy, incident, before=previous, resolved=False, asked_by=reply):
             uow.jobs.enqueue(page)
-        if incident.severity.is_escalation and not previous.is_escalation:
-            users = tuple(ctx.policy.escalation_users)
-            uow.jobs.enqueue(jobs.InviteToRoom(incident_id=incident_id, user_ids=users, asked_by=reply))
-            for user in users:
+        if incident.severity.outranks(previous):
+            # Raised: the new level's people are invited and DMed (once per incident each).
+            level = ctx.policy.level(incident.severity)
+            if level.invite:
+                uow.jobs.enqueue(jobs.InviteToRoom(incident_id=incident_id, user_ids=level.invite, asked_by=reply))
+            for user in level.dm:
                 escalate = jobs.EscalateDm(incident_id=incident_id, user_id=user, asked_by=reply)
                 uow.jobs.enqueue(escalate, key=f"escalate:{incident_id}:{user}")
         uow.commit()

@@ -80,8 +80,7 @@ class JobHandlers:
             case j.SetUpRoom():
                 incident = self._room(job.incident_id)
                 members = [incident.declared_by]
-                if incident.severity.is_escalation:
-                    members += [user for user in self._ctx.policy.escalation_users if user not in members]
+                members += [user for user in self._ctx.policy.level(incident.severity).invite if user not in members]
                 self._chat.invite(incident.room_id or "", members)
                 self._chat.set_topic(incident.room_id or "", lifecycle.topic_for(incident))
                 return [Next(j.PostSummary(incident_id=job.incident_id, asked_by=job.asked_by))]
@@ -326,8 +325,7 @@ class JobHandlers:
                 key=f"announce-declared:{job.incident_id}",
             ),
         ]
-        if incident.severity.is_escalation:
-            then += escalation(self._ctx, job.incident_id, job.asked_by)
+        then += escalation(self._ctx, incident, job.asked_by)
         if job.asked_by is not None:
             then.append(Next(j.TellReady(incident_id=job.incident_id, asked_by=job.asked_by)))
         return then
@@ -372,13 +370,14 @@ class JobHandlers:
         return then
 
 
-def escalation(ctx: ServiceContext, incident_id: int, asked_by: Reply | None) -> list[Next]:
-    """The SEV-1 escalation: a DM to each person on the list, once per incident."""
+def escalation(ctx: ServiceContext, incident: Incident, asked_by: Reply | None) -> list[Next]:
+    """The level's escalation (SEV-1: SEV1_ESCALATION_USERS by default): a DM to each person, once per incident."""
+    assert incident.id is not None
     return [
         Next(
-            j.EscalateDm(incident_id=incident_id, user_id=user, asked_by=asked_by), key=f"escalate:{incident_id}:{user}"
+            j.EscalateDm(incident_id=incident.id, user_id=user, asked_by=asked_by), key=f"escalate:{incident.id}:{user}"
         )
-        for user in ctx.policy.escalation_users
+        for user in ctx.policy.level(incident.severity).dm
     ]
 
 
