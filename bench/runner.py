@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench import measures_ack, measures_remind, measures_repo, measures_resolve, measures_startup
+from bench import measures_ack, measures_remind, measures_repo, measures_resolve, measures_similar, measures_startup
 from bench.bots import Tree
 from bench.context import QUICK, Context, Sizes
 from bench.databases import Databases, check_postgres
@@ -29,6 +29,7 @@ MEASURES: dict[str, Measure] = {
     "remind": measures_remind.remind,
     "resolve-big": measures_resolve.resolve_big,
     "startup": measures_startup.startup,
+    "similar": measures_similar.similar,
 }
 DEFAULT_CACHE = Path(tempfile.gettempdir()) / "incident-bot-bench-cache"
 
