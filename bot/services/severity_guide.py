@@ -53,8 +53,9 @@ class RunbookSeverities:
                     return self.problems
                 text = self._publisher.read(self._path)
             except PublishError as error:
+                # The docs repo's own trouble is reported where it is met (start-up, the pull, doctor).
                 self.problems = [PolicyProblem(self._path, 0, f"the docs repo cannot be read ({error})")]
-                log.warning("keeping the last good severity levels: %s", self.problems[0])
+                log.debug("keeping the last good severity levels: %s", self.problems[0])
                 return self.problems
             self._seen = head
             if text is None:
