@@ -143,8 +143,8 @@ def start_bot(
     tree: Tree, env: dict[str, str], *, log: Path, git_wrapper: Path | None = None, port: int | None = None
 ) -> Process:
     """`incident-bot serve` as a child process, like the crash tests' `Serve`; returns once it listens."""
-    chosen = free_port() if port is None else port
-    argv = tree.bot("serve", "--host", "127.0.0.1", "--port", str(chosen))
+    # Port 0: the bot binds a free port itself and names it (a port picked here could be taken meanwhile).
+    argv = tree.bot("serve", "--host", "127.0.0.1", "--port", "0" if port is None else str(port))
     return _listening(Process(argv, env=bot_env(env, git_wrapper), cwd=tree.root, log=log))
 
 
