@@ -152,6 +152,7 @@ def build_container(
         if settings.docs_repo_path
         else None
     )
+    severities: RunbookSeverities | None = None
     if publisher is not None and settings.runbook_path:
         # The runbook's Severity Guide is the levels in force: read now, and again after each pull.
         severities = RunbookSeverities(publisher, settings.runbook_path)
@@ -176,6 +177,7 @@ def build_container(
             tz=settings.timezone,
             owner_map=read_owner_map(settings.owner_map),
         ),
+        guide_problems=(lambda: severities.problems) if severities is not None else tuple,
     )
     publishing = RcaPublishing(ctx, chat, publisher, layout, LazyTemplates(settings.templates_dir))
     handlers = JobHandlers(

@@ -81,7 +81,10 @@ def _briefing(container: Container, out: TextIO, err: TextIO, *, dry_run: bool) 
     now = container.ctx.clock.now()
     if dry_run:
         briefing = container.reminders.briefing(now)
-        print(briefing_text(briefing.groups, briefing.missing_rcas, now=now, rca_links={}), file=out)
+        text = briefing_text(
+            briefing.groups, briefing.missing_rcas, now=now, rca_links={}, guide_problems=briefing.guide_problems
+        )
+        print(text, file=out)
         return 0
     if not settings.briefing_channel:
         print("incident-bot: BRIEFING_CHANNEL is not set, so there is nowhere to post the briefing", file=err)

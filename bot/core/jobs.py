@@ -249,6 +249,8 @@ class PostBriefing(_Job):
     groups: tuple[BriefingGroup, ...]
     missing: tuple[int, ...]
     claim: DailyClaim | None = None
+    # Where the runbook's Severity Guide cannot be read ("path:line: what"), for someone to fix.
+    guide_problems: tuple[str, ...] = ()
 
 
 Job = Annotated[

@@ -323,6 +323,7 @@ class Chat(Protocol):
         *,
         now: datetime,
         rca_links: Mapping[str, str],
+        guide_problems: Sequence[str] = (),
     ) -> None: ...
     def rca_published(
         self,

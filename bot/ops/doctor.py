@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import traceback
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,6 +42,7 @@ def run_doctor(settings: Settings) -> list[Check]:
         checks.append(_channel(client if slack_ok else None, variable, channel))
     checks.append(_database(settings.database_url))
     checks += docs_repo_checks(settings, network=True)
+    checks.append(incident_policy_check(settings.incident_policy, _level_names(settings)))
     checks.append(template_check(settings.templates_dir))
     checks.append(_owner_map(settings, client if slack_ok else None))
     return checks
@@ -204,6 +206,46 @@ def severity_guide_check(text: str, path: str) -> Check:
         where = "; ".join(str(problem) for problem in error.problems)
         return Check(name, False, where, "fix the `## Severity Guide` table; the bot keeps its last good levels")
     return Check(name, True, "levels " + ", ".join(level.name for level in levels))
+
+
+def incident_policy_check(path: str | None, level_names: Sequence[str]) -> Check:
+    """INCIDENT_POLICY reads, and every level it escalates is a level of the severity guide."""
+    from bot.core.policy import normalise_level
+    from bot.policy_file import load_incident_policy_file
+
+    name = "incident policy (INCIDENT_POLICY)"
+    if not path:
+        return Check(name, True, "not set: the built-in escalation (and SEV1_ESCALATION_USERS)")
+    try:
+        policy = load_incident_policy_file(path)
+    except ConfigError as error:
+        return Check(name, False, str(error), "fix the file; `serve` refuses to start with it")
+    unknown = sorted(level for level in policy.escalation if (normalise_level(level) or level) not in level_names)
+    if unknown:
+        return Check(
+            name,
+            False,
+            f"{', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} not in the severity guide "
+            f"({', '.join(level_names)}), so {'its' if len(unknown) == 1 else 'their'} escalation is never used",
+            "add the level to the runbook's `## Severity Guide` table, or remove it from the file",
+        )
+    return Check(name, True, f"{path}: escalation for " + (", ".join(policy.escalation) or "no levels"))
+
+
+def _level_names(settings: Settings) -> list[str]:
+    """The severity guide's levels in force: the runbook's when it reads, else the built-in ones."""
+    from bot.core.policy import BUILT_IN_LEVELS, PolicyError, parse_severity_guide
+    from bot.core.ports import PublishError
+    from bot.publish import GitPublisher
+
+    if settings.docs_repo_path and settings.runbook_path and Path(settings.docs_repo_path).is_dir():
+        try:
+            text = GitPublisher(settings.docs_repo_path).read(settings.runbook_path)
+            if text is not None:
+                return [level.name for level in parse_severity_guide(text=text, path=settings.runbook_path)]
+        except (PolicyError, PublishError):
+            pass  # reported by the severity guide's own check; the built-in levels stand in
+    return [level.name for level in BUILT_IN_LEVELS]
 
 
 def template_check(templates_dir: str | None) -> Check:

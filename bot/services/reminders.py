@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time
 from typing import Any
@@ -47,6 +48,7 @@ class ReminderPolicy:
 class Briefing:
     groups: list[BriefingGroup]
     missing_rcas: list[Incident]
+    guide_problems: list[str] = field(default_factory=list)
 
 
 def item_payload(item: OpenItem) -> dict[str, Any]:
@@ -62,9 +64,17 @@ class Reminders:
     """Finds open action items in the docs repo and the database, and nudges their owners."""
 
     def __init__(
-        self, ctx: ServiceContext, chat: Chat, publisher: Publisher | None, layout: DocsLayout, policy: ReminderPolicy
+        self,
+        ctx: ServiceContext,
+        chat: Chat,
+        publisher: Publisher | None,
+        layout: DocsLayout,
+        policy: ReminderPolicy,
+        *,
+        guide_problems: Callable[[], Sequence[object]] = tuple,
     ) -> None:
         self._ctx = ctx
+        self._guide_problems = guide_problems
         self._chat = chat
         self._publisher = publisher
         self._layout = layout
@@ -200,7 +210,11 @@ class Reminders:
         with self._ctx.uow() as uow:
             resolved = uow.incidents.list_resolved()
         present = self._publisher.list_files(self._layout.incidents_dir, suffix="-rca.md") if self._publisher else []
-        return Briefing(groups=briefing_groups(found.items, now), missing_rcas=missing_rcas(resolved, present))
+        return Briefing(
+            groups=briefing_groups(found.items, now),
+            missing_rcas=missing_rcas(resolved, present),
+            guide_problems=[str(problem) for problem in self._guide_problems()],
+        )
 
     def post_briefing(self, now: datetime, *, at: time | None = None, dry_run: bool = False) -> Briefing | None:
         """Queue today's briefing for BRIEFING_CHANNEL once; None when not due or already posted."""
@@ -223,6 +237,7 @@ class Reminders:
                     groups=tuple(briefing.groups),
                     missing=tuple(i.id for i in briefing.missing_rcas if i.id is not None),
                     claim=DailyClaim(kind=BRIEFING, subject=channel, day=day),
+                    guide_problems=tuple(briefing.guide_problems),
                 )
             )
             uow.commit()
@@ -242,7 +257,12 @@ class Reminders:
             missing = [i for i in (uow.incidents.get(n) for n in job.missing) if i is not None]
         all_items = [item for group in job.groups for item in group.items]
         self._chat.post_briefing(
-            job.channel, list(job.groups), missing, now=self._ctx.clock.now(), rca_links=self.rca_links(all_items)
+            job.channel,
+            list(job.groups),
+            missing,
+            now=self._ctx.clock.now(),
+            rca_links=self.rca_links(all_items),
+            guide_problems=job.guide_problems,
         )
 
     def dm_owners_of(self, incident_id: int, *, parent_job: int) -> list[Next]:

@@ -285,8 +285,11 @@ class SlackChat:
         *,
         now: datetime,
         rca_links: Mapping[str, str],
+        guide_problems: Sequence[str] = (),
     ) -> None:
-        text = reminder_blocks.briefing_text(groups, missing_rcas, now=now, rca_links=rca_links)
+        text = reminder_blocks.briefing_text(
+            groups, missing_rcas, now=now, rca_links=rca_links, guide_problems=guide_problems
+        )
         # Long briefings are split at line ends so that no message passes Slack's size limits.
         chunk = ""
         for line in text.split("\n"):

@@ -83,12 +83,21 @@ def action_items_text(items: Sequence[OpenItem], *, reason: str) -> str:
 
 
 def briefing_text(
-    groups: Sequence[BriefingGroup], missing: Sequence[Incident], *, now: datetime, rca_links: Mapping[str, str]
+    groups: Sequence[BriefingGroup],
+    missing: Sequence[Incident],
+    *,
+    now: datetime,
+    rca_links: Mapping[str, str],
+    guide_problems: Sequence[str] = (),
 ) -> str:
     """The Manager's daily briefing: every unresolved incident action item, tagged 🔔."""
+    warning = _guide_warning(guide_problems)
     if not groups and not missing:
-        return ":white_check_mark: Daily incident briefing: no open incident action items, every RCA is written."
+        done = ":white_check_mark: Daily incident briefing: no open incident action items, every RCA is written."
+        return f"{done}\n{warning}" if warning else done
     lines = ["*Daily incident briefing*"]
+    if warning:
+        lines.append(warning)
     for group in groups:
         head = as_mrkdwn(clip(group.incident_title, 200))
         link = rca_links.get(group.source or "")
@@ -105,3 +114,11 @@ def briefing_text(
         for incident in missing:
             lines.append(f"🔔 {incident.severity} {as_mrkdwn(clip(incident.title, 200))} — resolved, RCA missing")
     return "\n".join(lines)
+
+
+def _guide_warning(problems: Sequence[str]) -> str:
+    """The runbook's Severity Guide that cannot be read, where: someone has to fix the table."""
+    if not problems:
+        return ""
+    where = "; ".join(as_mrkdwn(clip(problem, 300)) for problem in problems[:5])
+    return f":warning: The runbook's Severity Guide cannot be read, so I keep the last good levels: {where}"

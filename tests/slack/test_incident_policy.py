@@ -15,7 +15,7 @@ from bot.config import load_settings
 from bot.server import RunningBot
 from slack_sim import FakeSlack, SlackDriver
 from tests.paging.receiver import FakeReceiver, receiving
-from tests.slack.conftest import ESCALATION, SECRET, serve_until_it_exits, start_bot
+from tests.slack.conftest import ESCALATION, SECRET, run_cli, serve_until_it_exits, start_bot
 from tests.slack.test_resolve import declare
 from tests.support.clock import RunningClock
 
@@ -104,3 +104,28 @@ def test_bad_status_update_minutes_stop_the_bot_naming_it(bot_env: dict[str, Any
     result = serve_until_it_exits(env, tmp_path)
     assert result.returncode == 2
     assert "STATUS_UPDATE_MINUTES" in result.stderr
+
+
+def doctor_line(env: dict[str, Any], policy: Path) -> str:
+    run = run_cli({**env, "INCIDENT_POLICY": str(policy)}, "doctor")
+    return next(line for line in run.out.splitlines() if "INCIDENT_POLICY" in line)
+
+
+def test_doctor_names_a_level_the_policy_escalates_that_the_severity_guide_lacks(
+    bot_env: dict[str, Any], fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    policy = tmp_path / "policy.yml"
+    policy.write_text("levels:\n  SEV-2:\n    page: true\n  SEV-5:\n    page: true\n")
+    line = doctor_line(bot_env, policy)
+    assert "SEV-5 is not in the severity guide" in line
+    assert "SEV-2" not in line.split("not in the severity guide")[0]
+    policy.write_text(POLICY)
+    assert "escalation for SEV-1, SEV-2" in doctor_line(bot_env, policy)
+
+
+def test_doctor_names_the_bad_key_of_a_policy_file(
+    bot_env: dict[str, Any], fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    policy = tmp_path / "policy.yml"
+    policy.write_text("levels:\n  SEV-1:\n    page: sometimes\n")
+    assert "INCIDENT_POLICY levels.SEV-1.page" in doctor_line(bot_env, policy)

@@ -86,6 +86,10 @@ def test_a_sev4_row_added_to_the_runbook_is_a_level_people_can_declare(
         doctor = fake_slack.wait_for(lambda: doctor_reporting(bot_env, "is not a level"))
         assert f"{RUNBOOK}:" in doctor  # the file and line of the row it cannot read
         assert "*SEV-4* — Cosmetic glitch" in help_text(slack)
+        briefing = run_cli(bot_env, "briefing", "--dry-run")
+        assert briefing.status == 0, briefing.err
+        assert ":warning: The runbook's Severity Guide cannot be read" in briefing.out
+        assert f"{RUNBOOK}:" in briefing.out and "is not a level" in briefing.out
     finally:
         bot.stop()
 
