@@ -13,7 +13,15 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench import measures_ack, measures_remind, measures_repo, measures_resolve, measures_similar, measures_startup
+from bench import (
+    measures_ack,
+    measures_remind,
+    measures_repo,
+    measures_resolve,
+    measures_similar,
+    measures_startup,
+    measures_stats,
+)
 from bench.bots import Tree
 from bench.context import QUICK, Context, Sizes
 from bench.databases import Databases, check_postgres
@@ -30,6 +38,7 @@ MEASURES: dict[str, Measure] = {
     "resolve-big": measures_resolve.resolve_big,
     "startup": measures_startup.startup,
     "similar": measures_similar.similar,
+    "stats": measures_stats.stats,
 }
 DEFAULT_CACHE = Path(tempfile.gettempdir()) / "incident-bot-bench-cache"
 

@@ -11,7 +11,7 @@ from bot.config import Settings
 from bot.slack import middleware
 from bot.slack.errors import build_error_handler
 from bot.slack.listener_context import ListenerContext
-from bot.slack.listeners import actions, commands, events, shortcuts, views
+from bot.slack.listeners import actions, commands, events, shortcuts, status_updates, views
 
 
 def build_app(settings: Settings, context: ListenerContext, client: WebClient, *, offline: bool = False) -> App:
@@ -25,7 +25,7 @@ def build_app(settings: Settings, context: ListenerContext, client: WebClient, *
         logger=logging.getLogger("bot.bolt"),
     )
     middleware.register(app)
-    for module in (commands, events, shortcuts, actions, views):
+    for module in (commands, events, shortcuts, actions, views, status_updates):
         module.register(app, context)
     app.error(build_error_handler(context.chat))
     return app

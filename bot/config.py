@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     reminder_time: time = time(9, 0)
     briefing_time: time = time(9, 0)
     briefing_channel: str | None = None
+    # The weekly digest (the week's numbers and charts): when, and where (default BRIEFING_CHANNEL).
+    digest_time: str = "Monday 09:00"
+    digest_channel: str | None = None
     owner_map: str | None = None
     # How often `serve` checks who is due a reminder or the briefing; 0 leaves it to cron.
     daily_check_seconds: float = Field(default=300.0, ge=0)
@@ -78,6 +81,8 @@ class Settings(BaseSettings):
     opsgenie_api_url: str = "https://api.opsgenie.com"
     paging_webhook_url: str | None = None
     paging_webhook_secret: SecretStr | None = None
+    # Days after a resolve that the incident's channel is archived (fractions allowed); 0: never.
+    archive_after_days: float = Field(default=7.0, ge=0, allow_inf_nan=False)
 
     @field_validator("sev1_escalation_users", "incident_admins", mode="before")
     @classmethod
@@ -110,6 +115,13 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Berlin") from None
         return value
 
+    @field_validator("digest_time")
+    @classmethod
+    def _weekly_time(cls, value: str) -> str:
+        from bot.core.digest import parse_weekly_time
+
+        return str(parse_weekly_time(value))  # ValueError names the expected form
+
     @field_validator("incidents_dir", "fleet_status_path", "runbook_path")
     @classmethod
     def _inside_repo(cls, value: str | None) -> str | None:
@@ -134,6 +146,7 @@ class Settings(BaseSettings):
         "status_update_minutes",
         "paging_webhook_url",
         "paging_webhook_secret",
+        "digest_channel",
         mode="before",
     )
     @classmethod

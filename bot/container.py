@@ -12,26 +12,35 @@ from sqlalchemy import Engine
 
 from bot import startup
 from bot.app import build_app
+from bot.charts import render_charts
 from bot.clock import SystemClock
 from bot.config import Settings, read_owner_map, read_update_minutes
 from bot.core.ports import Clock, Publisher
 from bot.core.rca import rca_environment
+from bot.core.roles import DEFAULT_ROLES, commander_first
 from bot.ops.metrics import BotMetrics
 from bot.paging import build_pagers
 from bot.policy_file import load_incident_policy_file
 from bot.publish import GitPublisher
+from bot.services.channel_upkeep import ChannelUpkeep
 from bot.services.context import Policy, ServiceContext
+from bot.services.digest import DigestPolicy, WeeklyDigest
 from bot.services.home import HomeTab
 from bot.services.jobs import JobHandlers
 from bot.services.publishing import DocsLayout, RcaPublishing
 from bot.services.reminders import ReminderPolicy, Reminders
 from bot.services.severity_guide import RunbookSeverities, RunbookWatchingPublisher
+from bot.services.similar import SimilarIncidents
+from bot.services.stats import IncidentStats
 from bot.slack.calls import RepeatSafeCallsOnServerErrors, SlackCalls
 from bot.slack.chat import SlackChat
+from bot.slack.digest_chat import SlackDigestChat
 from bot.slack.listener_context import ListenerContext
 from bot.slack.people import SlackPeople
+from bot.slack.rooms import SlackRooms
 from bot.slack.throttle import Throttle, host_buckets, private_folder, workspace_file
 from bot.startup import open_database
+from bot.stats_cache import facts_cache_for
 from bot.storage import SqlJobStore, SqlUnitOfWork
 from bot.worker import JobRunner
 
@@ -51,6 +60,8 @@ class Container:
     reminders: Reminders
     app: App
     metrics: BotMetrics
+    stats: IncidentStats
+    digest: WeeklyDigest
 
     def close(self) -> None:
         """Stop the job runner (waiting up to STOP_GRACE_SECONDS for running jobs), then the database."""
@@ -113,7 +124,9 @@ def build_container(
         if folder is not None
         else None
     )
-    chat = SlackChat(calls, SlackPeople(calls, shared=listing), bot_user_id=bot_user_id)
+    policy_file = load_incident_policy_file(settings.incident_policy)
+    roles = commander_first(policy_file.roles) if policy_file.roles is not None else DEFAULT_ROLES
+    chat = SlackChat(calls, SlackPeople(calls, shared=listing), bot_user_id=bot_user_id, roles=roles)
     wake_box: list[JobRunner] = []
 
     def uow_factory() -> SqlUnitOfWork:
@@ -139,8 +152,10 @@ def build_container(
             escalation_users=tuple(settings.sev1_escalation_users),
             admins=frozenset(settings.incident_admins),
             pagers=tuple(pager.name for pager in pagers),
-            escalation=load_incident_policy_file(settings.incident_policy).escalation,
+            escalation=policy_file.escalation,
             update_minutes=read_update_minutes(settings.status_update_minutes),
+            archive_after_days=settings.archive_after_days,
+            roles=roles,
         ),
         members=chat,
         metrics=metrics,
@@ -180,8 +195,37 @@ def build_container(
         guide_problems=(lambda: severities.problems) if severities is not None else tuple,
     )
     publishing = RcaPublishing(ctx, chat, publisher, layout, LazyTemplates(settings.templates_dir))
+    # The numbers (`stats`, the weekly digest, the Home tab) keep the docs repo's parsed RCAs by blob id.
+    stats = IncidentStats(
+        ctx,
+        publisher,
+        layout,
+        owner_map=read_owner_map(settings.owner_map),
+        cache=facts_cache_for(settings.docs_repo_path, tz=settings.timezone),
+    )
+    digest = WeeklyDigest(
+        ctx,
+        SlackDigestChat(calls),
+        stats,
+        DigestPolicy(
+            channel=settings.digest_channel or settings.briefing_channel,
+            when=settings.digest_time,
+            tz=settings.timezone,
+        ),
+        charts=render_charts,
+    )
     handlers = JobHandlers(
-        ctx, chat, publishing, reminders, HomeTab(ctx, chat, reminders, layout), pagers=pagers, workspace=bot_user_id
+        ctx,
+        chat,
+        publishing,
+        reminders,
+        HomeTab(ctx, chat, reminders, layout, stats=stats),
+        pagers=pagers,
+        workspace=bot_user_id,
+        # One index for the process: each declare reads only the RCAs that changed since the last one.
+        similar=SimilarIncidents(ctx, chat, publisher, layout),
+        upkeep=ChannelUpkeep(ctx, chat, SlackRooms(calls), layout),
+        digest=digest,
     )
     jobs = SqlJobStore(engine)
     runner = JobRunner(
@@ -213,4 +257,6 @@ def build_container(
         reminders=reminders,
         app=app,
         metrics=metrics,
+        stats=stats,
+        digest=digest,
     )

@@ -41,13 +41,13 @@ from bot.core.policy import (
     LevelPolicy,
     PolicyError,
     PolicyProblem,
-    Role,
     Unset,
     build_policy,
     normalise_level,
     parse_severity_guide,
     update_interval,
 )
+from bot.core.roles import Role
 
 VARIABLE = "INCIDENT_POLICY"
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")

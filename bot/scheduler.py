@@ -1,4 +1,5 @@
-"""The daily jobs inside `serve`: reminders and the briefing; claims in the database make them exactly-once."""
+"""The daily jobs inside `serve`: reminders, the briefing and the weekly digest; claims in the database make
+them exactly-once."""
 
 from __future__ import annotations
 
@@ -23,9 +24,11 @@ class DailyJobs:
         *,
         interval: float = 300.0,
         housekeeping: Callable[[datetime], object] | None = None,
+        weekly: Callable[[datetime], object] | None = None,
     ) -> None:
         self._reminders = reminders
         self._housekeeping = housekeeping
+        self._weekly = weekly
         self._clock = clock
         self._interval = interval
         self._stopping = threading.Event()
@@ -38,6 +41,8 @@ class DailyJobs:
             ("reminders", self._reminders.remind),
             ("briefing", self._reminders.post_briefing),
         ]
+        if self._weekly is not None:
+            jobs.append(("weekly digest", self._weekly))
         if self._housekeeping is not None:
             jobs.append(("housekeeping", self._housekeeping))
         for name, run in jobs:

@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING
 from slack_sdk.errors import SlackApiError
 from waitress.server import create_server
 
+from bot.cadence_watch import CadenceWatch
 from bot.config import ConfigError, Settings
 from bot.container import Container, build_container
 from bot.scheduler import DailyJobs
+from bot.services.cadence import UpdateCadence
 from bot.services.housekeeping import tidy
 from bot.slack.http import HttpFrontend
 
@@ -60,8 +62,12 @@ class RunningBot:
             container.ctx.clock,
             interval=settings.daily_check_seconds,
             housekeeping=lambda now: tidy(container.ctx, container.jobs, now),
+            weekly=container.digest.post_weekly,
         )
         self._daily.start()
+        # Missed status updates are looked for by every replica; the nudges' keys keep them single.
+        self.cadence = CadenceWatch(UpdateCadence(container.ctx), container.ctx.clock)
+        self.cadence.start()
         self._socket: SocketModeHandler | None = None
         if settings.slack_app_token is not None:
             from slack_bolt.adapter.socket_mode import SocketModeHandler  # only loaded when it is used
@@ -125,4 +131,5 @@ class RunningBot:
             self._socket.close()  # type: ignore[no-untyped-call]
         self._server.close()
         self._daily.stop()
+        self.cadence.stop()
         self.container.close()

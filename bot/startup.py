@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.error import URLError
 
-from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 
@@ -45,6 +44,8 @@ def open_database(url: str) -> Engine:
 
 def bot_user_id(client: WebClient, api_url: str) -> str:
     """Who the bot is (auth.test), or a ConfigError that tells an unreachable Slack from a refused token."""
+    from slack_sdk.errors import SlackApiError, SlackClientError  # not for the commands without Slack
+
     try:
         answer = client.auth_test()
     except SlackApiError as error:

@@ -27,6 +27,35 @@ EXTRA_METHODS: dict[str, dict[str, Any]] = {
         "bot_scopes": ["channels:read", "groups:read", "im:read", "mpim:read"],
         "rate_tier": "t2",
     },
+    # The two Web API calls of slack_sdk's files_upload_v2 (the bytes go to the URL the first returns).
+    "files.getUploadURLExternal": {
+        "required": ["filename", "length"],
+        "errors": [
+            "alt_txt_too_large",
+            "file_upload_size_restricted",
+            "file_uploads_disabled",
+            "missing_argument",
+            "snippet_too_large",
+            "storage_limit_reached",
+            "unknown_snippet_type",
+        ],
+        "bot_scopes": ["files:write"],
+        "rate_tier": "t4",
+    },
+    "files.completeUploadExternal": {
+        "required": ["files"],
+        "errors": [
+            "access_denied",
+            "file_not_found",
+            "file_update_failed",
+            "invalid_arguments",
+            "invalid_channel",
+            "not_in_channel",
+            "posting_to_channel_denied",
+        ],
+        "bot_scopes": ["files:write"],
+        "rate_tier": "t4",
+    },
     "reactions.remove": {
         "required": ["channel", "timestamp", "name"],
         "errors": ["channel_not_found", "message_not_found", "no_reaction"],

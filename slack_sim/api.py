@@ -14,12 +14,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from slack_sim import methods_chat, methods_conversations, methods_misc, methods_views
+from slack_sim import methods_chat, methods_conversations, methods_files, methods_misc, methods_views
 from slack_sim.state import ApiError, Args, Workspace
 
 HANDLERS: dict[str, methods_chat.Handler] = {
     **methods_chat.HANDLERS,
     **methods_conversations.HANDLERS,
+    **methods_files.HANDLERS,
     **methods_misc.HANDLERS,
     **methods_views.HANDLERS,
 }

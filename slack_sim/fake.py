@@ -257,6 +257,11 @@ class FakeSlack:
             raise KeyError(f"no channel {channel_id!r} in the fake workspace")
         return found
 
+    def bookmarks(self, channel: str) -> list[dict[str, Any]]:
+        """The bookmarks in a channel's bookmarks bar, oldest first (as bookmarks.list answers)."""
+        with self._ws.lock:
+            return copy.deepcopy(self._channel(channel)["bookmarks"])
+
     def channels(self) -> list[dict[str, Any]]:
         """Channels (public, private, group DMs) - not the bot's 1:1 DMs."""
         with self._ws.lock:
@@ -318,6 +323,12 @@ class FakeSlack:
                 for e in self._ws.ephemerals
                 if (user is None or e["user"] == user) and (channel is None or e["channel"] == channel)
             ]
+
+    def uploaded_files(self) -> list[dict[str, Any]]:
+        """Every file uploaded (files.getUploadURLExternal onwards), oldest first: its `data` (bytes, None
+        until the upload POST), `name`, `title`, whether it was `completed` and the `channels` it is in."""
+        with self._ws.lock:
+            return copy.deepcopy(list(self._ws.files.values()))
 
     def views(self) -> list[dict[str, Any]]:
         """Every view opened/pushed/published, latest content, in creation order."""

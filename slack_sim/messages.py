@@ -101,6 +101,9 @@ def api_shape(
     for key in ("blocks", "attachments", "reactions", "pinned_to"):
         if message[key]:
             out[key] = copy.deepcopy(message[key])
+    if message.get("files"):
+        out["files"] = copy.deepcopy(message["files"])  # a share of uploaded files
+        out["upload"] = True
     if message["edited"]:
         out["edited"] = dict(message["edited"])
     if with_metadata and message.get("metadata"):

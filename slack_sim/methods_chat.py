@@ -1,4 +1,4 @@
-"""chat.*, reactions.*, pins.add and bookmarks.add methods of the fake Web API."""
+"""chat.*, reactions.*, pins.add and bookmarks.* methods of the fake Web API."""
 
 from __future__ import annotations
 
@@ -212,10 +212,16 @@ def pins_add(ws: Workspace, args: Args) -> dict[str, Any]:
     return {}
 
 
+# Slack keeps at most this many bookmarks in a conversation.
+MAX_BOOKMARKS = 100
+
+
 def bookmarks_add(ws: Workspace, args: Args) -> dict[str, Any]:
     channel = ws.visible_channel(args.string("channel_id"))
     if args.string("type") != "link":
         raise ApiError("invalid_bookmark_type")
+    if len(channel["bookmarks"]) >= MAX_BOOKMARKS:
+        raise ApiError("too_many_bookmarks")
     link = args.string("link")
     if not link.startswith(("http://", "https://")):
         raise ApiError("invalid_link")
@@ -243,6 +249,11 @@ def bookmarks_add(ws: Workspace, args: Args) -> dict[str, Any]:
     return {"bookmark": dict(bookmark)}
 
 
+def bookmarks_list(ws: Workspace, args: Args) -> dict[str, Any]:
+    channel = ws.visible_channel(args.string("channel_id"))
+    return {"bookmarks": [dict(bookmark) for bookmark in channel["bookmarks"]]}
+
+
 HANDLERS: dict[str, Handler] = {
     "chat.postMessage": post_message,
     "chat.postEphemeral": post_ephemeral,
@@ -254,4 +265,5 @@ HANDLERS: dict[str, Handler] = {
     "reactions.get": reactions_get,
     "pins.add": pins_add,
     "bookmarks.add": bookmarks_add,
+    "bookmarks.list": bookmarks_list,
 }

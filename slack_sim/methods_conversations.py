@@ -245,6 +245,18 @@ def archive(ws: Workspace, args: Args) -> dict[str, Any]:
     return {}
 
 
+def unarchive(ws: Workspace, args: Args) -> dict[str, Any]:
+    channel = _channel_arg(ws, args)
+    _not_for_ims(channel)
+    if not channel["is_archived"]:
+        raise ApiError("not_archived")
+    channel["is_archived"] = False
+    # Slack adds the caller to the conversation it brings back.
+    if ws.bot_user_id not in channel["members"]:
+        channel["members"].insert(0, ws.bot_user_id)
+    return {}
+
+
 def list_conversations(ws: Workspace, args: Args) -> dict[str, Any]:
     """Channels the bot can see: every public one, and the private ones it is in."""
     wanted = set(args.ids("types") or ["public_channel"])
@@ -276,4 +288,5 @@ HANDLERS: dict[str, Handler] = {
     "conversations.open": open_conversation,
     "conversations.rename": rename,
     "conversations.archive": archive,
+    "conversations.unarchive": unarchive,
 }

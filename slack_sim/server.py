@@ -1,7 +1,8 @@
 """HTTP plumbing for the fake Slack: a threaded server on 127.0.0.1.
 
 ``/api/<method>`` answers Web API calls; ``/response/<id>`` receives what the
-app posts to response_urls. Everything else is a 404.
+app posts to response_urls; ``/upload/v1/<ticket>`` the bytes of a file upload.
+Everything else is a 404.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from slack_sim import api, interactions
+from slack_sim import api, interactions, methods_files
 from slack_sim.state import Workspace
 
 
@@ -32,6 +33,7 @@ class SimulatorServer(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}"
 
     def start(self) -> None:
+        self.workspace.upload_base = self.base_http
         self._thread = threading.Thread(
             target=self.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-slack", daemon=True
         )
@@ -71,6 +73,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._api(url.path[len("/api/") :], url.query, body)
         elif url.path.startswith("/response/") and self.command == "POST":
             self._response_url(url.path[len("/response/") :], body)
+        elif url.path.startswith(methods_files.UPLOAD_PATH) and self.command == "POST":
+            self._upload(url.path[len(methods_files.UPLOAD_PATH) :], body)
         else:
             self._send(404, b"Not Found", "text/plain; charset=utf-8")
 
@@ -100,6 +104,12 @@ class _Handler(BaseHTTPRequestHandler):
         workspace = self.server.workspace
         with workspace.lock:
             status, text = interactions.post_response(workspace, url_id, payload)
+        self._send(status, text.encode(), "text/plain; charset=utf-8")
+
+    def _upload(self, ticket: str, body: bytes) -> None:
+        workspace = self.server.workspace
+        with workspace.lock:
+            status, text = methods_files.receive_upload(workspace, ticket, body, self.headers.get("Content-Type") or "")
         self._send(status, text.encode(), "text/plain; charset=utf-8")
 
     def _send_json(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:

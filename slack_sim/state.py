@@ -139,6 +139,11 @@ class Workspace:
         # method -> queue of injected outcomes (kind, payload, condition on the call's arguments or None),
         # kinds: fail, ratelimit, server_error, lost_response, hold.
         self.injected: dict[str, list[tuple[str, Any, Callable[[dict[str, Any]], bool] | None]]] = {}
+        # Uploads (files.getUploadURLExternal …): file id -> the file, upload ticket -> file id, and the
+        # address upload URLs point at (the server's own, once it listens).
+        self.files: dict[str, dict[str, Any]] = {}
+        self.upload_tickets: dict[str, str] = {}
+        self.upload_base: str | None = None
         self._counter = 0
         self._last_micros = 0
         self.add_user(bot_user_id, "incident-bot", real_name="Incident Bot", is_bot=True)

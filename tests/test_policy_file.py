@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError
-from bot.core.policy import BUILT_IN_LEVELS, UNSET, Escalation, Role
+from bot.core.policy import BUILT_IN_LEVELS, UNSET, Escalation
+from bot.core.roles import Role
 from bot.policy_file import PolicyFile, load_incident_policy_file, load_policy
 from tests.paths import FLEET_REPO
 

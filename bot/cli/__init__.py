@@ -15,8 +15,6 @@ from collections.abc import Mapping, Sequence
 from types import FrameType
 from typing import TextIO
 
-from slack_sdk.errors import SlackApiError, SlackClientError
-
 from bot.config import ConfigError, load_database_url, load_settings
 from bot.core.ports import Clock
 
@@ -37,6 +35,13 @@ def parser() -> argparse.ArgumentParser:
     briefing.add_argument("--dry-run", action="store_true", help="print the briefing instead of posting it")
     scan = commands.add_parser("scan", help="list every open action item in the docs repo's RCAs")
     scan.add_argument("--json", action="store_true", help="machine-readable output for agents")
+    stats = commands.add_parser("stats", help="incident numbers from the docs repo and the database")
+    stats.add_argument("--since", metavar="DATE", help="only incidents declared on or after DATE (YYYY-MM-DD)")
+    stats.add_argument("--until", metavar="DATE", help="only incidents declared on or before DATE (YYYY-MM-DD)")
+    stats.add_argument("--json", action="store_true", help="machine-readable output for agents (one line)")
+    stats.add_argument("--charts", metavar="DIR", help="also write the charts as PNG files into DIR")
+    digest = commands.add_parser("digest", help="post this week's digest (numbers and charts) to DIGEST_CHANNEL")
+    digest.add_argument("--dry-run", action="store_true", help="print the digest instead of posting it")
     publish = commands.add_parser("publish", help="publish RCAs whose commit or push is still pending")
     publish.add_argument("--retry", action="store_true", help="retry every pending or failed publish now")
     commands.add_parser(
@@ -83,6 +88,14 @@ def main(
                 dry_run=getattr(args, "dry_run", False),
                 as_json=getattr(args, "json", False),
             )
+        if args.command == "stats":
+            from bot.cli.stats import run_stats_command
+
+            return run_stats_command(args, environ, out=out, err=err, clock=clock)
+        if args.command == "digest":
+            from bot.cli.digest import run_digest_command
+
+            return run_digest_command(args, environ, out=out, err=err, clock=clock)
         if args.command == "doctor":
             from bot.ops.doctor import run_doctor
 
@@ -97,13 +110,18 @@ def main(
         for line in str(error).splitlines():
             print(f"incident-bot: {line}", file=err)
         return 2
-    except SlackApiError as error:
-        code = error.response.get("error") if error.response else error
-        print(f"incident-bot: Slack refused the bot token (SLACK_BOT_TOKEN): {code}", file=err)
-        return 1
-    except SlackClientError as error:
-        print(f"incident-bot: cannot reach Slack at SLACK_API_URL: {error}", file=err)
-        return 1
+    except Exception as error:
+        # Loaded only once a command failed: `stats` and `migrate` never need the Slack SDK.
+        from slack_sdk.errors import SlackApiError, SlackClientError
+
+        if isinstance(error, SlackApiError):
+            code = error.response.get("error") if error.response else error
+            print(f"incident-bot: Slack refused the bot token (SLACK_BOT_TOKEN): {code}", file=err)
+            return 1
+        if isinstance(error, SlackClientError):
+            print(f"incident-bot: cannot reach Slack at SLACK_API_URL: {error}", file=err)
+            return 1
+        raise
 
 
 def run() -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.core.errors import InvalidCommand, InvalidInput, InvalidSeverity
 from bot.core.models import Severity, known_severities
+from bot.core.roles import DEFAULT_ROLES, Role, commander_first
 
 _SEVERITY_RE = re.compile(r"^sev[-_ ]?([0-9]+)$", re.IGNORECASE)
 
@@ -77,6 +79,14 @@ class ChangeCommander:
 
 
 @dataclass(frozen=True)
+class AssignRole:
+    """`/incident role <role> @someone`: the role as typed (checked against the team's roles later)."""
+
+    role: str
+    who: str
+
+
+@dataclass(frozen=True)
 class AddActionItem:
     owner: str
     action: str
@@ -94,12 +104,26 @@ class PreviewRca:
 
 @dataclass(frozen=True)
 class Reopen:
-    pass
+    """`/incident reopen`, in the incident's channel or naming it (`/incident reopen #channel`, say once archived)."""
+
+    room_id: str | None = None
 
 
 @dataclass(frozen=True)
 class MarkDone:
     number: int
+
+
+@dataclass(frozen=True)
+class PostUpdate:
+    """`/incident update <text>`: a status update in the channel (and the announcement's thread)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class OpenUpdateForm:
+    """`/incident update` with no text: the status update form."""
 
 
 Command = (
@@ -116,6 +140,9 @@ Command = (
     | MarkDone
     | ListIncidents
     | ChangeCommander
+    | AssignRole
+    | PostUpdate
+    | OpenUpdateForm
 )
 
 _HELP = """\
@@ -126,22 +153,24 @@ _HELP = """\
 In an incident channel:
 • `/incident {levels}` — change the severity
 • `/incident note <text>` — add a note to the timeline
+• `/incident update <text>` — post a status update here (SEV-1s: in the announcement's thread too); no text: a form
 • `/incident lead @someone` — hand over the commander role
+• `/incident role <role> @someone` — give someone a role ({roles})
 • `/incident timeline` — show the timeline so far (only to you)
 • `/incident status` — title, severity, commander, age, timeline count
 • `/incident action @owner <what needs doing>` — add an action item
 • `/incident done <n>` — mark action item n as ✅ DONE (in the RCA too)
 • `/incident rca` — show the RCA draft (only to you)
 • `/incident resolve` — resolve: the RCA and fleet-status entry are committed to the docs repo
-• `/incident reopen` — reopen a resolved incident
+• `/incident reopen` — reopen a resolved incident (from any channel: `/incident reopen #its-channel`)
 • React with the timeline emoji on any message to add it to the timeline
 • `/incident help` — this help
 *Severities* (the runbook's Severity Guide):
 {guide}"""
 
 
-def help_text() -> str:
-    """The help, with the severities in force and their criteria."""
+def help_text(roles: Sequence[Role] = DEFAULT_ROLES) -> str:
+    """The help, with the severities in force and their criteria, and the team's roles."""
     known = known_severities()
     guide = "\n".join(
         f"• *{sev}* — {sev.info.criteria}. Response: {sev.info.response_time}; "
@@ -150,8 +179,11 @@ def help_text() -> str:
     )
     others = ", ".join(f"`sev{sev.level}`" for sev in known if sev.level != 1) or "none"
     levels = "|".join(f"sev{sev.level}" for sev in known)
-    return _HELP.format(others=others, levels=levels, guide=guide)
+    role_keys = ", ".join(f"`{role.key}`" for role in commander_first(roles))
+    return _HELP.format(others=others, levels=levels, guide=guide, roles=role_keys)
 
+
+_ROLE_USAGE = "Usage: `/incident role <role> @someone`, e.g. `/incident role comms @bob`."
 
 _SIMPLE: dict[str, Command] = {
     "timeline": ShowTimeline(),
@@ -159,7 +191,6 @@ _SIMPLE: dict[str, Command] = {
     "help": ShowHelp(),
     "resolve": Resolve(),
     "rca": PreviewRca(),
-    "reopen": Reopen(),
     "list": ListIncidents(),
 }
 
@@ -169,6 +200,10 @@ def parse_command(text: str) -> Command:
     stripped = text.strip()
     if not stripped:
         return OpenDeclareForm()
+    first, *more = stripped.split(None, 1)
+    if first.lower() == "update":
+        # The update keeps its lines as written (a newline may follow the word, too).
+        return PostUpdate(text=more[0].strip()) if more else OpenUpdateForm()
     head, _, rest = stripped.partition(" ")
     word = head.lower()
     rest = rest.strip()
@@ -191,9 +226,33 @@ def parse_command(text: str) -> Command:
         if not rest or " " in rest:
             raise InvalidInput("Usage: `/incident lead @someone` makes them the incident commander.")
         return ChangeCommander(who=rest)
+    if word == "role":
+        # The person comes last, so a role may be named by its label: `/incident role communications lead @bob`.
+        role, _, who = rest.rpartition(" ")
+        if not role.strip() or not who:
+            raise InvalidInput(_ROLE_USAGE)
+        return AssignRole(role=role.strip(), who=who)
+    if word == "reopen":
+        return _reopen(rest)
     if word == "done":
         number = rest.lstrip("#")
         if not number.isdigit():
             raise InvalidInput("Usage: `/incident done <action item number>`, for example `/incident done 2`.")
         return MarkDone(number=int(number))
     raise InvalidCommand(f"I don't know `/incident {head}`.\n\n{help_text()}")
+
+
+# A channel as Slack writes it in an escaped command: <#C123|name> (or <#C123>).
+_CHANNEL_LINK = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
+
+
+def _reopen(rest: str) -> Reopen:
+    if not rest:
+        return Reopen()
+    match = _CHANNEL_LINK.match(rest)
+    if match is None:
+        raise InvalidInput(
+            "Usage: `/incident reopen` in the incident's channel, or `/incident reopen #its-channel` "
+            "from anywhere (for a channel that was archived, say)."
+        )
+    return Reopen(room_id=match.group(1))

@@ -1,5 +1,5 @@
-"""What a person's Home tab shows: their open action items, the open incidents they may see, and the
-last incidents they took part in, with RCA links."""
+"""What a person's Home tab shows: their open action items, the open incidents they may see, the last
+incidents they took part in, with RCA links, and the last 30 days' numbers."""
 
 from __future__ import annotations
 
@@ -9,11 +9,14 @@ from datetime import datetime
 
 from bot.core.models import Incident
 from bot.core.open_items import OpenItem
+from bot.core.stats_report import StatsReport
 
 # Items per page: each takes two blocks, and a Home tab holds at most 100.
 ITEMS_PER_PAGE = 20
 OPEN_INCIDENTS_SHOWN = 15
 RESOLVED_SHOWN = 5
+# The Home tab's numbers cover this many days, today included.
+NUMBERS_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,7 @@ class HomeView:
     open_incidents: tuple[Incident, ...]
     resolved: tuple[Incident, ...]
     rca_links: Mapping[str, str] = field(default_factory=dict)  # repo path → web link
+    numbers: StatsReport | None = None  # the last NUMBERS_DAYS days' (None: not computed)
 
 
 def page_of(items: list[OpenItem], page: int) -> tuple[list[OpenItem], int, int]:

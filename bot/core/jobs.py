@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -101,6 +101,16 @@ class AnnounceSeverity(_Job):
 class CommanderNotice(_Job):
     kind: Literal["commander_notice"] = "commander_notice"
     incident_id: int
+    by: str
+
+
+class RoleNotice(_Job):
+    """The channel is told who now holds a role other than the commander's."""
+
+    kind: Literal["role_notice"] = "role_notice"
+    incident_id: int
+    role: str
+    label: str
     by: str
 
 
@@ -202,9 +212,80 @@ class SendPage(_Job):
     service: str
 
 
+class AddBookmark(_Job):
+    """A link in the incident channel's bookmarks bar: the runbook, the announcement or the RCA."""
+
+    kind: Literal["add_bookmark"] = "add_bookmark"
+    incident_id: int
+    room_id: str
+    link_to: Literal["runbook", "announcement", "rca"]
+    # The announcement (its permalink is asked for when the job runs), or the RCA's path.
+    channel: str | None = None
+    message_id: str | None = None
+    path: str | None = None
+
+
+class ArchiveRoom(_Job):
+    """Archive a resolved incident's channel, with a notice first; only while that resolve still stands."""
+
+    kind: Literal["archive_room"] = "archive_room"
+    incident_id: int
+    resolved_at: datetime
+
+
+class ReviveRoom(_Job):
+    """After a reopen: the incident's channel unarchived, or a new one made when that is refused."""
+
+    kind: Literal["revive_room"] = "revive_room"
+    incident_id: int
+    room_id: str | None
+    by: str
+
+
+class MoveIn(_Job):
+    """Set up the new channel of a reopened incident whose old one stays archived, and link the old one."""
+
+    kind: Literal["move_in"] = "move_in"
+    incident_id: int
+    room_id: str
+    from_room_id: str
+    by: str
+
+
 class PreviewRca(_Job):
     kind: Literal["preview_rca"] = "preview_rca"
     incident_id: int
+
+
+class PostSimilarIncidents(_Job):
+    """The docs repo's RCAs most like the incident, posted in its channel (nothing when none is)."""
+
+    kind: Literal["post_similar_incidents"] = "post_similar_incidents"
+    incident_id: int
+
+
+class PostStatusUpdate(_Job):
+    """A status update (a timeline entry) posted in the incident's channel."""
+
+    kind: Literal["post_status_update"] = "post_status_update"
+    incident_id: int
+    entry_id: int
+
+
+class AnnounceStatusUpdate(_Job):
+    """A status update posted in the thread of the incident's announcement."""
+
+    kind: Literal["announce_status_update"] = "announce_status_update"
+    incident_id: int
+    entry_id: int
+
+
+class NudgeForUpdate(_Job):
+    """Ask in the channel for the status update that was due at `due_at`."""
+
+    kind: Literal["nudge_for_update"] = "nudge_for_update"
+    incident_id: int
+    due_at: datetime
 
 
 @dataclass(frozen=True)
@@ -253,6 +334,23 @@ class PostBriefing(_Job):
     guide_problems: tuple[str, ...] = ()
 
 
+class PostDigest(_Job):
+    """The weekly digest's numbers, for the week before `day` (its claim is given back if Slack refuses)."""
+
+    kind: Literal["post_digest"] = "post_digest"
+    channel: str
+    day: date
+    claim: DailyClaim | None = None
+
+
+class UploadDigestCharts(_Job):
+    """The weekly digest's charts, uploaded after its numbers."""
+
+    kind: Literal["upload_digest_charts"] = "upload_digest_charts"
+    channel: str
+    day: date
+
+
 Job = Annotated[
     CreateRoom
     | SetUpRoom
@@ -267,6 +365,7 @@ Job = Annotated[
     | SeverityNotice
     | AnnounceSeverity
     | CommanderNotice
+    | RoleNotice
     | CaptureMessage
     | ConfirmRecorded
     | UnconfirmRecorded
@@ -281,12 +380,22 @@ Job = Annotated[
     | AnnounceResolved
     | ReopenedNotice
     | PreviewRca
+    | PostSimilarIncidents
+    | PostStatusUpdate
+    | AnnounceStatusUpdate
+    | NudgeForUpdate
     | SendPage
+    | AddBookmark
+    | ArchiveRoom
+    | ReviveRoom
+    | MoveIn
     | DmOwners
     | SendActionItems
     | PublishHome
     | RefreshHomes
-    | PostBriefing,
+    | PostBriefing
+    | PostDigest
+    | UploadDigestCharts,
     Field(discriminator="kind"),
 ]
 

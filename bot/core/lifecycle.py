@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from bot.core.errors import InvalidInput, InvalidTransition
 from bot.core.models import ActionItem, Incident, IncidentStatus, Severity, TimelineEntry, TimelineKind
+from bot.core.roles import COMMANDER, DEFAULT_ROLES, Role, require_role
 
 
 def clean_title(title: str) -> str:
@@ -25,12 +27,13 @@ def declare(
     summary: str = "",
     private: bool = False,
     origin_room_id: str | None = None,
+    commander_id: str | None = None,
 ) -> Incident:
-    """A new active incident with the declarer as commander."""
+    """A new active incident; its commander is the one picked, else the declarer."""
     return Incident(
         title=clean_title(title),
         severity=severity,
-        commander_id=declared_by,
+        commander_id=commander_id or declared_by,
         declared_by=declared_by,
         declared_at=now,
         summary=summary.strip(),
@@ -46,7 +49,8 @@ def declared_entry(incident: Incident) -> TimelineEntry:
         kind=TimelineKind.DECLARED,
         occurred_at=incident.declared_at,
         author_id=incident.declared_by,
-        text=f"Incident declared as {incident.severity}: {incident.title}",
+        text=f"Incident declared as {incident.severity}: {incident.title}"
+        + ("" if incident.commander_id == incident.declared_by else f" (commander: <@{incident.commander_id}>)"),
     )
 
 
@@ -171,4 +175,35 @@ def change_commander(incident: Incident, new_commander: str, *, by: str, now: da
         occurred_at=now,
         author_id=by,
         text=f"Commander changed from <@{previous}> to <@{new_commander}>",
+    )
+
+
+def assign_role(
+    incident: Incident,
+    role: Role | str,
+    user_id: str,
+    *,
+    by: str,
+    now: datetime,
+    roles: Sequence[Role] = DEFAULT_ROLES,
+) -> TimelineEntry:
+    """Give `role` (a role, or its key or short name among `roles`) to `user_id`; the commander is handed over."""
+    chosen = role if isinstance(role, Role) else require_role(roles, role)
+    if chosen.key == COMMANDER.key:
+        return change_commander(incident, user_id, by=by, now=now)
+    if incident.status is not IncidentStatus.ACTIVE:
+        raise InvalidTransition("This incident is resolved; reopen it before changing its roles.")
+    previous = incident.roles.get(chosen.key)
+    if previous == user_id:
+        raise InvalidTransition(f"<@{user_id}> is already the {chosen.label}.", field="user")
+    # Assigned as a new dict: the model validates assignments, not changes made inside its fields.
+    incident.roles = {**incident.roles, chosen.key: user_id}
+    assert incident.id is not None
+    was = f" (was <@{previous}>)" if previous else ""
+    return TimelineEntry(
+        incident_id=incident.id,
+        kind=TimelineKind.ROLE_ASSIGNED,
+        occurred_at=now,
+        author_id=by,
+        text=f"{chosen.label}: <@{user_id}>{was}",
     )

@@ -13,6 +13,8 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler
 from pydantic_core import CoreSchema, core_schema
 
+from bot.core.roles import COMMANDER
+
 
 @dataclass(frozen=True)
 class SeverityInfo:
@@ -178,6 +180,8 @@ class TimelineKind(StrEnum):
     RESOLVED = "resolved"
     REOPENED = "reopened"
     ACTION_ITEM = "action_item"
+    ROLE_ASSIGNED = "role_assigned"
+    STATUS_UPDATE = "status_update"
 
 
 class ActionStatus(StrEnum):
@@ -211,6 +215,12 @@ class Incident(BaseModel):
     rca_wanted: bool = False
     rca_path: str | None = None
     rca_commit: str | None = None
+    # Who holds each role other than the commander (role key -> user id); a role not here is unassigned.
+    roles: dict[str, str] = Field(default_factory=dict)
+
+    def holder(self, role_key: str) -> str | None:
+        """Who holds the role with this key now (the commander is `commander_id`); None when unassigned."""
+        return self.commander_id if role_key == COMMANDER.key else self.roles.get(role_key)
 
     @property
     def needs_rca(self) -> bool:

@@ -17,6 +17,9 @@ from enum import Enum
 from bot.core.errors import IncidentBotError
 from bot.core.markdown import cell_text, split_table_row
 
+# The roles live in bot.core.roles; Role and DEFAULT_ROLES stay importable from here too.
+from bot.core.roles import DEFAULT_ROLES, Role, commander_first, find_role
+
 BUILT_IN = "built-in"
 UNKNOWN_CRITERIA = "not in the runbook's Severity Guide"
 DEFAULT_UPDATE_EVERY: dict[str, timedelta] = {"SEV-1": timedelta(minutes=30), "SEV-2": timedelta(minutes=120)}
@@ -38,19 +41,6 @@ _UNIT = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days
 _NAMED_WINDOWS = {"immediate": timedelta(hours=1), "same day": timedelta(days=1), "next run": timedelta(days=2)}
 _COLUMNS = {"level": "Level", "criteria": "Criteria", "response time": "Response Time", "rca required": "RCA Required?"}
 _COLUMN_ALIASES = {"severity": "level", "sev": "level", "rca": "rca required"}
-
-
-@dataclass(frozen=True)
-class Role:
-    """An incident role people can be given, such as the communications lead."""
-
-    key: str
-    label: str
-
-
-COMMANDER = Role(key="commander", label="Incident commander")
-DEFAULT_ROLES = (COMMANDER, Role(key="comms", label="Communications lead"), Role(key="scribe", label="Scribe"))
-_ROLE_ALIASES = {"ic": "commander", "incident commander": "commander", "communications": "comms", "notes": "scribe"}
 
 
 @dataclass(frozen=True)
@@ -128,9 +118,7 @@ class IncidentPolicy:
             raise ValueError("an incident policy needs at least one level")
         # Frozen, so the normalised forms are set once here rather than trusted from every caller.
         object.__setattr__(self, "levels", tuple(sorted(self.levels, key=lambda level: level.rank)))
-        others = tuple(role for role in self.roles if role.key != COMMANDER.key)
-        commander = next((role for role in self.roles if role.key == COMMANDER.key), COMMANDER)
-        object.__setattr__(self, "roles", (commander, *others))
+        object.__setattr__(self, "roles", commander_first(self.roles))
         object.__setattr__(self, "_by_name", {level.name: level for level in self.levels})
 
     def level(self, name: str) -> LevelPolicy:
@@ -159,10 +147,7 @@ class IncidentPolicy:
 
     def role(self, key_or_alias: str) -> Role | None:
         """The role a person means by its key, label or a common short name ("ic", "communications")."""
-        wanted = " ".join(key_or_alias.strip().lstrip("@").lower().split())
-        wanted = _ROLE_ALIASES.get(wanted, wanted)
-        exact = next((role for role in self.roles if wanted in (role.key.lower(), role.label.lower())), None)
-        return exact or next((role for role in self.roles if role.label.lower().split()[:1] == [wanted]), None)
+        return find_role(self.roles, key_or_alias)
 
 
 def normalise_level(text: str) -> str | None:
@@ -266,7 +251,8 @@ def build_policy(
     built: list[LevelPolicy] = []
     for level in levels:
         cadence = DEFAULT_UPDATE_EVERY.get(level.name)
-        level = replace(level, page=level.rank == 1, update_every=cadence, announce_updates=False)
+        # SEV-1 by default: pages, and its status updates go to the announcement's thread too.
+        level = replace(level, page=level.rank == 1, update_every=cadence, announce_updates=level.rank == 1)
         if level.name == "SEV-1":
             users = tuple(sev1_escalation_users)
             level = replace(level, invite=users, dm=users)

@@ -18,6 +18,8 @@ from bot.core.errors import InvalidInput
 from bot.core.markdown import link_cell, markdown_inline, slack_table_cell, slack_to_markdown, table_cell
 from bot.core.models import ActionItem, Incident, TimelineEntry
 from bot.core.naming import slugify
+from bot.core.roles import COMMANDER, DEFAULT_ROLES, Role, commander_first
+from bot.core.status_updates import timeline_text
 
 if TYPE_CHECKING:
     import jinja2
@@ -87,8 +89,12 @@ def render_rca(
     tz: str = "UTC",
     resolved_at: datetime | None = None,
     templates: jinja2.Environment,
+    roles: Sequence[Role] = DEFAULT_ROLES,
 ) -> str:
-    """The RCA draft as Markdown, from the `rca.md.j2` that `templates` finds first."""
+    """The RCA draft as Markdown, from the `rca.md.j2` that `templates` finds first.
+
+    `roles` names and orders the roles; the header names each one that somebody held.
+    """
     zone = zone_for(tz)
     resolved = resolved_at or incident.resolved_at
     entries = sorted(timeline, key=lambda entry: (_utc(entry.occurred_at), entry.id or 0))
@@ -100,6 +106,7 @@ def render_rca(
         "declared": _stamp(incident.declared_at, zone, tz),
         "resolved": _stamp(resolved, zone, tz) if resolved else PLACEHOLDER,
         "commander": markdown_inline(_display_name(incident.commander_id, names)),
+        "roles": _role_holders(incident, roles, names),
         "summary": slack_to_markdown(summary, names) if summary.strip() else "",
         "zone": tz,
         "time_header": table_cell(f"Time ({tz})"),
@@ -107,7 +114,7 @@ def render_rca(
             {
                 "time": f"{_local(entry.occurred_at, zone):{'%Y-%m-%d %H:%M' if with_date else '%H:%M'}}",
                 "author": table_cell(_display_name(entry.author_id, names)) if entry.author_id else "",
-                "event": slack_table_cell(entry.text, names),
+                "event": slack_table_cell(timeline_text(entry), names),
                 "link": link_cell(entry.permalink, "link"),
             }
             for entry in entries
@@ -208,6 +215,18 @@ def zone_for(tz: str) -> tzinfo:
     except (ZoneInfoNotFoundError, ValueError) as error:
         message = f"{tz!r} is not a time zone I know; use an IANA name such as Europe/Berlin or UTC."
         raise InvalidInput(message, field="tz") from error
+
+
+def _role_holders(incident: Incident, roles: Sequence[Role], names: Mapping[str, str]) -> list[dict[str, str]]:
+    """Each role but the commander's that has a holder, in the team's order (a role no longer configured last)."""
+    known = [role for role in commander_first(roles) if role.key != COMMANDER.key]
+    keys = {role.key for role in known}
+    known += [Role(key=key, label=key) for key in sorted(incident.roles) if key not in keys]
+    return [
+        {"label": markdown_inline(role.label), "holder": markdown_inline(_display_name(holder, names))}
+        for role in known
+        if (holder := incident.roles.get(role.key))
+    ]
 
 
 def _section(text: str, names: Mapping[str, str]) -> str:

@@ -67,6 +67,7 @@ def _channels(settings: Settings) -> list[tuple[str, str]]:
     pairs = [
         ("INCIDENT_ANNOUNCE_CHANNEL", settings.incident_announce_channel),
         ("BRIEFING_CHANNEL", settings.briefing_channel),
+        ("DIGEST_CHANNEL", settings.digest_channel),
     ]
     return [(variable, value) for variable, value in pairs if value]
 

@@ -50,6 +50,9 @@ class SimilarIncident:
     severity: str | None
     happened_on: date | None
     score: float
+    # What the RCA says happened and why, for a line on why it came up.
+    summary: str = ""
+    root_causes: str = ""
 
 
 def tokenize(text: str) -> list[str]:
@@ -101,6 +104,8 @@ class SimilarIndex:
                 severity=digest.severity,
                 happened_on=digest.happened_on,
                 score=score,
+                summary=digest.summary,
+                root_causes=digest.root_causes,
             )
             for score, digest in found[:limit]
         ]

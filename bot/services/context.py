@@ -9,6 +9,7 @@ from bot.core.access import Actor
 from bot.core.models import Incident, Severity
 from bot.core.policy import Escalation, LevelPolicy, build_policy
 from bot.core.ports import Clock, Membership, Metrics, NoMetrics, UnitOfWork, UnitOfWorkFactory
+from bot.core.roles import DEFAULT_ROLES, Role
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,11 @@ class Policy:
     # INCIDENT_POLICY's levels (who is invited, DMed, paged; the update cadence) and STATUS_UPDATE_MINUTES.
     escalation: Mapping[str, Escalation] = field(default_factory=dict)
     update_minutes: Mapping[str, float] = field(default_factory=dict)
+    # ARCHIVE_AFTER_DAYS: a resolved incident's channel is archived this long after the resolve (0: never).
+    # Off unless configured here; the setting's own default is 7.
+    archive_after_days: float = 0.0
+    # INCIDENT_POLICY's roles (commander, communications lead and scribe unless it says otherwise).
+    roles: tuple[Role, ...] = DEFAULT_ROLES
 
     def level(self, severity: Severity) -> LevelPolicy:
         """What a level means now: the runbook's row (in force) with this configuration's escalation."""

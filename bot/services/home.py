@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.core.home import OPEN_INCIDENTS_SHOWN, RESOLVED_SHOWN, HomeView, page_of
+from bot.core.home import NUMBERS_DAYS, OPEN_INCIDENTS_SHOWN, RESOLVED_SHOWN, HomeView, page_of
 from bot.core.jobs import Next, PublishHome, RefreshHomes
 from bot.core.models import Incident
 from bot.core.ports import Chat, UnitOfWork
+from bot.core.stats_report import StatsReport
 from bot.services.context import ServiceContext
 from bot.services.publishing import DocsLayout
 from bot.services.reminders import Reminders
+from bot.services.stats import IncidentStats
 
 
 def home_opened(ctx: ServiceContext, *, user_id: str, event_id: str) -> None:
@@ -31,6 +33,8 @@ RECENT_VIEWERS_HOURS = 24
 RECENT_VIEWERS_MAX = 500
 # Changes close together share one refresh, which runs this long after the first of them.
 REFRESH_DELAY_SECONDS = 5
+# The last days' numbers are computed again after this long (many tabs published at once share them).
+NUMBERS_FRESH = timedelta(seconds=30)
 
 
 def publish_soon(uow: UnitOfWork, user_id: str, now: datetime) -> None:
@@ -48,11 +52,21 @@ def refresh_soon(now: datetime) -> Next:
 
 
 class HomeTab:
-    def __init__(self, ctx: ServiceContext, chat: Chat, reminders: Reminders, layout: DocsLayout) -> None:
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        chat: Chat,
+        reminders: Reminders,
+        layout: DocsLayout,
+        *,
+        stats: IncidentStats | None = None,
+    ) -> None:
         self._ctx = ctx
         self._chat = chat
         self._reminders = reminders
         self._layout = layout
+        self._stats = stats
+        self._numbers_at: tuple[datetime, StatsReport] | None = None
 
     def publish(self, job: PublishHome) -> None:
         self._chat.publish_home(self.view(job.user_id, page=job.page))
@@ -90,7 +104,19 @@ class HomeTab:
             open_incidents=tuple(visible[:OPEN_INCIDENTS_SHOWN]),
             resolved=tuple(theirs[:RESOLVED_SHOWN]),
             rca_links=links,
+            numbers=self._numbers(now),
         )
+
+    def _numbers(self, now: datetime) -> StatsReport | None:
+        """The last days' numbers (counts only: private incidents are counted, never titled), as of the last
+        pull; a burst of publishes (a refresh of every recent viewer) computes them once."""
+        if self._stats is None:
+            return None
+        if self._numbers_at is not None and timedelta(0) <= now - self._numbers_at[0] < NUMBERS_FRESH:
+            return self._numbers_at[1]
+        numbers = self._stats.last_days(NUMBERS_DAYS, pulled=True)
+        self._numbers_at = (now, numbers)
+        return numbers
 
     def _may_see(self, incident: Incident, user_id: str) -> bool:
         if not incident.private:

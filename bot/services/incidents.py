@@ -27,10 +27,12 @@ def declare_incident(
     summary: str = "",
     private: bool = False,
     once: str | None = None,
+    commander_id: str | None = None,
 ) -> Incident:
     """Record a new incident now; its channel, announcement and escalation follow after the ack.
 
     `once` names the request (a form's submission): the same one applied again declares nothing.
+    `commander_id`: who leads it (the declare form's pick); the declarer when not given.
     """
     incident = lifecycle.declare(
         title=title,
@@ -40,6 +42,7 @@ def declare_incident(
         summary=summary,
         private=private,
         origin_room_id=reply.room_id,
+        commander_id=commander_id,
     )
     with ctx.uow() as uow:
         if once is not None and not uow.events.first_delivery(once):

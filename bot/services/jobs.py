@@ -18,10 +18,15 @@ from bot.core.models import Incident, Reply, TimelineEntry, TimelineKind
 from bot.core.naming import incident_channel_name
 from bot.core.paging import PageAction, PageEvent, Pager, PagingError, dedup_key_for
 from bot.core.ports import Chat, ChatError, Room, RoomNameTaken
+from bot.core.roles import Role
+from bot.services.channel_upkeep import ChannelUpkeep, reopen_notices
 from bot.services.context import ServiceContext
+from bot.services.digest import WeeklyDigest
 from bot.services.home import HomeTab, refresh_soon
 from bot.services.publishing import RcaPublishing
 from bot.services.reminders import Reminders
+from bot.services.similar import SimilarIncidents
+from bot.services.status_updates import StatusUpdateJobs
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +65,9 @@ class JobHandlers:
         *,
         pagers: Sequence[Pager] = (),
         workspace: str = "",
+        similar: SimilarIncidents | None = None,
+        upkeep: ChannelUpkeep | None = None,
+        digest: WeeklyDigest | None = None,
     ) -> None:
         self._ctx = ctx
         self._chat = chat
@@ -68,6 +76,10 @@ class JobHandlers:
         self._home = home
         self._pagers = {pager.name: pager for pager in pagers}
         self._workspace = workspace
+        self._similar = similar
+        self._upkeep = upkeep
+        self._digest = digest
+        self._updates = StatusUpdateJobs(ctx, chat)
 
     def run(self, claimed: ClaimedJob) -> Sequence[Next]:
         """Run a job; returns the jobs that follow from it. Raises ChatError (maybe retryable) or a domain error."""
@@ -79,11 +91,12 @@ class JobHandlers:
                 return [Next(j.SetUpRoom(incident_id=job.incident_id, asked_by=job.asked_by))]
             case j.SetUpRoom():
                 incident = self._room(job.incident_id)
-                members = [incident.declared_by]
+                members = list(dict.fromkeys([incident.declared_by, incident.commander_id]))
                 members += [user for user in self._ctx.policy.level(incident.severity).invite if user not in members]
                 self._chat.invite(incident.room_id or "", members)
                 self._chat.set_topic(incident.room_id or "", lifecycle.topic_for(incident))
-                return [Next(j.PostSummary(incident_id=job.incident_id, asked_by=job.asked_by))]
+                bookmarks = self._upkeep.room_bookmarks(incident) if self._upkeep is not None else []
+                return [Next(j.PostSummary(incident_id=job.incident_id, asked_by=job.asked_by)), *bookmarks]
             case j.InviteToRoom():
                 self._chat.invite(self._room(job.incident_id).room_id or "", list(job.user_ids))
                 return []
@@ -105,8 +118,16 @@ class JobHandlers:
                 self._chat.update_summary(incident)
                 return []
             case j.AnnounceDeclared():
-                if self._ctx.policy.announce_channel:
-                    self._chat.announce_declared(self._ctx.policy.announce_channel, self._room(job.incident_id))
+                channel = self._ctx.policy.announce_channel
+                if channel:
+                    incident = self._room(job.incident_id)
+                    groups = self._ctx.policy.level(incident.severity).mention_groups
+                    message_id = self._chat.announce_declared(channel, incident, groups=groups)
+                    # Recorded at once: the incident's status updates are posted in its thread.
+                    self._updates.record_announcement(job.incident_id, channel, message_id)
+                    if self._upkeep is not None:
+                        incident = self._room(job.incident_id)
+                        return self._upkeep.announcement_bookmark(incident, channel, message_id)
                 return []
             case j.EscalateDm():
                 self._chat.escalate_to(job.user_id, self._room(job.incident_id))
@@ -121,11 +142,19 @@ class JobHandlers:
             case j.AnnounceSeverity():
                 if self._ctx.policy.announce_channel:
                     incident = self._room(job.incident_id)
-                    self._chat.announce_severity_change(self._ctx.policy.announce_channel, incident, job.previous)
+                    # A level's groups are mentioned when the incident is raised to it, not when lowered.
+                    raised = incident.severity.outranks(job.previous)
+                    groups = self._ctx.policy.level(incident.severity).mention_groups if raised else ()
+                    self._chat.announce_severity_change(
+                        self._ctx.policy.announce_channel, incident, job.previous, groups=groups
+                    )
                 return []
             case j.CommanderNotice():
                 self._chat.commander_changed(self._room(job.incident_id), job.by)
                 return [refresh_soon(self._ctx.clock.now())]
+            case j.RoleNotice():
+                self._chat.role_changed(self._room(job.incident_id), Role(key=job.role, label=job.label), job.by)
+                return []
             case j.CaptureMessage():
                 return self._capture(job)
             case j.ConfirmRecorded():
@@ -162,7 +191,7 @@ class JobHandlers:
                 return self._publishing.publish(job, job_id=claimed.id, attempts=claimed.attempts)
             case j.RcaPublishedNotice():
                 self._publishing.published_notice(job)
-                return []
+                return self._upkeep.rca_bookmark(job) if self._upkeep is not None else []
             case j.PublishProblemNotice():
                 self._publishing.problem_notice(job)
                 return []
@@ -179,6 +208,23 @@ class JobHandlers:
             case j.ReopenedNotice():
                 self._chat.reopened_notice(self._room(job.incident_id), job.by)
                 return [refresh_soon(self._ctx.clock.now())]
+            case j.PostStatusUpdate():
+                self._updates.post(job)
+                return []
+            case j.AnnounceStatusUpdate():
+                self._updates.announce(job)
+                return []
+            case j.NudgeForUpdate():
+                self._updates.nudge(job)
+                return []
+            case j.PostSimilarIncidents():
+                if self._similar is not None:
+                    self._similar.post(self._room(job.incident_id))
+                return []
+            case j.AddBookmark() | j.ArchiveRoom() | j.ReviveRoom() | j.MoveIn():
+                if self._upkeep is None:
+                    return reopen_notices(job) if isinstance(job, j.ReviveRoom) else []
+                return self._upkeep.run(job)
             case j.PreviewRca():
                 record = self._publishing.load(job.incident_id)
                 if job.asked_by is not None:
@@ -196,6 +242,11 @@ class JobHandlers:
                 return self._home.refresh(job_id=claimed.id)
             case j.PostBriefing():
                 self._reminders.post_briefing_job(job)
+                return []
+            case j.PostDigest():
+                return self._weekly_digest().post_job(job)
+            case j.UploadDigestCharts():
+                self._weekly_digest().charts_job(job)
                 return []
             case _:
                 assert_never(job)
@@ -219,6 +270,11 @@ class JobHandlers:
         # What people read names the problem, never a path on the bot's host (details stay in the log).
         reason = error.user_message if isinstance(error, IncidentBotError) else str(error)
         self._chat.tell(job.asked_by, f":warning: Sorry, I could not {what}: {reason}")
+
+    def _weekly_digest(self) -> WeeklyDigest:
+        if self._digest is None:
+            raise ChatError("the weekly digest is not set up in this process")
+        return self._digest
 
     def _send_page(self, job: j.SendPage) -> None:
         pager = self._pagers.get(job.service)
@@ -328,6 +384,10 @@ class JobHandlers:
         then += escalation(self._ctx, incident, job.asked_by)
         if job.asked_by is not None:
             then.append(Next(j.TellReady(incident_id=job.incident_id, asked_by=job.asked_by)))
+        # Last, and after the summary, which stays the channel's first message. Once per channel: a
+        # reopened incident given a new channel is shown them again (without its own RCA).
+        similar = j.PostSimilarIncidents(incident_id=job.incident_id)
+        then.append(Next(similar, key=f"similar:{job.incident_id}:{incident.room_id}"))
         return then
 
     def _capture(self, job: j.CaptureMessage) -> Sequence[Next]:
@@ -397,11 +457,16 @@ _DESCRIPTIONS = {
     "escalate_dm": "send the SEV-1 escalation DM",
     "severity_notice": "post the severity change in the channel",
     "commander_notice": "post the new commander in the channel",
+    "role_notice": "post the new role holder in the channel",
+    "post_status_update": "post the status update in the channel",
+    "announce_status_update": "post the status update in the announcement's thread",
     "action_added_notice": "post the new action item in the channel",
     "item_status_notice": "post the action item's new status in the channel",
     "resolved_notice": "post the resolve in the channel",
     "announce_resolved": "announce the resolve",
     "reopened_notice": "post the reopen in the channel",
+    "revive_room": "bring the incident's channel back",
+    "move_in": "set up the incident's new channel",
     "dm_owners": "DM the owners of open action items",
     "send_action_items": "DM the owner their open action items",
 }

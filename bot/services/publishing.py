@@ -80,7 +80,7 @@ class RcaPublishing:
 
     def names_for(self, record: IncidentRecord) -> dict[str, str]:
         """Display names of everyone the RCA mentions."""
-        ids = {record.incident.commander_id, record.incident.declared_by}
+        ids = {record.incident.commander_id, record.incident.declared_by, *record.incident.roles.values()}
         ids |= {entry.author_id for entry in record.timeline if entry.author_id}
         ids |= {item.owner_id for item in record.actions if item.owner_id}
         for text in [entry.text for entry in record.timeline] + [
@@ -108,6 +108,7 @@ class RcaPublishing:
             tz=self._layout.tz,
             resolved_at=incident.resolved_at,
             templates=self._templates(),
+            roles=self._ctx.policy.roles,
         )
 
     def publish(self, job: PublishRca, *, job_id: int, attempts: int) -> list[Next]:

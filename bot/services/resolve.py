@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.core import jobs, lifecycle
 from bot.core.errors import InvalidTransition
 from bot.core.models import Incident, IncidentStatus, Reply
+from bot.services.channel_upkeep import archive_later, revive_after_reopen
 from bot.services.context import ServiceContext
 from bot.services.incidents import (
     incident_for_change,
@@ -63,22 +64,36 @@ def resolve_incident(
         uow.jobs.enqueue(jobs.AnnounceResolved(incident_id=incident_id, by=by, asked_by=reply))
         for page in page_jobs(ctx.policy, incident, before=incident.severity, resolved=True, asked_by=reply):
             uow.jobs.enqueue(page)
+        archive = archive_later(ctx.policy, incident)
+        if archive is not None:
+            job, when, key = archive
+            uow.jobs.enqueue(job, run_at=when, key=key)
         uow.commit()
     return incident
 
 
-def reopen_incident(ctx: ServiceContext, *, room_id: str | None, by: str) -> Incident:
-    """Reopen a resolved incident; resolving it again updates the same RCA file."""
-    found = incident_for_change(ctx, by=by, doing="reopen this incident", room_id=room_id, command="reopen")
+def reopen_incident(
+    ctx: ServiceContext, *, room_id: str | None, by: str, reply: Reply | None = None, named: bool = False
+) -> Incident:
+    """Reopen a resolved incident; resolving it again updates the same RCA file.
+
+    `room_id` is the incident's channel (`named`: the person named it, from another channel, say once it
+    was archived); `reply`, where they asked. An archived channel is brought back, or replaced, before
+    the notices.
+    """
+    refusal = f"<#{room_id}> is not an incident's channel." if named and room_id else None
+    found = incident_for_change(
+        ctx, by=by, doing="reopen this incident", room_id=room_id, command="reopen", refusal=refusal
+    )
     with ctx.uow() as uow:
         incident = load(uow, require_id(found))
         entry = lifecycle.reopen(incident, by=by, now=ctx.clock.now())
         if not uow.incidents.save_if_status(incident, IncidentStatus.RESOLVED):
             raise InvalidTransition("This incident was reopened a moment ago.")
         uow.timeline.add(entry)
-        asked_by = Reply(user_id=by, room_id=incident.room_id)
-        uow.jobs.enqueue(jobs.UpdateSummary(incident_id=require_id(incident), asked_by=asked_by))
-        uow.jobs.enqueue(jobs.ReopenedNotice(incident_id=require_id(incident), by=by, asked_by=asked_by))
+        asked_by = reply or Reply(user_id=by, room_id=incident.room_id)
+        # The summary and the reopen notice follow once the channel works (unarchived, or a new one).
+        uow.jobs.enqueue(revive_after_reopen(incident, by=by, asked_by=asked_by))
         for page in page_jobs(ctx.policy, incident, before=None, resolved=False, asked_by=asked_by):
             uow.jobs.enqueue(page)
         uow.commit()

@@ -6,7 +6,7 @@ from bot.core import lifecycle
 from bot.core.access import may_change, refusal
 from bot.core.errors import InvalidTransition
 from bot.core.jobs import CaptureMessage, Tell, UnconfirmRecorded
-from bot.core.models import Incident, Reply, TimelineEntry
+from bot.core.models import Incident, Reply, TimelineEntry, TimelineKind
 from bot.services.context import ServiceContext
 from bot.services.incidents import (
     find_incident_for_room,
@@ -108,10 +108,10 @@ def add_message_by_shortcut(
 def message_edited(ctx: ServiceContext, *, room_id: str, message_id: str, text: str) -> None:
     """A recorded message was edited: its timeline entries follow (idempotent, so retries are harmless)."""
     with ctx.reader() as uow:
-        if not uow.timeline.by_message(room_id, message_id):
+        if not _recorded_messages(uow.timeline.by_message(room_id, message_id)):
             return  # most edits are of messages nobody pinned: no write for them
     with ctx.uow() as uow:
-        for entry in uow.timeline.by_message(room_id, message_id):
+        for entry in _recorded_messages(uow.timeline.by_message(room_id, message_id)):
             uow.timeline.update(entry.model_copy(update={"text": text}))
         uow.commit()
 
@@ -119,10 +119,16 @@ def message_edited(ctx: ServiceContext, *, room_id: str, message_id: str, text: 
 def message_deleted(ctx: ServiceContext, *, room_id: str, message_id: str) -> None:
     """A recorded message was deleted: so are its timeline entries."""
     with ctx.reader() as uow:
-        if not uow.timeline.by_message(room_id, message_id):
+        if not _recorded_messages(uow.timeline.by_message(room_id, message_id)):
             return
     with ctx.uow() as uow:
-        for entry in uow.timeline.by_message(room_id, message_id):
+        for entry in _recorded_messages(uow.timeline.by_message(room_id, message_id)):
             if entry.id is not None:
                 uow.timeline.delete(entry.id)
         uow.commit()
+
+
+def _recorded_messages(entries: list[TimelineEntry]) -> list[TimelineEntry]:
+    # Only messages people put on the timeline follow their edits: the "declared" entry's source is
+    # the bot's own announcement, and its text stays what the bot recorded.
+    return [entry for entry in entries if entry.kind is TimelineKind.MESSAGE]

@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.core.models import Incident, Severity, TimelineEntry, known_severities
+from bot.core.roles import COMMANDER, DEFAULT_ROLES, Role, commander_first
+from bot.core.status_updates import timeline_text
 from bot.slack.text import as_mrkdwn, as_plain, clip, humanize_age, slack_date, user
 
 Block = dict[str, Any]
@@ -16,12 +18,16 @@ Block = dict[str, Any]
 CHANGE_SEVERITY = "incident_change_severity"
 ADD_ACTION_ITEM = "incident_add_action_item"
 RESOLVE = "incident_resolve"
+ASSIGN_ROLE = "incident_assign_role"
 DECLARE_VIEW = "declare_incident"
 SEVERITY_VIEW = "change_severity"
 PICK_INCIDENT_VIEW = "shortcut_pick_incident"
 
 SECTION_LIMIT = 3000
 MAX_MESSAGE_BLOCKS = 50
+# Slack allows ten fields in a section; more roles than that go on in another section.
+FIELDS_PER_SECTION = 10
+UNASSIGNED = "_unassigned_"
 
 
 def plain(text: str, limit: int = 75) -> dict[str, Any]:
@@ -59,8 +65,26 @@ def severity_line(severity: Severity) -> str:
     return f"*{severity}* — {info.meaning}. Response time: {info.response_time}."
 
 
-def summary_blocks(incident: Incident) -> list[Block]:
-    """The pinned-style summary message at the top of an incident channel."""
+def role_sections(incident: Incident, roles: Sequence[Role]) -> list[Block]:
+    """Sections naming the holder of every role but the commander's (named with the severity above them)."""
+    fields = [
+        {"type": "mrkdwn", "text": clip(f"*{as_mrkdwn(role.label)}*\n{_holder(incident, role)}", 2000)}
+        for role in commander_first(roles)
+        if role.key != COMMANDER.key
+    ]
+    return [
+        {"type": "section", "block_id": f"incident_roles_{start}", "fields": fields[start : start + FIELDS_PER_SECTION]}
+        for start in range(0, len(fields), FIELDS_PER_SECTION)
+    ]
+
+
+def _holder(incident: Incident, role: Role) -> str:
+    holder = incident.holder(role.key)
+    return user(holder) if holder else UNASSIGNED
+
+
+def summary_blocks(incident: Incident, roles: Sequence[Role] = DEFAULT_ROLES) -> list[Block]:
+    """The pinned-style summary message at the top of an incident channel, with every role's holder."""
     status = "Active" if incident.is_active else "Resolved"
     blocks: list[Block] = [
         {"type": "header", "text": plain(f"{incident.severity}: {as_plain(incident.title)}", 150)},
@@ -74,6 +98,7 @@ def summary_blocks(incident: Incident) -> list[Block]:
                 {"type": "mrkdwn", "text": f"*Status*\n{status}"},
             ],
         },
+        *role_sections(incident, roles),
     ]
     if incident.summary:
         blocks.append(mrkdwn_section(f"*Summary*\n{as_mrkdwn(incident.summary)}"))
@@ -82,6 +107,7 @@ def summary_blocks(incident: Incident) -> list[Block]:
     if incident.is_active:
         buttons = [
             {"type": "button", "action_id": CHANGE_SEVERITY, "text": plain("Change severity"), "value": value},
+            {"type": "button", "action_id": ASSIGN_ROLE, "text": plain("Assign role"), "value": value},
             *buttons,
             {"type": "button", "action_id": RESOLVE, "text": plain("Resolve"), "value": value, "style": "primary"},
         ]
@@ -128,8 +154,11 @@ def _severity_options() -> list[dict[str, Any]]:
     return [{"text": plain(severity_label(sev)), "value": sev.value} for sev in known_severities()]
 
 
-def declare_modal(origin_room_id: str | None) -> dict[str, Any]:
-    """The form behind `/incident` with no text."""
+def declare_modal(origin_room_id: str | None, declarer: str | None = None) -> dict[str, Any]:
+    """The form behind `/incident` with no text; the commander is the declarer unless they pick someone."""
+    commander: dict[str, Any] = {"type": "users_select", "action_id": "value"}
+    if declarer:
+        commander["initial_user"] = declarer
     return form_modal(
         DECLARE_VIEW,
         "Declare an incident",
@@ -163,6 +192,13 @@ def declare_modal(origin_room_id: str | None) -> dict[str, Any]:
                 "optional": True,
                 "label": plain("Summary", 2000),
                 "element": {"type": "plain_text_input", "action_id": "value", "multiline": True, "max_length": 3000},
+            },
+            {
+                "type": "input",
+                "block_id": "commander",
+                "label": plain("Commander", 2000),
+                "hint": plain("Leads the response; you, unless you pick someone else", 2000),
+                "element": commander,
             },
             {
                 "type": "input",
@@ -234,7 +270,7 @@ def pick_incident_modal(incidents: Sequence[Incident], room_id: str, message_id:
 
 def timeline_line(entry: TimelineEntry) -> str:
     link = f" (<{entry.permalink}|link>)" if entry.permalink else ""
-    text = as_mrkdwn(" ".join(entry.text.split()))
+    text = as_mrkdwn(" ".join(timeline_text(entry).split()))
     return f"• {slack_date(entry.occurred_at)} — {user(entry.author_id)}: {clip(text, 1500)}{link}"
 
 

@@ -9,8 +9,9 @@ Slack itself, never to a host a request body named.
 from __future__ import annotations
 
 import logging
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PING = "<!here> "
+_GROUP_ID = re.compile(r"S[A-Z0-9]{2,}")
 # Where Slack's response URLs point; anything else in a payload is not followed.
 SLACK_RESPONSE_HOST = "hooks.slack.com"
 # Slack truncates a message's text past 40,000 characters; the bot's own messages stay far below.
@@ -161,8 +163,17 @@ class SlackCalls:
         if running is not None and self._throttle.limited(name):
             running.limited_calls += 1
 
-    def post(self, channel: str, text: str, blocks: Blocks | None = None, *, ping: bool = False) -> str:
-        """Post a message; returns its ts.
+    def post(
+        self,
+        channel: str,
+        text: str,
+        blocks: Blocks | None = None,
+        *,
+        ping: bool = False,
+        thread_ts: str | None = None,
+        groups: Sequence[str] = (),
+    ) -> str:
+        """Post a message (in the thread of `thread_ts`, if given); returns its ts.
 
         A post made by a job carries the job's id and the post's number within it as message metadata.
         When the job runs again (its first attempt crashed, or the answer to the post was lost), the
@@ -180,9 +191,10 @@ class SlackCalls:
         response = self.call(
             self.client.chat_postMessage,
             channel=channel,
-            text=_safe_text(text, ping=ping),
+            text=_safe_text(text, ping=ping, groups=groups),
             blocks=inert_blocks(blocks) if blocks else None,
             metadata=metadata,
+            thread_ts=thread_ts,
         )
         return str(response["ts"])
 
@@ -251,6 +263,8 @@ class SlackCalls:
         return origin in self._response_origins
 
 
-def _safe_text(text: str, *, ping: bool) -> str:
+def _safe_text(text: str, *, ping: bool, groups: Sequence[str] = ()) -> str:
     safe = clip(without_broadcasts(text), MESSAGE_TEXT_LIMIT)
-    return PING + safe if ping else safe
+    # User groups the team's policy names for the level (IDs checked again: only a real ID becomes a mention).
+    mentions = "".join(f"<!subteam^{group}> " for group in groups if _GROUP_ID.fullmatch(group))
+    return (PING if ping else "") + mentions + safe

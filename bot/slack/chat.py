@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.core.home import HomeView
-from bot.core.models import ActionItem, Incident, Reply, Severity
+from bot.core.models import ActionItem, Incident, Reply, Severity, TimelineEntry
 from bot.core.open_items import OpenItem, Person
+from bot.core.past_incidents import PastIncident
 from bot.core.ports import ChatError, ChatMessage, Room, RoomNameTaken
 from bot.core.reminders import BriefingGroup
-from bot.slack import action_blocks, blocks, home_blocks, reminder_blocks, resolve_blocks
+from bot.core.roles import DEFAULT_ROLES, Role
+from bot.slack import action_blocks, blocks, home_blocks, reminder_blocks, resolve_blocks, role_blocks, status_blocks
 from bot.slack.calls import SlackCalls, slack_error
 from bot.slack.people import SlackPeople
+from bot.slack.similar_blocks import similar_blocks, similar_text
 from bot.slack.text import as_mrkdwn, clip, ts_to_datetime, without_broadcasts
 
 log = logging.getLogger(__name__)
@@ -26,11 +29,20 @@ BRIEFING_CHUNK = 3500
 class SlackChat:
     """Implements bot.core.ports.Chat with real Slack Web API calls, all through one SlackCalls."""
 
-    def __init__(self, calls: SlackCalls, people: SlackPeople, *, bot_user_id: str | None = None) -> None:
+    def __init__(
+        self,
+        calls: SlackCalls,
+        people: SlackPeople,
+        *,
+        bot_user_id: str | None = None,
+        roles: Sequence[Role] = DEFAULT_ROLES,
+    ) -> None:
         self._calls = calls
         self._client = calls.client
         self._people = people
         self._bot_user_id = bot_user_id
+        # The team's roles (INCIDENT_POLICY), each listed with its holder in the summary message.
+        self._roles = tuple(roles)
 
     def create_room(self, name: str, *, private: bool) -> Room:
         try:
@@ -84,7 +96,9 @@ class SlackChat:
 
     def post_summary(self, incident: Incident) -> str:
         assert incident.room_id is not None
-        return self._calls.post(incident.room_id, blocks.summary_fallback(incident), blocks.summary_blocks(incident))
+        return self._calls.post(
+            incident.room_id, blocks.summary_fallback(incident), blocks.summary_blocks(incident, self._roles)
+        )
 
     def pin(self, room_id: str, message_id: str) -> None:
         # Pinned, so that whoever joins late finds the summary and its buttons at once.
@@ -103,29 +117,58 @@ class SlackChat:
             incident.room_id,
             incident.summary_message_id,
             blocks.summary_fallback(incident),
-            blocks.summary_blocks(incident),
+            blocks.summary_blocks(incident, self._roles),
         )
 
     def post_in_room(self, room_id: str, text: str) -> str:
         return self._calls.post(room_id, clip(text, 3000))
 
-    def announce_declared(self, channel: str, incident: Incident) -> None:
-        self._calls.post(channel, blocks.announcement_text(incident), ping=incident.severity.is_escalation)
+    def announce_declared(self, channel: str, incident: Incident, *, groups: Sequence[str] = ()) -> str:
+        return self._calls.post(
+            channel, blocks.announcement_text(incident), ping=incident.severity.is_escalation, groups=groups
+        )
 
-    def announce_severity_change(self, channel: str, incident: Incident, previous: Severity) -> None:
+    def post_status_update(self, incident: Incident, update: TimelineEntry, *, every: timedelta | None) -> str:
+        assert incident.room_id is not None
+        block_list = status_blocks.status_update_blocks(incident, update, every=every)
+        return self._calls.post(incident.room_id, status_blocks.status_update_text(incident, update), block_list)
+
+    def announce_status_update(
+        self, channel: str, thread: str | None, incident: Incident, update: TimelineEntry
+    ) -> None:
+        block_list = status_blocks.status_update_blocks(incident, update, every=None, announced=True)
+        self._calls.post(channel, status_blocks.status_update_text(incident, update), block_list, thread_ts=thread)
+
+    def nudge_for_update(self, incident: Incident, *, target: str, every: timedelta, silent_for: timedelta) -> None:
+        if incident.room_id:
+            text = status_blocks.nudge_text(incident, target=target, every=every, silent_for=silent_for)
+            self.post_in_room(incident.room_id, text)
+
+    def announce_severity_change(
+        self, channel: str, incident: Incident, previous: Severity, *, groups: Sequence[str] = ()
+    ) -> None:
         raised_to_sev1 = incident.severity.outranks(previous) and incident.severity.is_escalation
-        self._calls.post(channel, blocks.severity_change_text(incident, previous), ping=raised_to_sev1)
+        self._calls.post(channel, blocks.severity_change_text(incident, previous), ping=raised_to_sev1, groups=groups)
 
     def incident_ready(self, reply: Reply, incident: Incident) -> None:
         self.tell(reply, f"Declared {incident.severity} *{as_mrkdwn(incident.title)}*: <#{incident.room_id}>")
 
     def severity_changed(self, incident: Incident, previous: Severity, by: str) -> None:
         if incident.room_id:
-            self.post_in_room(incident.room_id, f"<@{by}> changed the severity from {previous} to {incident.severity}.")
+            info = incident.severity.info
+            self.post_in_room(
+                incident.room_id,
+                f"<@{by}> changed the severity from {previous} to {incident.severity}: {info.criteria}. "
+                f"Response time: {info.response_time}.",
+            )
 
     def commander_changed(self, incident: Incident, by: str) -> None:
         if incident.room_id:
             self.post_in_room(incident.room_id, f"<@{by}> made <@{incident.commander_id}> the incident commander.")
+
+    def role_changed(self, incident: Incident, role: Role, by: str) -> None:
+        if incident.room_id:
+            self.post_in_room(incident.room_id, role_blocks.role_changed_text(incident, role, by))
 
     def escalate_to(self, user_id: str, incident: Incident) -> None:
         self._dm(user_id, blocks.escalation_dm_text(incident))
@@ -240,6 +283,10 @@ class SlackChat:
         if reply.response_url and self._calls.respond(reply.response_url, "RCA draft", block_list):
             return
         self._dm(reply.user_id, "RCA draft", block_list)
+
+    def similar_incidents(self, incident: Incident, past: Sequence[PastIncident]) -> None:
+        if incident.room_id and past:
+            self._calls.post(incident.room_id, similar_text(past), similar_blocks(past))
 
     def rca_published(
         self,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core.home import HomeView
+from bot.core.home import NUMBERS_DAYS, HomeView
 from bot.core.models import Incident
+from bot.core.stats import format_minutes
 from bot.slack.blocks import Block, mrkdwn_section, plain
 from bot.slack.reminder_blocks import item_buttons, item_line
 from bot.slack.text import as_mrkdwn, clip, humanize_age
@@ -41,7 +42,41 @@ def home_blocks(view: HomeView) -> list[Block]:
     if view.resolved:
         blocks += [{"type": "divider"}, _header("Your recent incidents")]
         blocks += [mrkdwn_section(_resolved_line(i, view)) for i in view.resolved]
+    if view.numbers is not None:
+        blocks += [{"type": "divider"}, _header(f"The last {NUMBERS_DAYS} days"), mrkdwn_section(numbers_text(view))]
+        blocks.append(_context("The bot's incidents and the docs repo's, as of the last pull · `incident-bot stats`"))
     return blocks
+
+
+def numbers_text(view: HomeView) -> str:
+    """The last days' numbers in a few lines: counts and durations only, so nothing private shows."""
+    report = view.numbers
+    if report is None:
+        return ""
+    totals, items = report.totals, report.action_items
+    levels = " · ".join(f"{level} {row.count}" for level, row in report.by_level.items())
+    lines = [f"*{totals.incidents} incident(s)*: {levels}" + (f" ({totals.private} private)" if totals.private else "")]
+    resolved = [
+        f"{level} {format_minutes(row.resolve_minutes_median)}"
+        for level, row in report.by_level.items()
+        if row.resolved
+    ]
+    if resolved:
+        lines.append("Median time to resolve: " + " · ".join(resolved))
+    updates = [
+        f"{level} {format_minutes(row.first_update_minutes_median)}"
+        for level, row in report.by_level.items()
+        if row.first_update
+    ]
+    if updates:
+        lines.append("Median time to the first status update: " + " · ".join(updates))
+    rate = f" ({items.completion_rate:.0%} done)" if items.completion_rate is not None else ""
+    overdue = sum(owner.count for owner in report.overdue)
+    lines.append(
+        f"Action items: {items.opened} opened, {items.done} done{rate}, {items.open} open · {overdue} overdue · "
+        f"{len(report.missing_rca)} incident(s) without the RCA their level requires"
+    )
+    return clip("\n".join(lines), 3000)
 
 
 def _header(text: str) -> Block:

@@ -31,6 +31,10 @@ TIER_PER_MINUTE = {"t1": 1, "t2": 20, "t3": 50, "t4": 100}
 METHOD_TIERS = {
     "conversations.create": "t2",
     "conversations.setTopic": "t2",
+    "conversations.archive": "t2",
+    "conversations.unarchive": "t2",
+    "bookmarks.add": "t2",
+    "bookmarks.list": "t3",
     "users.list": "t2",
     "conversations.invite": "t3",
     "conversations.open": "t3",

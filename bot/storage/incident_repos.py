@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from enum import Enum
 from typing import Any
 
@@ -12,9 +12,13 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.core.models import ActionItem, ActionStatus, Incident, IncidentStatus, TimelineEntry
 from bot.storage.sql import insert_if_absent, insert_ignoring_conflicts
-from bot.storage.tables import action_items, incidents, timeline_entries, timeline_pins
+from bot.storage.tables import action_items, incident_roles, incidents, timeline_entries, timeline_pins
 
 ConnectionSource = Callable[[], Connection]
+
+# Incident fields that are not columns of `incidents`: the id is generated, roles have a table of their own.
+_NOT_COLUMNS = {"id", "roles"}
+_ROLE_QUERY_CHUNK = 500
 
 # Each retry happens only after a concurrent writer committed the number we tried, so a handful
 # covers any realistic burst of people adding action items at the same moment.
@@ -55,8 +59,10 @@ class SqlIncidentRepo:
 
     def add(self, incident: Incident) -> Incident:
         """Insert the incident and return it with its new id."""
-        stmt = insert(incidents).values(row_values(incident, exclude={"id"})).returning(incidents.c.id)
-        return incident.model_copy(update={"id": self._conn().execute(stmt).scalar_one()})
+        stmt = insert(incidents).values(row_values(incident, exclude=_NOT_COLUMNS)).returning(incidents.c.id)
+        added = incident.model_copy(update={"id": self._conn().execute(stmt).scalar_one()})
+        self._write_roles(added)
+        return added
 
     def get(self, incident_id: int, *, for_update: bool = False) -> Incident | None:
         """The incident with this id, if any; `for_update` locks its row for the rest of the transaction."""
@@ -70,10 +76,11 @@ class SqlIncidentRepo:
         """Write every field of an incident that was added before."""
         incident_id = _require_id(incident.id, "incident")
         result = self._conn().execute(
-            update(incidents).where(incidents.c.id == incident_id).values(row_values(incident, exclude={"id"}))
+            update(incidents).where(incidents.c.id == incident_id).values(row_values(incident, exclude=_NOT_COLUMNS))
         )
         if result.rowcount != 1:
             raise LookupError(f"incident {incident_id} does not exist")
+        self._write_roles(incident)
 
     def set_room(self, incident_id: int, room_id: str, room_name: str) -> None:
         """Record the incident's chat room, leaving every other field as it is now."""
@@ -120,9 +127,12 @@ class SqlIncidentRepo:
         result = self._conn().execute(
             update(incidents)
             .where(incidents.c.id == incident_id, incidents.c.status == expected.value)
-            .values(row_values(incident, exclude={"id"}))
+            .values(row_values(incident, exclude=_NOT_COLUMNS))
         )
-        return bool(result.rowcount == 1)
+        if result.rowcount != 1:
+            return False
+        self._write_roles(incident)
+        return True
 
     def list_resolved(self) -> list[Incident]:
         """Resolved incidents, newest first."""
@@ -131,7 +141,7 @@ class SqlIncidentRepo:
             .where(incidents.c.status == IncidentStatus.RESOLVED.value)
             .order_by(incidents.c.resolved_at.desc(), incidents.c.id.desc())
         )
-        return [_incident(row) for row in rows.mappings()]
+        return self._with_roles(rows.mappings())
 
     def list_active(self) -> list[Incident]:
         """Active incidents, oldest first."""
@@ -140,11 +150,38 @@ class SqlIncidentRepo:
             .where(incidents.c.status == IncidentStatus.ACTIVE.value)
             .order_by(incidents.c.declared_at, incidents.c.id)
         )
-        return [_incident(row) for row in rows.mappings()]
+        return self._with_roles(rows.mappings())
 
     def _one(self, column: str, value: Any, *, for_update: bool = False) -> Incident | None:
         row = self._conn().execute(_BY[(column, for_update)], {"value": value}).mappings().one_or_none()
-        return None if row is None else _incident(row)
+        return None if row is None else self._with_roles([row])[0]
+
+    def _with_roles(self, rows: Iterable[RowMapping]) -> list[Incident]:
+        """Incidents from their rows, each with its role holders (one query for all of them)."""
+        found = [dict(row) for row in rows]
+        if not found:
+            return []
+        holders: dict[int, dict[str, str]] = {row["id"]: {} for row in found}
+        # Chunked: a database limits how many values one IN (…) may bind.
+        ids = list(holders)
+        for start in range(0, len(ids), _ROLE_QUERY_CHUNK):
+            chunk = ids[start : start + _ROLE_QUERY_CHUNK]
+            for role_row in (
+                self._conn().execute(select(incident_roles).where(incident_roles.c.incident_id.in_(chunk))).mappings()
+            ):
+                holders[role_row["incident_id"]][role_row["role"]] = role_row["user_id"]
+        return [Incident.model_validate({**row, "roles": holders[row["id"]]}) for row in found]
+
+    def _write_roles(self, incident: Incident) -> None:
+        # Rewritten whole: callers hold the incident's row (or just added it), so no other writer interleaves.
+        incident_id = _require_id(incident.id, "incident")
+        conn = self._conn()
+        conn.execute(delete(incident_roles).where(incident_roles.c.incident_id == incident_id))
+        if incident.roles:
+            conn.execute(
+                insert(incident_roles),
+                [{"incident_id": incident_id, "role": key, "user_id": user} for key, user in incident.roles.items()],
+            )
 
 
 class SqlTimelineRepo:
@@ -343,10 +380,6 @@ class SqlActionItemRepo:
             .order_by(action_items.c.incident_id, action_items.c.number)
         )
         return [_action(row) for row in rows.mappings()]
-
-
-def _incident(row: RowMapping) -> Incident:
-    return Incident.model_validate(dict(row))
 
 
 def _entry(row: RowMapping) -> TimelineEntry:

@@ -116,6 +116,15 @@ timeline_entries = Table(
     Index("ix_timeline_entries_source", "source_room_id", "source_message_id"),
 )
 
+# Who holds each incident role other than the commander (which stays incidents.commander_id).
+incident_roles = Table(
+    "incident_roles",
+    metadata,
+    Column("incident_id", Integer, ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True),
+    Column("role", String(32), primary_key=True),
+    _id_column("user_id", nullable=False),
+)
+
 timeline_pins = Table(
     "timeline_pins",
     metadata,

@@ -19,13 +19,13 @@ from bot.core.policy import (
     LevelPolicy,
     PolicyError,
     PolicyProblem,
-    Role,
     build_policy,
     normalise_level,
     parse_severity_guide,
     parse_update_minutes,
     response_window,
 )
+from bot.core.roles import Role
 from tests.paths import FLEET_REPO, SHARED
 
 RUNBOOK = (FLEET_REPO / "runbooks" / "incident-response.md").read_text(encoding="utf-8")
@@ -286,7 +286,8 @@ def test_defaults_page_for_sev1_and_set_the_update_cadence() -> None:
         None,
     )
     assert dict(DEFAULT_UPDATE_EVERY) == {"SEV-1": timedelta(minutes=30), "SEV-2": timedelta(minutes=120)}
-    assert (sev1.invite, sev1.dm, sev1.mention_groups, sev1.announce_updates) == ((), (), (), False)
+    assert (sev1.invite, sev1.dm, sev1.mention_groups, sev1.announce_updates) == ((), (), (), True)
+    assert (sev2.announce_updates, sev3.announce_updates) == (False, False)
 
 
 def test_sev1_escalation_users_are_the_short_form_the_file_overrides_per_key() -> None:

@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 
@@ -64,6 +64,9 @@ def bot_env(fake_slack: FakeSlack, database_url: str, docs_repo: DocsRepo, tmp_p
         "DATABASE_URL": database_url,
         "INCIDENT_ANNOUNCE_CHANNEL": "CANNOUNCE",
         "SEV1_ESCALATION_USERS": ",".join(ESCALATION),
+        # Archiving is tested on its own (test_channel_upkeep.py): elsewhere a resolve would leave a job
+        # waiting a week, and waiting for an idle queue would wait for it.
+        "ARCHIVE_AFTER_DAYS": "0",
     }
 
 
@@ -87,14 +90,19 @@ def running_bot(settings: Settings, clock: RunningClock) -> Iterator[RunningBot]
     bot.stop()
 
 
+class Listening(Protocol):
+    @property
+    def port(self) -> int: ...
+
+
+def driver_for(bot: Listening, fake: FakeSlack) -> SlackDriver:
+    """Signed requests, as Slack sends them, to this running bot."""
+    return SlackDriver(app_url=f"http://127.0.0.1:{bot.port}/slack/events", signing_secret=SECRET, fake=fake)
+
+
 @pytest.fixture
 def slack(running_bot: RunningBot, fake_slack: FakeSlack) -> SlackDriver:
-    return SlackDriver(
-        app_url=f"http://127.0.0.1:{running_bot.port}/slack/events",
-        signing_secret=SECRET,
-        fake=fake_slack,
-        team_id="T0TEST",
-    )
+    return driver_for(running_bot, fake_slack)
 
 
 def wait_until_idle(bot: RunningBot, timeout: float = 20.0) -> None:

@@ -12,7 +12,7 @@ from bot.config import Settings
 from bot.core.models import ActionStatus, Severity
 from bot.server import RunningBot
 from slack_sim import FakeSlack, SlackDriver
-from tests.slack.conftest import COMMANDER, RESPONDER, SECRET, all_text, start_bot, wait_until_idle
+from tests.slack.conftest import COMMANDER, RESPONDER, all_text, driver_for, start_bot, wait_until_idle
 from tests.slack.test_resolve import declare, room_says
 from tests.support.clock import RunningClock
 
@@ -244,9 +244,7 @@ def admin_bot(settings: Settings, clock: RunningClock) -> Iterator[RunningBot]:
 def test_incident_admins_may_change_any_incident(
     admin_bot: RunningBot, fake_slack: FakeSlack, running_bot: RunningBot
 ) -> None:
-    driver = SlackDriver(
-        app_url=f"http://127.0.0.1:{admin_bot.port}/slack/events", signing_secret=SECRET, fake=fake_slack
-    )
+    driver = driver_for(admin_bot, fake_slack)
     room = declare_private(driver, fake_slack, "Auth outage")
     incident = incident_of(admin_bot, room)
     driver.interaction(

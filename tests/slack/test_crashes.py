@@ -22,7 +22,7 @@ import pytest
 from bot.demo.docs_repo import DocsRepo
 from bot.storage import SqlJobStore, create_engine_for
 from slack_sim import FakeSlack, SlackDriver
-from tests.slack.conftest import COMMANDER, ESCALATION, RESPONDER, SECRET, all_text, bot_posts
+from tests.slack.conftest import COMMANDER, ESCALATION, RESPONDER, all_text, bot_posts, driver_for
 
 # A job leased by a process that died is taken over once its lease (6 s) runs out.
 RESUMED_WITHIN = 10.0
@@ -48,7 +48,7 @@ class Serve:
         self.port = int(re.search(r"http://[\d.]+:(\d+)", line).group(1))  # type: ignore[union-attr]
 
     def driver(self, fake: FakeSlack) -> SlackDriver:
-        return SlackDriver(app_url=f"http://127.0.0.1:{self.port}/slack/events", signing_secret=SECRET, fake=fake)
+        return driver_for(self, fake)
 
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)

@@ -10,9 +10,9 @@ from slack_sim import FakeSlack, SlackDriver
 from tests.slack.conftest import (
     COMMANDER,
     ESCALATION,
-    SECRET,
     all_text,
     button_texts,
+    driver_for,
     incident_channel,
     start_bot,
     wait_until_idle,
@@ -39,7 +39,7 @@ def test_sev1_command_opens_channel_announces_and_escalates(slack: SlackDriver, 
     assert "SEV-1" in text and "Immediate escalation" in text and "Response time: Immediate" in text
     assert f"<@{COMMANDER}>" in text
     assert "<!date^" in text
-    assert button_texts(summary) == ["Change severity", "Add action item", "Resolve"]
+    assert button_texts(summary) == ["Change severity", "Assign role", "Add action item", "Resolve"]
     pinned = fake_slack.wait_for(lambda: fake_slack.calls("pins.add"))
     assert pinned[0][1]["timestamp"] == summary["ts"]
 
@@ -65,7 +65,7 @@ def test_more_people_to_invite_than_the_rate_limit_burst_are_all_invited(
         fake_slack.add_user(user_id, user_id.lower())
     bot = start_bot(settings, clock, sev1_escalation_users=oncall)
     try:
-        slack = SlackDriver(app_url=f"http://127.0.0.1:{bot.port}/slack/events", signing_secret=SECRET, fake=fake_slack)
+        slack = driver_for(bot, fake_slack)
         slack.command("/incident", "sev1 Everything is down", user=COMMANDER, channel="CGENERAL")
         channel = incident_channel(fake_slack)
         members = fake_slack.wait_for(

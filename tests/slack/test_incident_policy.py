@@ -15,7 +15,15 @@ from bot.config import load_settings
 from bot.server import RunningBot
 from slack_sim import FakeSlack, SlackDriver
 from tests.paging.receiver import FakeReceiver, receiving
-from tests.slack.conftest import ESCALATION, SECRET, run_cli, serve_until_it_exits, start_bot
+from tests.slack.conftest import (
+    COMMANDER,
+    ESCALATION,
+    bot_posts,
+    driver_for,
+    run_cli,
+    serve_until_it_exits,
+    start_bot,
+)
 from tests.slack.test_resolve import declare
 from tests.support.clock import RunningClock
 
@@ -27,6 +35,7 @@ levels:
   SEV-2:
     invite: [{ON_CALL}]
     dm: [{ON_CALL}]
+    mention_groups: [S0ONCALL]
     page: true
 """
 
@@ -57,12 +66,7 @@ def policy_bot(
 @pytest.fixture
 def driver(policy_bot: RunningBot, fake_slack: FakeSlack) -> SlackDriver:
     fake_slack.add_user(ON_CALL, "oncall")
-    return SlackDriver(
-        app_url=f"http://127.0.0.1:{policy_bot.port}/slack/events",
-        signing_secret=SECRET,
-        fake=fake_slack,
-        team_id="T0TEST",
-    )
+    return driver_for(policy_bot, fake_slack)
 
 
 def triggers(receiver: FakeReceiver) -> list[object]:
@@ -77,6 +81,22 @@ def test_the_policy_file_decides_who_a_sev2_invites_dms_and_pages(
     dm = fake_slack.wait_for(partial(fake_slack.dms_to, ON_CALL))[0]
     assert "Pipeline stalled" in dm["text"]
     assert "Pipeline stalled" in str(fake_slack.wait_for(lambda: triggers(receiver)))
+    announced = fake_slack.wait_for(lambda: bot_posts(fake_slack, "CANNOUNCE", "Pipeline stalled"))[0]
+    assert announced["text"].startswith("<!subteam^S0ONCALL> ")
+
+
+def test_a_levels_groups_are_mentioned_when_an_incident_is_raised_to_it_not_when_lowered(
+    driver: SlackDriver, fake_slack: FakeSlack
+) -> None:
+    room = declare(driver, fake_slack, "sev3 Slow builds")
+    announced = fake_slack.wait_for(lambda: bot_posts(fake_slack, "CANNOUNCE", "Slow builds"))[0]
+    assert "subteam" not in announced["text"]
+    driver.command("/incident", "sev2", user=COMMANDER, channel=room["id"])
+    raised = fake_slack.wait_for(lambda: bot_posts(fake_slack, "CANNOUNCE", "from SEV-3 to"))[0]
+    assert raised["text"].startswith("<!subteam^S0ONCALL> ")
+    driver.command("/incident", "sev3", user=COMMANDER, channel=room["id"])
+    lowered = fake_slack.wait_for(lambda: bot_posts(fake_slack, "CANNOUNCE", "from SEV-2 to"))[0]
+    assert "subteam" not in lowered["text"]
 
 
 def test_a_level_the_policy_says_not_to_page_is_not_paged(

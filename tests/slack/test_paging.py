@@ -14,7 +14,7 @@ from bot.paging import verify_webhook_signature
 from bot.server import RunningBot
 from slack_sim import FakeSlack, SlackDriver
 from tests.paging.receiver import FakeReceiver, receiving
-from tests.slack.conftest import COMMANDER, SECRET, start_bot
+from tests.slack.conftest import COMMANDER, driver_for, start_bot
 from tests.slack.test_resolve import declare, open_resolve_form, room_says
 from tests.support.clock import RunningClock
 
@@ -44,12 +44,7 @@ def paging_bot(settings: Settings, clock: RunningClock, receiver: FakeReceiver) 
 
 @pytest.fixture
 def driver(paging_bot: RunningBot, fake_slack: FakeSlack) -> SlackDriver:
-    return SlackDriver(
-        app_url=f"http://127.0.0.1:{paging_bot.port}/slack/events",
-        signing_secret=SECRET,
-        fake=fake_slack,
-        team_id="T0TEST",
-    )
+    return driver_for(paging_bot, fake_slack)
 
 
 def received(receiver: FakeReceiver, path: str, action: str) -> list[dict[str, object]]:

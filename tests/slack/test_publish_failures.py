@@ -8,7 +8,7 @@ from bot.config import Settings
 from bot.demo.docs_repo import DocsRepo
 from bot.server import RunningBot
 from slack_sim import FakeSlack, SlackDriver
-from tests.slack.conftest import COMMANDER, SECRET, run_cli, start_bot
+from tests.slack.conftest import COMMANDER, driver_for, run_cli, start_bot
 from tests.slack.test_resolve import declare, open_resolve_form, room_says
 from tests.support.clock import TODAY, RunningClock
 
@@ -52,7 +52,7 @@ def test_missing_docs_repo_is_reported_and_the_cli_says_what_is_left(
     bot = start_bot(settings, clock)
     docs_repo.clone.rename(tmp_path / "moved-away")  # gone while the bot runs (a start-up would refuse it)
     try:
-        slack = SlackDriver(app_url=f"http://127.0.0.1:{bot.port}/slack/events", signing_secret=SECRET, fake=fake_slack)
+        slack = driver_for(bot, fake_slack)
         room = declare(slack, fake_slack, "sev1 Nowhere to write")
         slack.submit(COMMANDER, open_resolve_form(slack, fake_slack, room), {"Summary": "Fixed"})
         told = room_says(fake_slack, room, "could not publish the RCA")
@@ -69,13 +69,11 @@ def test_restart_between_resolve_and_commit_makes_exactly_one_commit(
     settings: Settings, fake_slack: FakeSlack, docs_repo: DocsRepo, clock: RunningClock
 ) -> None:
     first = start_bot(settings, clock)
-    slack = SlackDriver(app_url=f"http://127.0.0.1:{first.port}/slack/events", signing_secret=SECRET, fake=fake_slack)
+    slack = driver_for(first, fake_slack)
     room = declare(slack, fake_slack, "sev2 Crash mid publish")
     first.stop()
     web_only = start_bot(settings, clock, worker_threads=0)
-    slack = SlackDriver(
-        app_url=f"http://127.0.0.1:{web_only.port}/slack/events", signing_secret=SECRET, fake=fake_slack
-    )
+    slack = driver_for(web_only, fake_slack)
     slack.submit(COMMANDER, open_resolve_form(slack, fake_slack, room), {"Summary": "Done"})
     web_only.stop()  # Acked, then the process died before any git work.
     seeded = len(docs_repo.remote_log())

@@ -16,7 +16,15 @@ from bot.scheduler import DailyJobs
 from bot.server import RunningBot
 from slack_sim import FakeSlack, SlackDriver
 from tests.paths import HAND_WRITTEN_RCA
-from tests.slack.conftest import COMMANDER, RESPONDER, SECRET, all_text, button_texts, start_bot, wait_until_idle
+from tests.slack.conftest import (
+    COMMANDER,
+    RESPONDER,
+    all_text,
+    button_texts,
+    driver_for,
+    start_bot,
+    wait_until_idle,
+)
 from tests.slack.test_resolve import declare, open_resolve_form, room_says
 from tests.support.clock import START, TODAY, RunningClock
 
@@ -46,7 +54,7 @@ def bot(reminder_env: dict[str, Any], clock: RunningClock) -> Iterator[RunningBo
 
 @pytest.fixture
 def driver(bot: RunningBot, fake_slack: FakeSlack) -> SlackDriver:
-    return SlackDriver(app_url=f"http://127.0.0.1:{bot.port}/slack/events", signing_secret=SECRET, fake=fake_slack)
+    return driver_for(bot, fake_slack)
 
 
 def tick(bot: RunningBot, clock: RunningClock, moment: datetime) -> None:
@@ -271,9 +279,7 @@ def test_serve_runs_the_daily_jobs_by_itself(
     env = {**reminder_env, "DAILY_CHECK_SECONDS": "0.2", "REMINDER_TIME": "00:00", "BRIEFING_TIME": "00:00"}
     running = start_bot(load_settings(env), clock)
     try:
-        driver = SlackDriver(
-            app_url=f"http://127.0.0.1:{running.port}/slack/events", signing_secret=SECRET, fake=fake_slack
-        )
+        driver = driver_for(running, fake_slack)
         resolved_with_item(driver, fake_slack, "Scheduler check")
         fake_slack.wait_for(lambda: reminders_to(fake_slack, RESPONDER))
         fake_slack.wait_for(lambda: fake_slack.messages("CBRIEF"))

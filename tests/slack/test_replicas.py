@@ -12,7 +12,7 @@ from bot.config import Settings
 from bot.demo.docs_repo import DocsRepo
 from bot.server import RunningBot
 from slack_sim import FakeSlack, SlackDriver
-from tests.slack.conftest import COMMANDER, RESPONDER, SECRET, all_text, settle, start_bot
+from tests.slack.conftest import COMMANDER, RESPONDER, all_text, driver_for, settle, start_bot
 from tests.slack.test_resolve import open_resolve_form, room_says
 from tests.support.clock import TODAY, RunningClock
 
@@ -22,10 +22,7 @@ def replicas(
     settings: Settings, clock: RunningClock, fake_slack: FakeSlack
 ) -> Iterator[list[tuple[RunningBot, SlackDriver]]]:
     bots = [start_bot(settings, clock), start_bot(settings, clock)]
-    drivers = [
-        SlackDriver(app_url=f"http://127.0.0.1:{bot.port}/slack/events", signing_secret=SECRET, fake=fake_slack)
-        for bot in bots
-    ]
+    drivers = [driver_for(bot, fake_slack) for bot in bots]
     yield list(zip(bots, drivers, strict=True))
     for bot in bots:
         bot.stop()

@@ -15,8 +15,8 @@ from slack_sim import FakeSlack, SlackDriver
 from tests.slack.conftest import (
     COMMANDER,
     RESPONDER,
-    SECRET,
     all_text,
+    driver_for,
     incident_channel,
     start_bot,
     wait_until_idle,
@@ -256,7 +256,7 @@ def test_same_title_same_day_gets_a_numbered_file_in_the_configured_folder(
 ) -> None:
     bot = start_bot(load_settings({**bot_env, "INCIDENTS_DIR": "postmortems"}), clock)
     try:
-        slack = SlackDriver(app_url=f"http://127.0.0.1:{bot.port}/slack/events", signing_secret=SECRET, fake=fake_slack)
+        slack = driver_for(bot, fake_slack)
         for attempt in (1, 2):
             slack.command("/incident", "sev2 Login broken", user=COMMANDER, channel="CGENERAL")
             room = fake_slack.wait_for(partial(incident_channels, fake_slack, at_least=attempt))[-1]

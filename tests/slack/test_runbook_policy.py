@@ -12,7 +12,7 @@ from bot.config import Settings
 from bot.core.models import BUILT_IN_SEVERITIES, use_severity_guide
 from bot.demo.docs_repo import DocsRepo
 from slack_sim import FakeSlack, SlackDriver
-from tests.slack.conftest import COMMANDER, SECRET, all_text, incident_channel, run_cli, start_bot
+from tests.slack.conftest import COMMANDER, all_text, driver_for, incident_channel, run_cli, start_bot
 from tests.support.clock import RunningClock
 
 RUNBOOK = "runbooks/incident-response.md"
@@ -58,12 +58,7 @@ def test_a_sev4_row_added_to_the_runbook_is_a_level_people_can_declare(
     # The daily check pulls the docs repo often here, so the bot reads the runbook again soon after the push.
     bot = start_bot(settings, clock, daily_check_seconds=0.2)
     try:
-        slack = SlackDriver(
-            app_url=f"http://127.0.0.1:{bot.port}/slack/events",
-            signing_secret=SECRET,
-            fake=fake_slack,
-            team_id="T0TEST",
-        )
+        slack = driver_for(bot, fake_slack)
         assert "SEV-4" not in help_text(slack)
         refused = slack.command("/incident", "sev4 Dashboard graphs lag", user=COMMANDER, channel="CGENERAL")
         assert "There is no SEV4" in refused.json()["text"] and "SEV-1, SEV-2 and SEV-3" in refused.json()["text"]

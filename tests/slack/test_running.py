@@ -13,7 +13,15 @@ from typing import Any
 
 from bot.config import Settings
 from slack_sim import FakeSlack, SlackDriver
-from tests.slack.conftest import COMMANDER, SECRET, incident_channel, serve_until_it_exits, start_bot, wait_until_idle
+from tests.slack.conftest import (
+    COMMANDER,
+    SECRET,
+    driver_for,
+    incident_channel,
+    serve_until_it_exits,
+    start_bot,
+    wait_until_idle,
+)
 from tests.support.clock import RunningClock
 
 
@@ -74,12 +82,7 @@ def test_work_acked_before_a_crash_is_done_after_restart(
 ) -> None:
     # The first process acks the command, then dies before its job runner gets to the work.
     crashed = start_bot(settings, clock, worker_threads=0)
-    driver = SlackDriver(
-        app_url=f"http://127.0.0.1:{crashed.port}/slack/events",
-        signing_secret=SECRET,
-        fake=fake_slack,
-        team_id="T0TEST",
-    )
+    driver = driver_for(crashed, fake_slack)
     assert driver.command("/incident", "sev2 Survives restarts", user=COMMANDER, channel="CGENERAL").status == 200
     crashed.stop()
     assert not fake_slack.calls("conversations.create")

@@ -9,7 +9,15 @@ import pytest
 
 from bot.server import RunningBot
 from slack_sim import FakeSlack, SlackDriver
-from tests.slack.conftest import COMMANDER, ESCALATION, RESPONDER, all_text, incident_channel, wait_until_idle
+from tests.slack.conftest import (
+    COMMANDER,
+    ESCALATION,
+    RESPONDER,
+    all_text,
+    bot_posts,
+    incident_channel,
+    wait_until_idle,
+)
 
 
 @pytest.fixture
@@ -45,6 +53,12 @@ def test_raising_to_sev1_records_updates_and_escalates(
     raised = fake_slack.wait_for(lambda: [m for m in fake_slack.messages("CANNOUNCE") if "raised" in m["text"]])
     assert raised[0]["text"].startswith("<!here>")
     assert "Severity changed from SEV-3 to SEV-1" in timeline_text(slack, room)
+    # The channel is told what the new level means (the runbook's criteria and response time).
+    told = fake_slack.wait_for(lambda: bot_posts(fake_slack, room["id"], "changed the severity"))[0]
+    assert told["text"] == (
+        f"<@{RESPONDER}> changed the severity from SEV-3 to SEV-1: Security breach, out-of-scope agent action, "
+        "data exposure. Response time: Immediate."
+    )
 
 
 def test_severity_change_refusals(slack: SlackDriver, fake_slack: FakeSlack, room: dict[str, Any]) -> None:

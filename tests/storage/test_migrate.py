@@ -15,7 +15,16 @@ from tests.support.clock import RunningClock
 
 CLOCK = RunningClock()
 
-TABLES = {"incidents", "timeline_entries", "timeline_pins", "action_items", "processed_events", "daily_claims", "jobs"}
+TABLES = {
+    "incidents",
+    "incident_roles",
+    "timeline_entries",
+    "timeline_pins",
+    "action_items",
+    "processed_events",
+    "daily_claims",
+    "jobs",
+}
 
 
 def _schema(engine: Engine) -> dict[str, object]:
@@ -30,7 +39,7 @@ def _schema(engine: Engine) -> dict[str, object]:
 
 
 def test_migrate_creates_every_table_at_head(engine: Engine) -> None:
-    assert head_revision() == HEAD_REVISION == "0003"
+    assert head_revision() == HEAD_REVISION == "0004"
     assert current_revision(engine) == head_revision()
     assert set(inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
 

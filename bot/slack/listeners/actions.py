@@ -10,7 +10,7 @@ from slack_bolt import Ack, App, Respond
 
 from bot.core.models import ActionStatus, Incident
 from bot.services import action_status, home, incidents, resolve
-from bot.slack import action_blocks, blocks, home_blocks, reminder_blocks, resolve_blocks
+from bot.slack import action_blocks, blocks, home_blocks, reminder_blocks, resolve_blocks, role_blocks
 from bot.slack.listener_context import ListenerContext
 from bot.slack.payloads import BlockActions, ItemButton, incident_id, parse, parse_json, trigger
 
@@ -35,6 +35,15 @@ def register(app: App, context: ListenerContext) -> None:
     @app.action(blocks.ADD_ACTION_ITEM)
     def add_action_item_button(ack: Ack, body: dict[str, Any]) -> None:
         open_form(body, doing="add action items to this incident", form=action_blocks.action_modal)
+        ack()
+
+    @app.action(blocks.ASSIGN_ROLE)
+    def assign_role_button(ack: Ack, body: dict[str, Any]) -> None:
+        open_form(
+            body,
+            doing="assign roles in this incident",
+            form=lambda incident: role_blocks.role_modal(incident, ctx.policy.roles),
+        )
         ack()
 
     @app.action(blocks.RESOLVE)

@@ -1,4 +1,4 @@
-"""Modal submissions: declare, change severity, pick an incident for the shortcut, action item, resolve."""
+"""Modal submissions: declare, change severity, pick an incident for the shortcut, action item, role, resolve."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from slack_bolt import Ack, App
 from bot.core.commands import parse_severity
 from bot.core.errors import InvalidInput
 from bot.core.models import Reply
-from bot.services import actions, incidents, resolve, timeline
-from bot.slack import action_blocks, blocks, resolve_blocks
+from bot.services import actions, incidents, resolve, roles, timeline
+from bot.slack import action_blocks, blocks, resolve_blocks, role_blocks
 from bot.slack.listener_context import ListenerContext
 from bot.slack.payloads import (
     DeclareMetadata,
@@ -43,11 +43,13 @@ def register(app: App, context: ListenerContext) -> None:
             raise InvalidInput("Pick a severity.", field="severity")
         origin = parse_json(DeclareMetadata, submitted.view.private_metadata).origin
         user_id = submitted.user.id
+        commander = submitted.value("commander")
         incidents.declare_incident(
             ctx,
             title=title,
             severity=parse_severity(severity_value),
             declared_by=user_id,
+            commander_id=commander if isinstance(commander, str) and commander else None,
             summary=_text(submitted, "summary"),
             private="private" in submitted.choices("private"),
             reply=Reply(user_id=user_id, room_id=origin),
@@ -107,6 +109,21 @@ def register(app: App, context: ListenerContext) -> None:
             owner_label="",
             by=submitted.user.id,
             once=submitted.once_key,
+        )
+        ack()
+
+    @app.view(role_blocks.ROLE_VIEW)
+    def role_submitted(ack: Ack, body: dict[str, Any]) -> None:
+        submitted = parse(ViewSubmission, body)
+        chosen = parse_json(IncidentMetadata, submitted.view.private_metadata).incident_id
+        role = submitted.value("role")
+        if not isinstance(role, str) or not role:
+            raise InvalidInput("Pick a role.", field="role")
+        holder = submitted.value("user")
+        if not isinstance(holder, str) or not holder:
+            raise InvalidInput("Pick who takes the role.", field="user")
+        roles.assign_role(
+            ctx, incident_id=chosen, role=role, user_id=holder, by=submitted.user.id, once=submitted.once_key
         )
         ack()
 
