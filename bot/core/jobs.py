@@ -240,6 +240,8 @@ class ReviveRoom(_Job):
     incident_id: int
     room_id: str | None
     by: str
+    # False when queued by an archive that a reopen overtook: the reopen has said so already.
+    notify: bool = True
 
 
 class MoveIn(_Job):

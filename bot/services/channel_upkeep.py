@@ -15,7 +15,7 @@ from typing import assert_never
 from bot.core import jobs as j
 from bot.core import lifecycle
 from bot.core.jobs import Next
-from bot.core.models import Incident, Reply
+from bot.core.models import Incident, Reply, TimelineKind
 from bot.core.naming import incident_channel_name
 from bot.core.ports import Chat, ChatError, Room, RoomNameTaken, RoomUpkeep
 from bot.services.context import Policy, ServiceContext
@@ -45,6 +45,8 @@ def revive_after_reopen(incident: Incident, *, by: str, asked_by: Reply) -> j.Re
 
 def reopen_notices(job: j.ReviveRoom) -> list[Next]:
     """What a reopen says once its channel works: the summary updated, and the reopen posted."""
+    if not job.notify:
+        return []
     return [
         Next(j.UpdateSummary(incident_id=job.incident_id, asked_by=job.asked_by)),
         Next(j.ReopenedNotice(incident_id=job.incident_id, by=job.by, asked_by=job.asked_by)),
@@ -75,8 +77,7 @@ class ChannelUpkeep:
                 self.add_bookmark(job)
                 return []
             case j.ArchiveRoom():
-                self.archive(job)
-                return []
+                return self.archive(job)
             case j.ReviveRoom():
                 return self.revive(job)
             case j.MoveIn():
@@ -138,17 +139,35 @@ class ChannelUpkeep:
         return self._layout.web_link(path) if path else None
 
     # -- archiving ---------------------------------------------------------------------------------
-    def archive(self, job: j.ArchiveRoom) -> None:
+    def archive(self, job: j.ArchiveRoom) -> list[Next]:
         """Post the notice and archive, if the incident is still resolved by the resolve that queued this."""
         incident = self._incident(job.incident_id)
         if incident.is_active or incident.room_id is None or not _same_moment(incident.resolved_at, job.resolved_at):
             log.info("incident #%s was reopened (or resolved again) since; its channel stays", job.incident_id)
-            return
+            return []
         notice = self._rooms.archive_notice(incident.room_id, room_name=incident.room_name, resolved_at=job.resolved_at)
         # Looked at again just before: a reopen made while the notice was posted keeps the channel.
-        if notice and not self._incident(job.incident_id).is_active:
-            self._rooms.archive(incident.room_id)
-            log.info("archived %s, the channel of incident #%s", incident.room_id, job.incident_id)
+        if not notice or self._incident(job.incident_id).is_active:
+            return []
+        self._rooms.archive(incident.room_id)
+        log.info("archived %s, the channel of incident #%s", incident.room_id, job.incident_id)
+        after = self._incident(job.incident_id)
+        if not after.is_active or after.room_id != incident.room_id:
+            return []
+        # A reopen landed between that look and the archive, and its own check found the channel open:
+        # the channel is brought back (or replaced) as that reopen would have, without saying it twice.
+        log.warning("incident #%s was reopened while its channel was archived; reviving it", job.incident_id)
+        revive = j.ReviveRoom(
+            incident_id=job.incident_id, room_id=incident.room_id, by=self._reopened_by(after), notify=False
+        )
+        return [Next(revive, key=f"revive-after-archive:{job.incident_id}:{job.resolved_at.isoformat()}")]
+
+    def _reopened_by(self, incident: Incident) -> str:
+        assert incident.id is not None
+        with self._ctx.reader() as uow:
+            entries = uow.timeline.for_incident(incident.id)
+        reopens = [e.author_id for e in entries if e.kind is TimelineKind.REOPENED and e.author_id]
+        return reopens[-1] if reopens else incident.commander_id
 
     # -- reopening ---------------------------------------------------------------------------------
     def revive(self, job: j.ReviveRoom) -> list[Next]:

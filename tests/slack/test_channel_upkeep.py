@@ -239,3 +239,25 @@ def test_archive_after_days_is_a_non_negative_number_of_days(bot_env: dict[str, 
     for bad in ("-1", "a week", "inf"):
         with pytest.raises(ConfigError, match="ARCHIVE_AFTER_DAYS"):
             load_settings({**bot_env, "ARCHIVE_AFTER_DAYS": bad})
+
+
+def test_a_reopen_that_lands_while_the_channel_is_being_archived_gets_the_channel_back(
+    archiving_bot: RunningBot, fake_slack: FakeSlack, clock: RunningClock
+) -> None:
+    slack = driver(archiving_bot, fake_slack)
+    room = declare(slack, fake_slack, "sev2 Cache stampede")
+    resolve(slack, fake_slack, room)
+    waiting_only_for_the_archive(archiving_bot, fake_slack)
+    held = fake_slack.hold("conversations.archive")
+    later(archiving_bot, clock, 13)
+    fake_slack.wait_for(held.reached.is_set)  # the archive job has looked (resolved) and is archiving
+    answer = slack.command("/incident", "reopen", user=COMMANDER, channel=room["id"])
+    assert "Reopened" in answer.json()["text"]
+    fake_slack.wait_for(lambda: bot_posts(fake_slack, room["id"], REOPENED))  # its check: the channel is open
+    held.release()
+    fake_slack.wait_for(lambda: fake_slack.calls("conversations.unarchive"))
+    fake_slack.wait_for(lambda: not fake_slack.channel(room["id"])["is_archived"])
+    wait_until_idle(archiving_bot)
+    assert len(bot_posts(fake_slack, room["id"], REOPENED)) == 1  # said once
+    status = slack.command("/incident", "status", user=COMMANDER, channel=room["id"]).json()["text"]
+    assert "Status: Active" in status
