@@ -157,7 +157,7 @@ In an incident channel:
 • `/incident lead @someone` — hand over the commander role
 • `/incident role <role> @someone` — give someone a role ({roles})
 • `/incident timeline` — show the timeline so far (only to you)
-• `/incident status` — title, severity, commander, age, timeline count
+• `/incident status` — title, severity, roles, age, timeline count
 • `/incident action @owner <what needs doing>` — add an action item
 • `/incident done <n>` — mark action item n as ✅ DONE (in the RCA too)
 • `/incident rca` — show the RCA draft (only to you)

@@ -298,14 +298,20 @@ def timeline_blocks(incident: Incident, entries: Sequence[TimelineEntry]) -> lis
     return blocks
 
 
-def status_text(incident: Incident, timeline_count: int, now: datetime) -> str:
+def status_text(incident: Incident, timeline_count: int, now: datetime, roles: Sequence[Role] = DEFAULT_ROLES) -> str:
     state = "Active" if incident.is_active else "Resolved"
+    others = " · ".join(
+        f"{as_mrkdwn(role.label)}: {_holder(incident, role)}"
+        for role in commander_first(roles)
+        if role.key != COMMANDER.key
+    )
     return (
         f"*{as_mrkdwn(clip(incident.title, 2000))}*\n"
         f"{severity_line(incident.severity)}\n"
         f"Status: {state} · Commander: {user(incident.commander_id)} · "
         f"Age: {humanize_age(incident.age(now).total_seconds())} · "
         f"Declared {slack_date(incident.declared_at)} · Timeline: {timeline_count} entries"
+        + (f"\n{others}" if others else "")
     )
 
 

@@ -83,6 +83,7 @@ def test_the_declare_form_picks_the_commander(slack: SlackDriver, fake_slack: Fa
     fake_slack.wait_for(lambda: {COMMANDER, RESPONDER} <= set(fake_slack.channel(room["id"])["members"]))
     status = slack.command("/incident", "status", user=COMMANDER, channel=room["id"]).json()["text"]
     assert f"Commander: <@{RESPONDER}>" in status
+    assert "Communications lead: _unassigned_ · Scribe: _unassigned_" in status
     assert f"Incident declared as SEV-1: Keys leaked (commander: <@{RESPONDER}>)" in timeline_text(slack, room)
 
 
@@ -109,6 +110,8 @@ def test_role_command_assigns_the_comms_lead_everywhere_people_look(
     notice = fake_slack.wait_for(lambda: bot_posts(fake_slack, room["id"], "the Communications lead"))
     assert notice[0]["text"] == f":busts_in_silhouette: <@{COMMANDER}> made <@{RESPONDER}> the Communications lead."
     assert f"Communications lead: <@{RESPONDER}>" in timeline_text(slack, room)
+    status = slack.command("/incident", "status", user=COMMANDER, channel=room["id"]).json()["text"]
+    assert f"Communications lead: <@{RESPONDER}> · Scribe: _unassigned_" in status
 
     # Handed on by name: the timeline says who had it before.
     slack.command("/incident", "role communications lead @carol", user=RESPONDER, channel=room["id"])

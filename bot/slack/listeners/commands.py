@@ -62,7 +62,7 @@ def register(app: App, context: ListenerContext) -> None:
                 view = incidents.incident_status(ctx, room_id=room_id, by=user_id)
                 ack(
                     response_type="ephemeral",
-                    text=blocks.status_text(view.incident, view.timeline_count, ctx.clock.now()),
+                    text=blocks.status_text(view.incident, view.timeline_count, ctx.clock.now(), ctx.policy.roles),
                 )
             case grammar.ShowHelp():
                 ack(response_type="ephemeral", text=grammar.help_text(ctx.policy.roles))
