@@ -16,15 +16,14 @@ from bot.core import jobs as j
 from bot.core import lifecycle
 from bot.core.jobs import Next
 from bot.core.models import Incident, Reply, TimelineKind
-from bot.core.naming import incident_channel_name
-from bot.core.ports import Chat, ChatError, Room, RoomNameTaken, RoomUpkeep
+from bot.core.ports import Chat, ChatError, Room, RoomUpkeep
 from bot.services.context import Policy, ServiceContext
 from bot.services.publishing import DocsLayout
+from bot.services.rooms import open_room
 
 log = logging.getLogger(__name__)
 
 BOOKMARK_TITLES = {"runbook": "Runbook", "announcement": "Announcement", "rca": "RCA"}
-MAX_NAME_ATTEMPTS = 50
 
 
 def archive_later(policy: Policy, incident: Incident) -> tuple[j.ArchiveRoom, datetime, str] | None:
@@ -192,38 +191,9 @@ class ChannelUpkeep:
 
     def _new_room(self, incident: Incident) -> Room:
         """A new channel under the incident's naming scheme (the archived one keeps its name), recorded."""
-        assert incident.id is not None
-        names = [
-            incident_channel_name(incident.title, incident.declared_at.date(), attempt)
-            for attempt in range(1, MAX_NAME_ATTEMPTS + 1)
-        ]
-        # As when the first channel was made: the name is recorded before the channel is created, so a
-        # run after a crash finds the channel made under it instead of making another.
-        room = self._unclaimed(self._chat.find_own_room(incident.room_name)) if incident.room_name else None
-        attempt = names.index(incident.room_name) if incident.room_name in names else 0
-        while room is None:
-            if attempt >= MAX_NAME_ATTEMPTS:
-                raise ChatError("every channel name for this incident is taken")
-            name = names[attempt]
-            attempt += 1
-            with self._ctx.uow() as uow:
-                uow.incidents.set_room_name(incident.id, name)
-                uow.commit()
-            try:
-                room = self._chat.create_room(name, private=incident.private)
-            except RoomNameTaken:
-                room = self._unclaimed(self._chat.find_own_room(name))
-        with self._ctx.uow() as uow:
-            uow.incidents.set_room(incident.id, room.id, room.name)
-            uow.commit()
+        room = open_room(self._ctx, self._chat, incident)
         log.info("incident #%s continues in a new channel %s (%s)", incident.id, room.name, room.id)
         return room
-
-    def _unclaimed(self, room: Room | None) -> Room | None:
-        if room is None:
-            return None
-        with self._ctx.reader() as uow:
-            return room if uow.incidents.by_room(room.id) is None else None
 
     def move_in(self, job: j.MoveIn) -> list[Next]:
         """The new channel: its people invited, the topic, a link to the old channel, a fresh summary."""

@@ -15,9 +15,8 @@ from bot.core import lifecycle
 from bot.core.errors import IncidentBotError, RetryLater
 from bot.core.jobs import ClaimedJob, Next
 from bot.core.models import Incident, Reply, TimelineEntry, TimelineKind
-from bot.core.naming import incident_channel_name
 from bot.core.paging import PageAction, PageEvent, Pager, PagingError, dedup_key_for
-from bot.core.ports import Chat, ChatError, Room, RoomNameTaken
+from bot.core.ports import Chat, ChatError
 from bot.core.roles import Role
 from bot.services.channel_upkeep import ChannelUpkeep, reopen_notices
 from bot.services.context import ServiceContext
@@ -25,12 +24,12 @@ from bot.services.digest import WeeklyDigest
 from bot.services.home import HomeTab, refresh_soon
 from bot.services.publishing import RcaPublishing
 from bot.services.reminders import Reminders
+from bot.services.rooms import open_room
 from bot.services.similar import SimilarIncidents
 from bot.services.status_updates import StatusUpdateJobs
 
 log = logging.getLogger(__name__)
 
-MAX_NAME_ATTEMPTS = 50
 # A paging service that is down or rate-limits is tried again this often, this many times in all.
 PAGE_RETRY_SECONDS = 20.0
 PAGE_ATTEMPTS = 8
@@ -331,38 +330,7 @@ class JobHandlers:
     def _create_room(self, job: j.CreateRoom) -> None:
         incident = self._incident(job.incident_id)
         if incident.room_id is None:
-            room = self._unclaimed(self._chat.find_own_room(incident.room_name)) if incident.room_name else None
-            # A run after a crash or a rate-limit wait goes on from the name it had reached, so that the
-            # names already found taken are not asked for again (each ask is a rate-limited call).
-            names = [
-                incident_channel_name(incident.title, incident.declared_at.date(), attempt)
-                for attempt in range(1, MAX_NAME_ATTEMPTS + 1)
-            ]
-            attempt = names.index(incident.room_name) if incident.room_name in names else 0
-            while room is None:
-                if attempt >= MAX_NAME_ATTEMPTS:
-                    raise ChatError("every channel name for this incident is taken")
-                name = names[attempt]
-                attempt += 1
-                # The name is recorded before the channel is made: after a crash between the two, the
-                # retry finds the channel the bot made under it instead of making another.
-                with self._ctx.uow() as uow:
-                    uow.incidents.set_room_name(job.incident_id, name)
-                    uow.commit()
-                try:
-                    room = self._chat.create_room(name, private=incident.private)
-                except RoomNameTaken:
-                    room = self._unclaimed(self._chat.find_own_room(name))
-            with self._ctx.uow() as uow:
-                uow.incidents.set_room(job.incident_id, room.id, room.name)
-                uow.commit()
-
-    def _unclaimed(self, room: Room | None) -> Room | None:
-        """The room, if no incident has it yet (the bot made it for this one, then crashed)."""
-        if room is None:
-            return None
-        with self._ctx.reader() as uow:
-            return room if uow.incidents.by_room(room.id) is None else None
+            open_room(self._ctx, self._chat, incident)
 
     def _post_summary(self, job: j.PostSummary) -> Sequence[Next]:
         incident = self._room(job.incident_id)
