@@ -9,7 +9,10 @@ import bisect
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.storage.jobs import QueueStats
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Slack wants its answer within 3 s; the buckets resolve the part that matters.
@@ -36,7 +39,7 @@ class BotMetrics:
         self._counts: dict[str, dict[tuple[str, ...], float]] = {name: defaultdict(float) for name in _COUNTERS}
         # per request kind: a count per bucket (the last one is +Inf), and the sum of the seconds
         self._acks: dict[str, tuple[list[int], list[float]]] = {}
-        self._queue: Callable[[], tuple[int, float]] | None = None
+        self._queue: Callable[[], QueueStats] | None = None
 
     def ack(self, kind: str, seconds: float) -> None:
         with self._lock:
@@ -59,8 +62,8 @@ class BotMetrics:
     def slack_call(self, method: str, status: str) -> None:
         self._count("incident_bot_slack_api_calls", method[:64] or "unknown", status[:64])
 
-    def watch_queue(self, stats: Callable[[], tuple[int, float]]) -> None:
-        """`stats`: (jobs pending, seconds the oldest due one has waited), read at each scrape."""
+    def watch_queue(self, stats: Callable[[], QueueStats]) -> None:
+        """`stats`: the queue's jobs due, dated later and the oldest due one's wait, read at each scrape."""
         self._queue = stats
 
     def render(self) -> bytes:
@@ -93,14 +96,21 @@ class BotMetrics:
             yield family
         if self._queue is not None:
             try:
-                depth, oldest = self._queue()
+                queue = self._queue()
             except Exception:  # noqa: BLE001 - the database is away: the scrape still answers, without these
                 return
-            yield GaugeMetricFamily("incident_bot_job_queue_depth", "Jobs neither done nor failed.", value=depth)
+            yield GaugeMetricFamily(
+                "incident_bot_job_queue_depth", "Jobs due and neither done nor failed.", value=queue.due
+            )
+            yield GaugeMetricFamily(
+                "incident_bot_jobs_scheduled",
+                "Jobs dated later (an archive days out, a post waiting for its rate-limit turn).",
+                value=queue.later,
+            )
             yield GaugeMetricFamily(
                 "incident_bot_job_oldest_pending_seconds",
                 "Age of the oldest job that is due and not done.",
-                value=oldest,
+                value=queue.oldest_due_seconds,
             )
 
     def _count(self, name: str, *values: str) -> None:

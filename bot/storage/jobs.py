@@ -46,6 +46,15 @@ class QueueState:
     next_run_at: datetime | None
 
 
+@dataclass(frozen=True)
+class QueueStats:
+    """What /metrics shows of the queue."""
+
+    due: int  # neither done nor failed, due now (running ones included)
+    later: int  # neither done nor failed, dated later
+    oldest_due_seconds: float  # how long the oldest due one has waited
+
+
 class SqlJobStore:
     """Durable jobs claimed exactly once per lease by any number of threads and processes."""
 
@@ -142,17 +151,22 @@ class SqlJobStore:
                 .values(locked_by=None, locked_until=None)
             )
 
-    def queue_stats(self, now: datetime) -> tuple[int, float]:
-        """Jobs neither done nor failed, and how long the oldest of those already due has waited (s)."""
+    def queue_stats(self, now: datetime) -> QueueStats:
+        """Jobs due and not done, jobs dated later (an archive a week out, a paced post's turn), and how
+        long the oldest due one has waited (s)."""
         waiting = and_(jobs.c.done_at.is_(None), jobs.c.failed_at.is_(None))
         with self._engine.connect() as conn, conn.execution_options(**READ_ONLY).begin():
-            depth = conn.execute(select(func.count()).select_from(jobs).where(waiting)).scalar_one()
-            oldest = conn.execute(select(func.min(jobs.c.run_at)).where(waiting, jobs.c.run_at <= now)).scalar_one()
+            due, oldest = conn.execute(
+                select(func.count(), func.min(jobs.c.run_at)).where(waiting, jobs.c.run_at <= now)
+            ).one()
+            later = conn.execute(
+                select(func.count()).select_from(jobs).where(waiting, jobs.c.run_at > now)
+            ).scalar_one()
         if oldest is None:
-            return int(depth), 0.0
+            return QueueStats(due=int(due), later=int(later), oldest_due_seconds=0.0)
         if oldest.tzinfo is None:
             oldest = oldest.replace(tzinfo=now.tzinfo)
-        return int(depth), max(0.0, (now - oldest).total_seconds())
+        return QueueStats(due=int(due), later=int(later), oldest_due_seconds=max(0.0, (now - oldest).total_seconds()))
 
     def pending(self) -> int:
         """How many jobs are neither done nor failed (due or not, leased or not)."""

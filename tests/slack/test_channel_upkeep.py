@@ -23,6 +23,7 @@ from tests.slack.conftest import (
     start_bot,
     wait_until_idle,
 )
+from tests.slack.test_metrics import scrape, value
 from tests.support.clock import TODAY, RunningClock
 
 WEB = "https://github.example/team/fleet/blob/main"
@@ -131,6 +132,8 @@ def test_a_resolved_channel_is_archived_after_the_delay_with_a_notice_first_and_
     room = declare(slack, fake_slack, "sev2 Queue backlog")
     resolve(slack, fake_slack, room)
     waiting_only_for_the_archive(archiving_bot, fake_slack)
+    metrics = scrape(archiving_bot)  # the archive a day out is scheduled work, not a backlog
+    assert value(metrics, "incident_bot_job_queue_depth") == 0 and value(metrics, "incident_bot_jobs_scheduled") == 1
     later(archiving_bot, clock, 11)
     waiting_only_for_the_archive(archiving_bot, fake_slack)
     assert not fake_slack.channel(room["id"])["is_archived"]
