@@ -87,6 +87,13 @@ class AssignRole:
 
 
 @dataclass(frozen=True)
+class UnassignRole:
+    """`/incident role <role> none`: the role is left without a holder."""
+
+    role: str
+
+
+@dataclass(frozen=True)
 class AddActionItem:
     owner: str
     action: str
@@ -141,6 +148,7 @@ Command = (
     | ListIncidents
     | ChangeCommander
     | AssignRole
+    | UnassignRole
     | PostUpdate
     | OpenUpdateForm
 )
@@ -155,7 +163,7 @@ In an incident channel:
 • `/incident note <text>` — add a note to the timeline
 • `/incident update <text>` — post a status update here (SEV-1s: in the announcement's thread too); no text: a form
 • `/incident lead @someone` — hand over the commander role
-• `/incident role <role> @someone` — give someone a role ({roles})
+• `/incident role <role> @someone` — give someone a role ({roles}); `/incident role <role> none` clears it
 • `/incident timeline` — show the timeline so far (only to you)
 • `/incident status` — title, severity, roles, age, timeline count
 • `/incident action @owner <what needs doing>` — add an action item
@@ -183,7 +191,12 @@ def help_text(roles: Sequence[Role] = DEFAULT_ROLES) -> str:
     return _HELP.format(others=others, levels=levels, guide=guide, roles=role_keys)
 
 
-_ROLE_USAGE = "Usage: `/incident role <role> @someone`, e.g. `/incident role comms @bob`."
+_ROLE_USAGE = (
+    "Usage: `/incident role <role> @someone`, e.g. `/incident role comms @bob`; `/incident role comms none` "
+    "clears the role."
+)
+# The last word of `/incident role <role> …` that leaves the role without a holder.
+_NOBODY = frozenset({"none", "nobody", "-"})
 
 _SIMPLE: dict[str, Command] = {
     "timeline": ShowTimeline(),
@@ -231,6 +244,8 @@ def parse_command(text: str) -> Command:
         role, _, who = rest.rpartition(" ")
         if not role.strip() or not who:
             raise InvalidInput(_ROLE_USAGE)
+        if who.lower() in _NOBODY:
+            return UnassignRole(role=role.strip())
         return AssignRole(role=role.strip(), who=who)
     if word == "reopen":
         return _reopen(rest)

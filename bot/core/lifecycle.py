@@ -207,3 +207,28 @@ def assign_role(
         author_id=by,
         text=f"{chosen.label}: <@{user_id}>{was}",
     )
+
+
+def unassign_role(
+    incident: Incident, role: Role | str, *, by: str, now: datetime, roles: Sequence[Role] = DEFAULT_ROLES
+) -> TimelineEntry:
+    """Leave `role` without a holder; the commander's role is never empty (it is handed over instead)."""
+    chosen = role if isinstance(role, Role) else require_role(roles, role)
+    if chosen.key == COMMANDER.key:
+        raise InvalidTransition(
+            "An incident always has a commander: hand the role over with `/incident lead @someone`.", field="role"
+        )
+    if incident.status is not IncidentStatus.ACTIVE:
+        raise InvalidTransition("This incident is resolved; reopen it before changing its roles.")
+    previous = incident.roles.get(chosen.key)
+    if previous is None:
+        raise InvalidTransition(f"Nobody is the {chosen.label} of this incident.", field="role")
+    incident.roles = {key: holder for key, holder in incident.roles.items() if key != chosen.key}
+    assert incident.id is not None
+    return TimelineEntry(
+        incident_id=incident.id,
+        kind=TimelineKind.ROLE_ASSIGNED,
+        occurred_at=now,
+        author_id=by,
+        text=f"{chosen.label}: nobody (was <@{previous}>)",
+    )

@@ -49,5 +49,6 @@ def role_modal(incident: Incident, roles: Sequence[Role]) -> dict[str, Any]:
 
 def role_changed_text(incident: Incident, role: Role, by: str) -> str:
     holder = incident.holder(role.key)
-    who = user(holder) if holder else "nobody"
-    return clip(f":busts_in_silhouette: {user(by)} made {who} the {as_mrkdwn(role.label)}.", 3000)
+    if holder is None:
+        return clip(f":busts_in_silhouette: {user(by)} left the {as_mrkdwn(role.label)} role unassigned.", 3000)
+    return clip(f":busts_in_silhouette: {user(by)} made {user(holder)} the {as_mrkdwn(role.label)}.", 3000)

@@ -8,7 +8,7 @@ import jinja2
 import pytest
 
 from bot.core import lifecycle
-from bot.core.commands import AssignRole, help_text, parse_command
+from bot.core.commands import AssignRole, UnassignRole, help_text, parse_command
 from bot.core.errors import InvalidInput, InvalidTransition
 from bot.core.models import Incident, IncidentStatus, Severity, TimelineKind
 from bot.core.rca import parse_rca, rca_environment, render_rca
@@ -32,6 +32,9 @@ def make(**changes: object) -> Incident:
         ("role comms <@U2|bob>", AssignRole(role="comms", who="<@U2|bob>")),
         ("ROLE scribe @bob", AssignRole(role="scribe", who="@bob")),
         ("role communications lead <@U2>", AssignRole(role="communications lead", who="<@U2>")),
+        ("role comms none", UnassignRole(role="comms")),
+        ("role communications lead Nobody", UnassignRole(role="communications lead")),
+        ("role scribe @none", AssignRole(role="scribe", who="@none")),
     ],
 )
 def test_role_command_takes_the_role_then_the_person(text: str, expected: AssignRole) -> None:
@@ -114,6 +117,25 @@ def test_assigning_a_role_records_who_had_it_before() -> None:
     second = lifecycle.assign_role(incident, "communications", "U3", by="U2", now=NOW + timedelta(minutes=1))
     assert second.text == "Communications lead: <@U3> (was <@U2>)"
     assert incident.roles == {"comms": "U3"}
+
+
+def test_clearing_a_role_records_who_had_it_and_the_commander_is_never_cleared() -> None:
+    incident = make(roles={"comms": "U2", "scribe": "U3"})
+    entry = lifecycle.unassign_role(incident, "communications", by="U1", now=NOW)
+    assert incident.roles == {"scribe": "U3"} and incident.holder("comms") is None
+    assert (entry.kind, entry.text, entry.author_id) == (
+        TimelineKind.ROLE_ASSIGNED,
+        "Communications lead: nobody (was <@U2>)",
+        "U1",
+    )
+    with pytest.raises(InvalidTransition, match="Nobody is the Communications lead"):
+        lifecycle.unassign_role(incident, "comms", by="U1", now=NOW)
+    with pytest.raises(InvalidTransition, match="always has a commander"):
+        lifecycle.unassign_role(incident, "ic", by="U1", now=NOW)
+    incident.status = IncidentStatus.RESOLVED
+    with pytest.raises(InvalidTransition, match="reopen it"):
+        lifecycle.unassign_role(incident, "scribe", by="U1", now=NOW)
+    assert incident.roles == {"scribe": "U3"} and incident.commander_id == "U1"
 
 
 def test_the_commander_role_is_the_hand_over() -> None:

@@ -120,6 +120,28 @@ def test_role_command_assigns_the_comms_lead_everywhere_people_look(
     fake_slack.wait_for(lambda: SCRIBE in fake_slack.channel(room["id"])["members"])
 
 
+def test_role_none_clears_the_role_everywhere_people_look(
+    slack: SlackDriver, fake_slack: FakeSlack, room: dict[str, Any]
+) -> None:
+    slack.command("/incident", f"role scribe <@{SCRIBE}|carol>", user=COMMANDER, channel=room["id"])
+    summary_says(fake_slack, room, f"*Scribe*\n<@{SCRIBE}>")
+
+    body = slack.command("/incident", "role scribe none", user=COMMANDER, channel=room["id"]).json()
+    assert (body["response_type"], body["text"]) == ("ephemeral", "Nobody is the Scribe now.")
+    summary_says(fake_slack, room, "*Scribe*\n_unassigned_")
+    notice = fake_slack.wait_for(lambda: bot_posts(fake_slack, room["id"], "role unassigned"))
+    assert notice[0]["text"] == f":busts_in_silhouette: <@{COMMANDER}> left the Scribe role unassigned."
+    assert f"Scribe: nobody (was <@{SCRIBE}>)" in timeline_text(slack, room)
+    status = slack.command("/incident", "status", user=COMMANDER, channel=room["id"]).json()["text"]
+    assert "Scribe: _unassigned_" in status
+
+    again = slack.command("/incident", "role scribe none", user=COMMANDER, channel=room["id"]).json()
+    assert (again["response_type"], again["text"]) == ("ephemeral", ":warning: Nobody is the Scribe of this incident.")
+    lead = slack.command("/incident", "role commander none", user=COMMANDER, channel=room["id"]).json()
+    assert lead["response_type"] == "ephemeral" and "always has a commander" in lead["text"]
+    assert f"*Commander*\n<@{COMMANDER}>" in all_text(summary_of(fake_slack, room))
+
+
 def test_the_commander_role_is_the_hand_over(slack: SlackDriver, fake_slack: FakeSlack, room: dict[str, Any]) -> None:
     slack.command("/incident", f"role ic <@{RESPONDER}|bob>", user=COMMANDER, channel=room["id"])
     summary_says(fake_slack, room, f"*Commander*\n<@{RESPONDER}>")
@@ -189,7 +211,10 @@ def test_bad_role_commands_get_a_private_answer_and_change_nothing(
 
 def test_help_lists_the_role_command(slack: SlackDriver) -> None:
     text = slack.command("/incident", "help", user=COMMANDER, channel="CGENERAL").json()["text"]
-    assert "`/incident role <role> @someone` — give someone a role (`commander`, `comms`, `scribe`)" in text
+    assert (
+        "`/incident role <role> @someone` — give someone a role (`commander`, `comms`, `scribe`); "
+        "`/incident role <role> none` clears it"
+    ) in text
 
 
 def test_the_committed_rca_names_the_role_holders(

@@ -118,6 +118,9 @@ def register(app: App, context: ListenerContext) -> None:
                     )
                 assigned = roles.assign_role(ctx, room_id=room_id, role=role, user_id=holder, by=user_id)
                 ack(response_type="ephemeral", text=f"<@{holder}> is now the {as_mrkdwn(assigned.role.label)}.")
+            case grammar.UnassignRole(role=role):
+                cleared = roles.unassign_role(ctx, room_id=room_id, role=role, by=user_id)
+                ack(response_type="ephemeral", text=f"Nobody is the {as_mrkdwn(cleared.role.label)} now.")
             case grammar.MarkDone(number=number):
                 ref = action_status.item_in_room(ctx, room_id=room_id, number=number)
                 change = action_status.change_status(
