@@ -33,3 +33,9 @@ def take_pending_request() -> str | None:
     """The key of the request being handled, if its first write is yet to commit (taken once)."""
     pending = _PENDING.get()
     return pending.pop() if pending else None
+
+
+def guarded_by_own_key() -> None:
+    """The change being made records a key of its own read from the request (a chat event's id), which a
+    replay carries too: storing the request's key as well would be a second write guarding nothing more."""
+    take_pending_request()

@@ -10,6 +10,7 @@ from bot.core.models import Incident, Severity
 from bot.core.policy import Escalation, LevelPolicy, build_policy
 from bot.core.ports import Clock, Membership, Metrics, NoMetrics, UnitOfWork, UnitOfWorkFactory
 from bot.core.roles import DEFAULT_ROLES, Role
+from bot.services.known_rooms import KnownRooms
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,8 @@ class ServiceContext:
     # Units of work that only read: they never wait for writers (lookups on the path Slack waits on).
     read: UnitOfWorkFactory | None = None
     metrics: Metrics = field(default_factory=NoMetrics)
+    # The incidents of rooms as last read through this context (see bot/services/known_rooms.py).
+    rooms: KnownRooms = field(default_factory=KnownRooms)
 
     def reader(self) -> UnitOfWork:
         return self.read() if self.read is not None else self.uow()

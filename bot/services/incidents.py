@@ -107,6 +107,12 @@ def load(uow: UnitOfWork, incident_id: int) -> Incident:
     return incident
 
 
+def lock(uow: UnitOfWork, incident_id: int) -> None:
+    """`load` for a change that needs none of the incident's fields: its row is only locked."""
+    if not uow.incidents.lock(incident_id):
+        raise IncidentNotFound(f"There is no incident #{incident_id}.")
+
+
 def change_severity(
     ctx: ServiceContext,
     *,

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot.core import lifecycle
 from bot.core.access import may_change, refusal
 from bot.core.errors import InvalidTransition
 from bot.core.jobs import CaptureMessage, Tell, UnconfirmRecorded
 from bot.core.models import Incident, Reply, TimelineEntry, TimelineKind
+from bot.core.ports import UnitOfWork
+from bot.core.requests import guarded_by_own_key
 from bot.services.context import ServiceContext
 from bot.services.incidents import (
     find_incident_for_room,
     incident_for_change,
     load,
+    lock,
     require_id,
     require_incident_in_room,
     require_visible,
@@ -20,10 +25,23 @@ from bot.services.incidents import (
 
 def add_note(ctx: ServiceContext, *, room_id: str | None, text: str, by: str) -> TimelineEntry:
     """Write a note straight onto the timeline."""
+    known = ctx.rooms.get(room_id)
+    if known is not None and may_change(known, ctx.actor(by, known)):
+        # The room's incident as last read here: the decision stands if the locked row agrees.
+        entry = lifecycle.note_entry(known, text, by=by, now=ctx.clock.now())
+        with ctx.uow() as uow:
+            if uow.incidents.lock_if_access_unchanged(known):
+                entry = uow.timeline.add(entry)
+                uow.commit()
+                return entry
+        ctx.rooms.forget(room_id)
     found = incident_for_change(ctx, by=by, doing="add to this incident's timeline", room_id=room_id, command="note")
+    ctx.rooms.remember(found)
+    entry = lifecycle.note_entry(found, text, by=by, now=ctx.clock.now())
     with ctx.uow() as uow:
-        incident = load(uow, require_id(found))
-        entry = uow.timeline.add(lifecycle.note_entry(incident, text, by=by, now=ctx.clock.now()))
+        # A note depends on no field of the incident, so the write only holds its row (no second full read).
+        lock(uow, entry.incident_id)
+        entry = uow.timeline.add(entry)
         uow.commit()
     return entry
 
@@ -39,32 +57,55 @@ def timeline_of(ctx: ServiceContext, *, room_id: str | None, by: str) -> tuple[I
 
 def pin_message(ctx: ServiceContext, *, event_id: str, room_id: str, message_id: str, user_id: str) -> None:
     """Someone reacted with the timeline emoji: the message goes on the timeline once."""
+    pin = _Pin(event_id=event_id, room_id=room_id, message_id=message_id, user_id=user_id)
+    known = ctx.rooms.get(room_id)
+    if known is not None and may_change(known, ctx.actor(user_id, known)):
+        # The room's incident as last read here: the decision stands if the locked row agrees.
+        with ctx.uow() as uow:
+            if uow.incidents.lock_if_access_unchanged(known):
+                _record_pin(uow, known, pin, allowed=True)
+                return
+        ctx.rooms.forget(room_id)
     incident = find_incident_for_room(ctx, room_id)
     if incident is None:
         return
+    ctx.rooms.remember(incident)
     allowed = may_change(incident, ctx.actor(user_id, incident))
-    incident_id = require_id(incident)
     with ctx.uow() as uow:
-        if not uow.events.first_delivery(event_id):
-            return
-        if not allowed:
-            # Told privately, once (the event id is recorded with the refusal).
-            uow.jobs.enqueue(
-                Tell(
-                    text=refusal(incident, doing="add to this incident's timeline"),
-                    asked_by=Reply(user_id=user_id, room_id=room_id),
-                )
+        _record_pin(uow, incident, pin, allowed=allowed)
+
+
+@dataclass(frozen=True)
+class _Pin:
+    event_id: str
+    room_id: str
+    message_id: str
+    user_id: str
+
+
+def _record_pin(uow: UnitOfWork, incident: Incident, pin: _Pin, *, allowed: bool) -> None:
+    if not uow.events.first_delivery(pin.event_id):
+        return
+    guarded_by_own_key()
+    if not allowed:
+        # Told privately, once (the event id is recorded with the refusal).
+        uow.jobs.enqueue(
+            Tell(
+                text=refusal(incident, doing="add to this incident's timeline"),
+                asked_by=Reply(user_id=pin.user_id, room_id=pin.room_id),
             )
-            uow.commit()
-            return
-        newly_pinned = uow.pins.add(incident_id, room_id, message_id, user_id)
-        if newly_pinned and uow.pins.count(incident_id, room_id, message_id) == 1:
-            uow.jobs.enqueue(
-                CaptureMessage(
-                    incident_id=incident_id, room_id=room_id, message_id=message_id, by=user_id, via_pin=True
-                )
-            )
+        )
         uow.commit()
+        return
+    incident_id = require_id(incident)
+    newly_pinned = uow.pins.add(incident_id, pin.room_id, pin.message_id, pin.user_id)
+    if newly_pinned and uow.pins.count(incident_id, pin.room_id, pin.message_id) == 1:
+        uow.jobs.enqueue(
+            CaptureMessage(
+                incident_id=incident_id, room_id=pin.room_id, message_id=pin.message_id, by=pin.user_id, via_pin=True
+            )
+        )
+    uow.commit()
 
 
 def unpin_message(ctx: ServiceContext, *, event_id: str, room_id: str, message_id: str, user_id: str) -> None:
@@ -73,6 +114,7 @@ def unpin_message(ctx: ServiceContext, *, event_id: str, room_id: str, message_i
         incident = uow.incidents.by_room(room_id)
         if incident is None or incident.id is None or not uow.events.first_delivery(event_id):
             return
+        guarded_by_own_key()
         uow.pins.remove(incident.id, room_id, message_id, user_id)
         if uow.pins.count(incident.id, room_id, message_id) == 0:
             entry = uow.timeline.by_source(incident.id, room_id, message_id)

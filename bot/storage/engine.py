@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
 # Execution option naming how a SQLite transaction begins: "IMMEDIATE" (the default) or "DEFERRED".
@@ -69,7 +70,7 @@ def _sqlite_engine(url: URL, engine_kwargs: dict[str, Any]) -> Engine:
     writers = _WriterQueue()
     event.listen(engine, "connect", _on_sqlite_connect)
     event.listen(engine, "begin", writers.begin)
-    event.listen(engine, "commit", writers.end)
+    event.listen(engine, "commit", writers.commit)
     event.listen(engine, "rollback", writers.end)
     return engine
 
@@ -96,12 +97,25 @@ class _WriterQueue:
             # A deferred transaction that reads and then writes cannot wait for the lock (SQLite reports
             # "database is locked" at once to avoid deadlock), so writers take it up front; readers
             # (READ_ONLY) begin deferred and never wait for writers, thanks to WAL.
-            connection.exec_driver_sql(f"BEGIN {mode}")
+            _driver_sql(connection, f"BEGIN {mode}")
         except BaseException:
             if writing:
                 self._lock.release()
             raise
         connection.info[_HOLDS_WRITE_TURN] = writing
+
+    def commit(self, connection: Connection) -> None:
+        # SQLAlchemy announces a commit before making it. The next writer's turn begins only once this
+        # one's COMMIT is done, else its BEGIN IMMEDIATE would meet SQLite's lock still held and sleep in
+        # the busy handler; so the writer commits here, and SQLAlchemy's own commit finds nothing left.
+        if not connection.info.get(_HOLDS_WRITE_TURN, False):
+            return
+        try:
+            _driver_sql(connection, "COMMIT")
+        finally:
+            # Even when COMMIT failed: the pool rolls the connection back on its return, and meanwhile
+            # the next writer waits in SQLite's busy handler rather than forever here.
+            self.end(connection)
 
     def end(self, connection: Connection) -> None:
         if connection.info.pop(_HOLDS_WRITE_TURN, False):
@@ -109,6 +123,15 @@ class _WriterQueue:
 
 
 _HOLDS_WRITE_TURN = "incident_bot_holds_write_turn"
+
+
+def _driver_sql(connection: Connection, statement: str) -> None:
+    # Straight to the driver: a SQLAlchemy execution (context, result, events) costs more than a BEGIN
+    # or COMMIT itself, on every transaction. Errors are wrapped as SQLAlchemy would wrap them.
+    try:
+        connection.connection.driver_connection.execute(statement)  # type: ignore[union-attr]
+    except sqlite3.Error as error:
+        raise DBAPIError.instance(statement, (), error, sqlite3.Error, dialect=connection.dialect) from error
 
 
 def _on_sqlite_connect(dbapi_connection: Any, connection_record: ConnectionPoolEntry) -> None:

@@ -23,17 +23,49 @@ _ROLE_QUERY_CHUNK = 500
 # Each retry happens only after a concurrent writer committed the number we tried, so a handful
 # covers any realistic burst of people adding action items at the same moment.
 _MAX_NUMBERING_ATTEMPTS = 50
-# The lookups every request makes, built once (PostgreSQL: FOR UPDATE locks the row; SQLite's
-# BEGIN IMMEDIATE already holds the database).
+# The lookups every request makes, built once: the incident's row with its role holders joined (one
+# row per holder), in one statement. PostgreSQL: FOR UPDATE OF locks the incident's row (the roles'
+# side of an outer join cannot be locked); SQLite's BEGIN IMMEDIATE already holds the database.
+_ROLE_KEY, _ROLE_HOLDER = "role_key", "role_holder"
+_WITH_ROLES = select(
+    incidents, incident_roles.c.role.label(_ROLE_KEY), incident_roles.c.user_id.label(_ROLE_HOLDER)
+).select_from(incidents.outerjoin(incident_roles))
 _BY = {
     (column, for_update): (
-        select(incidents).where(incidents.c[column] == bindparam("value")).with_for_update()
+        _WITH_ROLES.where(incidents.c[column] == bindparam("value")).with_for_update(of=incidents)
         if for_update
-        else select(incidents).where(incidents.c[column] == bindparam("value"))
+        else _WITH_ROLES.where(incidents.c[column] == bindparam("value"))
     )
     for column in ("id", "room_id")
     for for_update in (False, True)
 }
+_LOCK = select(incidents.c.id).where(incidents.c.id == bindparam("incident_id")).with_for_update()
+# What the access rule decides on (bot.core.access), locked.
+_ACCESS = (
+    select(incidents.c.room_id, incidents.c.commander_id, incidents.c.private)
+    .where(incidents.c.id == bindparam("incident_id"))
+    .with_for_update()
+)
+_ENTRY_BY_SOURCE = select(timeline_entries).where(
+    timeline_entries.c.incident_id == bindparam("incident_id"),
+    timeline_entries.c.source_room_id == bindparam("room_id"),
+    timeline_entries.c.source_message_id == bindparam("message_id"),
+)
+_ENTRIES_BY_MESSAGE = (
+    select(timeline_entries)
+    .where(
+        timeline_entries.c.source_room_id == bindparam("room_id"),
+        timeline_entries.c.source_message_id == bindparam("message_id"),
+    )
+    .order_by(timeline_entries.c.incident_id, timeline_entries.c.id)
+)
+_PINS_OF_MESSAGE = (
+    timeline_pins.c.incident_id == bindparam("incident_id"),
+    timeline_pins.c.room_id == bindparam("room_id"),
+    timeline_pins.c.message_id == bindparam("message_id"),
+)
+_COUNT_PINS = select(func.count()).select_from(timeline_pins).where(*_PINS_OF_MESSAGE)
+_REMOVE_PIN = delete(timeline_pins).where(*_PINS_OF_MESSAGE, timeline_pins.c.user_id == bindparam("user_id"))
 
 
 def row_values(model: BaseModel, *, exclude: set[str]) -> dict[str, Any]:
@@ -67,6 +99,19 @@ class SqlIncidentRepo:
     def get(self, incident_id: int, *, for_update: bool = False) -> Incident | None:
         """The incident with this id, if any; `for_update` locks its row for the rest of the transaction."""
         return self._one("id", incident_id, for_update=for_update)
+
+    def lock(self, incident_id: int) -> bool:
+        """Lock the incident's row for the rest of the transaction; False when there is no such incident."""
+        conn = self._conn()
+        if conn.dialect.name == "sqlite":
+            # BEGIN IMMEDIATE holds the whole database already, and incidents are never deleted.
+            return True
+        return conn.execute(_LOCK, {"incident_id": incident_id}).first() is not None
+
+    def lock_if_access_unchanged(self, incident: Incident) -> bool:
+        """Lock the incident's row; True while its room, commander and privacy are still those of `incident`."""
+        row = self._conn().execute(_ACCESS, {"incident_id": _require_id(incident.id, "incident")}).first()
+        return row is not None and tuple(row) == (incident.room_id, incident.commander_id, incident.private)
 
     def by_room(self, room_id: str) -> Incident | None:
         """The incident whose chat room this is, if any."""
@@ -153,8 +198,13 @@ class SqlIncidentRepo:
         return self._with_roles(rows.mappings())
 
     def _one(self, column: str, value: Any, *, for_update: bool = False) -> Incident | None:
-        row = self._conn().execute(_BY[(column, for_update)], {"value": value}).mappings().one_or_none()
-        return None if row is None else self._with_roles([row])[0]
+        rows = self._conn().execute(_BY[(column, for_update)], {"value": value}).mappings().all()
+        if not rows:
+            return None
+        fields = dict(rows[0])
+        del fields[_ROLE_KEY], fields[_ROLE_HOLDER]
+        fields["roles"] = {row[_ROLE_KEY]: row[_ROLE_HOLDER] for row in rows if row[_ROLE_KEY] is not None}
+        return Incident.model_validate(fields)
 
     def _with_roles(self, rows: Iterable[RowMapping]) -> list[Incident]:
         """Incidents from their rows, each with its role holders (one query for all of them)."""
@@ -193,7 +243,7 @@ class SqlTimelineRepo:
     def add(self, entry: TimelineEntry) -> TimelineEntry:
         """Insert the entry; if its source message is already recorded, return that entry instead."""
         conn = self._conn()
-        stmt = insert_ignoring_conflicts(conn, timeline_entries).returning(timeline_entries.c.id)
+        stmt = insert_ignoring_conflicts(conn, timeline_entries, returning="id")
         new_id = conn.execute(stmt, row_values(entry, exclude={"id"})).scalar_one_or_none()
         if new_id is not None:
             return entry.model_copy(update={"id": new_id})
@@ -215,30 +265,13 @@ class SqlTimelineRepo:
 
     def by_source(self, incident_id: int, room_id: str, message_id: str) -> TimelineEntry | None:
         """The entry recording this chat message in this incident, if any."""
-        row = (
-            self._conn()
-            .execute(
-                select(timeline_entries).where(
-                    timeline_entries.c.incident_id == incident_id,
-                    timeline_entries.c.source_room_id == room_id,
-                    timeline_entries.c.source_message_id == message_id,
-                )
-            )
-            .mappings()
-            .one_or_none()
-        )
+        values = {"incident_id": incident_id, "room_id": room_id, "message_id": message_id}
+        row = self._conn().execute(_ENTRY_BY_SOURCE, values).mappings().one_or_none()
         return None if row is None else _entry(row)
 
     def by_message(self, room_id: str, message_id: str) -> list[TimelineEntry]:
         """Entries recording this chat message, in any incident."""
-        rows = self._conn().execute(
-            select(timeline_entries)
-            .where(
-                timeline_entries.c.source_room_id == room_id,
-                timeline_entries.c.source_message_id == message_id,
-            )
-            .order_by(timeline_entries.c.incident_id, timeline_entries.c.id)
-        )
+        rows = self._conn().execute(_ENTRIES_BY_MESSAGE, {"room_id": room_id, "message_id": message_id})
         return [_entry(row) for row in rows.mappings()]
 
     def update(self, entry: TimelineEntry) -> None:
@@ -283,31 +316,13 @@ class SqlPinRepo:
 
     def remove(self, incident_id: int, room_id: str, message_id: str, user_id: str) -> bool:
         """Forget a pin; True only if it existed."""
-        result = self._conn().execute(
-            delete(timeline_pins).where(
-                timeline_pins.c.incident_id == incident_id,
-                timeline_pins.c.room_id == room_id,
-                timeline_pins.c.message_id == message_id,
-                timeline_pins.c.user_id == user_id,
-            )
-        )
-        return result.rowcount == 1
+        values = {"incident_id": incident_id, "room_id": room_id, "message_id": message_id, "user_id": user_id}
+        return self._conn().execute(_REMOVE_PIN, values).rowcount == 1
 
     def count(self, incident_id: int, room_id: str, message_id: str) -> int:
         """How many people pinned this message."""
-        return (
-            self._conn()
-            .execute(
-                select(func.count())
-                .select_from(timeline_pins)
-                .where(
-                    timeline_pins.c.incident_id == incident_id,
-                    timeline_pins.c.room_id == room_id,
-                    timeline_pins.c.message_id == message_id,
-                )
-            )
-            .scalar_one()
-        )
+        values = {"incident_id": incident_id, "room_id": room_id, "message_id": message_id}
+        return self._conn().execute(_COUNT_PINS, values).scalar_one()
 
 
 class SqlActionItemRepo:
@@ -328,7 +343,7 @@ class SqlActionItemRepo:
                     action_items.c.incident_id == item.incident_id
                 )
             ).scalar_one()
-            stmt = insert_ignoring_conflicts(conn, action_items).returning(action_items.c.id)
+            stmt = insert_ignoring_conflicts(conn, action_items, returning="id")
             new_id = conn.execute(stmt, {**values, "number": number}).scalar_one_or_none()
             if new_id is not None:
                 return item.model_copy(update={"id": new_id, "number": number})
