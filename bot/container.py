@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -12,40 +13,43 @@ from sqlalchemy import Engine
 
 from bot import startup
 from bot.app import build_app
-from bot.charts import render_charts
 from bot.clock import SystemClock
 from bot.config import Settings, read_owner_map, read_update_minutes
+from bot.core.paging import Pager
+from bot.core.policy import Escalation
 from bot.core.ports import Clock, Publisher
 from bot.core.rca import rca_environment
-from bot.core.roles import DEFAULT_ROLES, commander_first
+from bot.core.roles import DEFAULT_ROLES, Role, commander_first
 from bot.ops.metrics import BotMetrics
-from bot.paging import build_pagers
-from bot.policy_file import load_incident_policy_file
 from bot.publish import GitPublisher
+from bot.rca_cache import parsed_rcas_for
 from bot.services.channel_upkeep import ChannelUpkeep
 from bot.services.context import Policy, ServiceContext
-from bot.services.digest import DigestPolicy, WeeklyDigest
 from bot.services.home import HomeTab
 from bot.services.jobs import JobHandlers
 from bot.services.publishing import DocsLayout, RcaPublishing
 from bot.services.reminders import ReminderPolicy, Reminders
 from bot.services.severity_guide import RunbookSeverities, RunbookWatchingPublisher
-from bot.services.similar import SimilarIncidents
-from bot.services.stats import IncidentStats
 from bot.slack.calls import RepeatSafeCallsOnServerErrors, SlackCalls
 from bot.slack.chat import SlackChat
-from bot.slack.digest_chat import SlackDigestChat
 from bot.slack.listener_context import ListenerContext
 from bot.slack.people import SlackPeople
 from bot.slack.rooms import SlackRooms
 from bot.slack.throttle import Throttle, host_buckets, private_folder, workspace_file
 from bot.startup import open_database
-from bot.stats_cache import facts_cache_for
 from bot.storage import SqlJobStore, SqlUnitOfWork
 from bot.worker import JobRunner
 
 if TYPE_CHECKING:
     import jinja2
+
+    from bot.core.digest import ChartFile
+    from bot.core.stats_report import StatsReport
+    from bot.services.digest import WeeklyDigest
+    from bot.services.similar import SimilarIncidents
+    from bot.services.stats import IncidentStats
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -60,8 +64,18 @@ class Container:
     reminders: Reminders
     app: App
     metrics: BotMetrics
-    stats: IncidentStats
-    digest: WeeklyDigest
+    incident_stats: Lazy[IncidentStats]
+    weekly_digest: Lazy[WeeklyDigest]
+
+    @property
+    def stats(self) -> IncidentStats:
+        """The numbers (`stats`, the weekly digest, the Home tab), built on first use."""
+        return self.incident_stats()
+
+    @property
+    def digest(self) -> WeeklyDigest:
+        """The weekly digest, built on first use."""
+        return self.weekly_digest()
 
     def close(self) -> None:
         """Stop the job runner (waiting up to STOP_GRACE_SECONDS for running jobs), then the database."""
@@ -78,6 +92,29 @@ def rca_templates(templates_dir: str | None) -> jinja2.Environment:
     loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(templates_dir)] if templates_dir else []
     loaders.append(jinja2.PackageLoader("bot", "templates"))
     return rca_environment(jinja2.ChoiceLoader(loaders))
+
+
+class Lazy(Generic[T]):
+    """A service built on its first use, once for the process: `serve` starts (and may idle for days)
+    without the modules that only the numbers, the digest or a declare's similar incidents need."""
+
+    def __init__(self, build: Callable[[], T]) -> None:
+        self._build = build
+        self._built: T | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> T:
+        with self._lock:
+            if self._built is None:
+                self._built = self._build()
+            return self._built
+
+
+def render_charts(report: StatsReport) -> list[ChartFile]:
+    """The digest's charts; bot.charts (and matplotlib) are imported on the first digest."""
+    from bot import charts
+
+    return charts.render_charts(report)
 
 
 class LazyTemplates:
@@ -124,8 +161,7 @@ def build_container(
         if folder is not None
         else None
     )
-    policy_file = load_incident_policy_file(settings.incident_policy)
-    roles = commander_first(policy_file.roles) if policy_file.roles is not None else DEFAULT_ROLES
+    roles, escalation = incident_policy(settings.incident_policy)
     chat = SlackChat(calls, SlackPeople(calls, shared=listing), bot_user_id=bot_user_id, roles=roles)
     wake_box: list[JobRunner] = []
 
@@ -135,14 +171,7 @@ def build_container(
     def reader_factory() -> SqlUnitOfWork:
         return SqlUnitOfWork(engine, clock=clock, read_only=True)
 
-    pagers = build_pagers(
-        pagerduty_routing_key=settings.pagerduty_routing_key,
-        pagerduty_events_url=settings.pagerduty_events_url,
-        opsgenie_api_key=settings.opsgenie_api_key,
-        opsgenie_api_url=settings.opsgenie_api_url,
-        webhook_url=settings.paging_webhook_url,
-        webhook_secret=settings.paging_webhook_secret,
-    )
+    pagers = configured_pagers(settings)
     ctx = ServiceContext(
         uow=uow_factory,
         read=reader_factory,
@@ -152,7 +181,7 @@ def build_container(
             escalation_users=tuple(settings.sev1_escalation_users),
             admins=frozenset(settings.incident_admins),
             pagers=tuple(pager.name for pager in pagers),
-            escalation=policy_file.escalation,
+            escalation=escalation,
             update_minutes=read_update_minutes(settings.status_update_minutes),
             archive_after_days=settings.archive_after_days,
             roles=roles,
@@ -180,6 +209,7 @@ def build_container(
         tz=settings.timezone,
         web_url=settings.docs_repo_web_url,
     )
+    owner_map = read_owner_map(settings.owner_map)
     reminders = Reminders(
         ctx,
         chat,
@@ -190,30 +220,38 @@ def build_container(
             briefing_time=settings.briefing_time,
             briefing_channel=settings.briefing_channel,
             tz=settings.timezone,
-            owner_map=read_owner_map(settings.owner_map),
+            owner_map=owner_map,
         ),
         guide_problems=(lambda: severities.problems) if severities is not None else tuple,
+        parsed_store=parsed_rcas_for(settings.docs_repo_path),  # so `remind` and a restart do not parse again
     )
     publishing = RcaPublishing(ctx, chat, publisher, layout, LazyTemplates(settings.templates_dir))
-    # The numbers (`stats`, the weekly digest, the Home tab) keep the docs repo's parsed RCAs by blob id.
-    stats = IncidentStats(
-        ctx,
-        publisher,
-        layout,
-        owner_map=read_owner_map(settings.owner_map),
-        cache=facts_cache_for(settings.docs_repo_path, tz=settings.timezone),
-    )
-    digest = WeeklyDigest(
-        ctx,
-        SlackDigestChat(calls),
-        stats,
-        DigestPolicy(
-            channel=settings.digest_channel or settings.briefing_channel,
-            when=settings.digest_time,
-            tz=settings.timezone,
-        ),
-        charts=render_charts,
-    )
+
+    def build_stats() -> IncidentStats:
+        from bot.services.stats import IncidentStats
+        from bot.stats_cache import facts_cache_for
+
+        # The numbers (`stats`, the weekly digest, the Home tab) keep the docs repo's parsed RCAs by blob id.
+        cache = facts_cache_for(settings.docs_repo_path, tz=settings.timezone)
+        return IncidentStats(ctx, publisher, layout, owner_map=owner_map, cache=cache)
+
+    stats = Lazy(build_stats)
+
+    def build_digest() -> WeeklyDigest:
+        from bot.services.digest import DigestPolicy, WeeklyDigest
+        from bot.slack.digest_chat import SlackDigestChat
+
+        channel = settings.digest_channel or settings.briefing_channel
+        policy = DigestPolicy(channel=channel, when=settings.digest_time, tz=settings.timezone)
+        return WeeklyDigest(ctx, SlackDigestChat(calls), stats, policy, charts=render_charts)
+
+    digest = Lazy(build_digest)
+
+    def build_similar() -> SimilarIncidents:
+        from bot.services.similar import SimilarIncidents
+
+        return SimilarIncidents(ctx, chat, publisher, layout)
+
     handlers = JobHandlers(
         ctx,
         chat,
@@ -222,8 +260,9 @@ def build_container(
         HomeTab(ctx, chat, reminders, layout, stats=stats),
         pagers=pagers,
         workspace=bot_user_id,
-        # One index for the process: each declare reads only the RCAs that changed since the last one.
-        similar=SimilarIncidents(ctx, chat, publisher, layout),
+        # One index for the process (built on the first declare): each declare reads only the RCAs that
+        # changed since the last one.
+        similar=Lazy(build_similar),
         upkeep=ChannelUpkeep(ctx, chat, SlackRooms(calls), layout),
         digest=digest,
     )
@@ -257,6 +296,34 @@ def build_container(
         reminders=reminders,
         app=app,
         metrics=metrics,
-        stats=stats,
-        digest=digest,
+        incident_stats=stats,
+        weekly_digest=digest,
     )
+
+
+def configured_pagers(settings: Settings) -> list[Pager]:
+    """A pager per paging service configured; their senders are loaded only when there is one."""
+    keys = (settings.pagerduty_routing_key, settings.opsgenie_api_key)
+    if not settings.paging_webhook_url and not any(key is not None and key.get_secret_value() for key in keys):
+        return []
+    from bot.paging import build_pagers
+
+    return build_pagers(
+        pagerduty_routing_key=settings.pagerduty_routing_key,
+        pagerduty_events_url=settings.pagerduty_events_url,
+        opsgenie_api_key=settings.opsgenie_api_key,
+        opsgenie_api_url=settings.opsgenie_api_url,
+        webhook_url=settings.paging_webhook_url,
+        webhook_secret=settings.paging_webhook_secret,
+    )
+
+
+def incident_policy(path: str | None) -> tuple[tuple[Role, ...], dict[str, Escalation]]:
+    """INCIDENT_POLICY's roles and escalation; its reader (and YAML) is loaded only when the file is set."""
+    if not path:
+        return DEFAULT_ROLES, {}
+    from bot.policy_file import load_incident_policy_file
+
+    policy_file = load_incident_policy_file(path)
+    roles = commander_first(policy_file.roles) if policy_file.roles is not None else DEFAULT_ROLES
+    return roles, policy_file.escalation

@@ -7,10 +7,13 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.core.reminders import local_day_due
-from bot.core.stats_report import StatsReport
+
+if TYPE_CHECKING:
+    # Only annotations: the daily check asks whether a digest is due without loading the numbers' models.
+    from bot.core.stats_report import StatsReport
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # The charts show this many weeks up to the digest's week, so a trend is visible.
@@ -69,7 +72,7 @@ class Digest:
         return f"{stem}-{self.week.day.isoformat()}.{suffix}"
 
 
-ChartRenderer = Callable[[StatsReport], list[ChartFile]]
+ChartRenderer = Callable[["StatsReport"], list[ChartFile]]
 
 
 class DigestChat(Protocol):

@@ -6,10 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot.core.models import Incident
 from bot.core.open_items import OpenItem
-from bot.core.stats_report import StatsReport
+
+if TYPE_CHECKING:
+    from bot.core.stats_report import StatsReport
 
 # Items per page: each takes two blocks, and a Home tab holds at most 100.
 ITEMS_PER_PAGE = 20

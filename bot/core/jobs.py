@@ -401,7 +401,8 @@ Job = Annotated[
     Field(discriminator="kind"),
 ]
 
-JOBS: TypeAdapter[Job] = TypeAdapter(Job)
+# Built on the first job read (as the models are): `serve` starts without the union's schema.
+JOBS: TypeAdapter[Job] = TypeAdapter(Job, config=ConfigDict(defer_build=True))
 # The kinds that are fan-out: a due job of any other kind is run before them (so an incident's jobs
 # never queue behind a morning's reminders), and their posts are paced in a lane of their own.
 FAN_OUT_KINDS: frozenset[str] = frozenset(

@@ -9,8 +9,10 @@ uploaded (`files.uploadV2`, which a retried job also looks for first).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot.core.digest import (
     ChartFile,
@@ -26,9 +28,10 @@ from bot.core.digest import (
 from bot.core.jobs import DailyClaim, Next, PostDigest, UploadDigestCharts
 from bot.core.models import known_severities
 from bot.core.reminders import zone_or_utc
-from bot.core.stats import compute_stats
 from bot.services.context import ServiceContext
-from bot.services.stats import IncidentStats
+
+if TYPE_CHECKING:
+    from bot.services.stats import IncidentStats
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +56,7 @@ class WeeklyDigest:
         self,
         ctx: ServiceContext,
         chat: DigestChat,
-        stats: IncidentStats,
+        stats: Callable[[], IncidentStats],
         policy: DigestPolicy,
         charts: ChartRenderer,
     ) -> None:
@@ -69,7 +72,10 @@ class WeeklyDigest:
 
     def build(self, week: DigestWeek, *, pulled: bool = False) -> Digest:
         """The week's numbers and the charts' weeks, from one read of the database and the docs repo."""
-        facts = self._stats.incidents(pulled=pulled)
+        # Loaded here, not at start: the daily check only asks whether the digest is due.
+        from bot.core.stats import compute_stats
+
+        facts = self._stats().incidents(pulled=pulled)
         now, tz, levels = self._ctx.clock.now(), self._policy.tz, known_severities()
         return Digest(
             week=week,

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.core.home import NUMBERS_DAYS, OPEN_INCIDENTS_SHOWN, RESOLVED_SHOWN, HomeView, page_of
 from bot.core.jobs import Next, PublishHome, RefreshHomes
 from bot.core.models import Incident
 from bot.core.ports import Chat, UnitOfWork
-from bot.core.stats_report import StatsReport
 from bot.services.context import ServiceContext
 from bot.services.publishing import DocsLayout
 from bot.services.reminders import Reminders
-from bot.services.stats import IncidentStats
+
+if TYPE_CHECKING:
+    from bot.core.stats_report import StatsReport
+    from bot.services.stats import IncidentStats
 
 
 def home_opened(ctx: ServiceContext, *, user_id: str, event_id: str) -> None:
@@ -59,7 +63,7 @@ class HomeTab:
         reminders: Reminders,
         layout: DocsLayout,
         *,
-        stats: IncidentStats | None = None,
+        stats: Callable[[], IncidentStats] | None = None,
     ) -> None:
         self._ctx = ctx
         self._chat = chat
@@ -114,7 +118,7 @@ class HomeTab:
             return None
         if self._numbers_at is not None and timedelta(0) <= now - self._numbers_at[0] < NUMBERS_FRESH:
             return self._numbers_at[1]
-        numbers = self._stats.last_days(NUMBERS_DAYS, pulled=True)
+        numbers = self._stats().last_days(NUMBERS_DAYS, pulled=True)
         self._numbers_at = (now, numbers)
         return numbers
 

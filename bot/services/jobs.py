@@ -7,8 +7,8 @@ is being created) waits for it; the channel's own setup always uses the incident
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import assert_never
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, assert_never
 
 from bot.core import jobs as j
 from bot.core import lifecycle
@@ -20,13 +20,15 @@ from bot.core.ports import Chat, ChatError
 from bot.core.roles import Role
 from bot.services.channel_upkeep import ChannelUpkeep, reopen_notices
 from bot.services.context import ServiceContext
-from bot.services.digest import WeeklyDigest
 from bot.services.home import HomeTab, refresh_soon
 from bot.services.publishing import RcaPublishing
 from bot.services.reminders import Reminders
 from bot.services.rooms import open_room
-from bot.services.similar import SimilarIncidents
 from bot.services.status_updates import StatusUpdateJobs
+
+if TYPE_CHECKING:
+    from bot.services.digest import WeeklyDigest
+    from bot.services.similar import SimilarIncidents
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +66,11 @@ class JobHandlers:
         *,
         pagers: Sequence[Pager] = (),
         workspace: str = "",
-        similar: SimilarIncidents | None = None,
+        similar: Callable[[], SimilarIncidents] | None = None,
         upkeep: ChannelUpkeep | None = None,
-        digest: WeeklyDigest | None = None,
+        digest: Callable[[], WeeklyDigest] | None = None,
     ) -> None:
+        # `similar` and `digest` build their service on first use (a declare, a digest job).
         self._ctx = ctx
         self._chat = chat
         self._publishing = publishing
@@ -218,7 +221,7 @@ class JobHandlers:
                 return []
             case j.PostSimilarIncidents():
                 if self._similar is not None:
-                    self._similar.post(self._room(job.incident_id))
+                    self._similar().post(self._room(job.incident_id))
                 return []
             case j.AddBookmark() | j.ArchiveRoom() | j.ReviveRoom() | j.MoveIn():
                 if self._upkeep is None:
@@ -273,7 +276,7 @@ class JobHandlers:
     def _weekly_digest(self) -> WeeklyDigest:
         if self._digest is None:
             raise ChatError("the weekly digest is not set up in this process")
-        return self._digest
+        return self._digest()
 
     def _send_page(self, job: j.SendPage) -> None:
         pager = self._pagers.get(job.service)

@@ -11,7 +11,6 @@ from bot.core.digest import ChartFile, Digest
 from bot.core.jobs import current_job
 from bot.core.ports import ChatError
 from bot.slack.calls import SlackCalls
-from bot.slack.digest_blocks import digest_text
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +25,8 @@ class SlackDigestChat:
         self._client = calls.client
 
     def post_digest(self, channel: str, digest: Digest) -> str:
+        from bot.slack.digest_blocks import digest_text  # with the numbers, which the daily check never loads
+
         # A retried job finds the message an earlier attempt posted (SlackCalls.post).
         return self._calls.post(channel, digest_text(digest))
 

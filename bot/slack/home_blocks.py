@@ -6,7 +6,6 @@ from typing import Any
 
 from bot.core.home import NUMBERS_DAYS, HomeView
 from bot.core.models import Incident
-from bot.core.stats import format_minutes
 from bot.slack.blocks import Block, mrkdwn_section, plain
 from bot.slack.reminder_blocks import item_buttons, item_line
 from bot.slack.text import as_mrkdwn, clip, humanize_age
@@ -53,6 +52,8 @@ def numbers_text(view: HomeView) -> str:
     report = view.numbers
     if report is None:
         return ""
+    from bot.core.stats_facts import format_minutes  # with the numbers: a tab without them needs none of it
+
     totals, items = report.totals, report.action_items
     levels = " · ".join(f"{level} {row.count}" for level, row in report.by_level.items())
     lines = [f"*{totals.incidents} incident(s)*: {levels}" + (f" ({totals.private} private)" if totals.private else "")]

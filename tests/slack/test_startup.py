@@ -168,3 +168,47 @@ def test_a_channel_the_bot_cannot_post_to_stops_the_start(bot_env: dict[str, Any
     fake_slack.add_channel("hidden", members=["UALICE"], channel_id="CHIDDEN", is_private=True, bot_is_member=False)
     line = one_line_naming(serve({**bot_env, "BRIEFING_CHANNEL": "CHIDDEN"}), "BRIEFING_CHANNEL")
     assert "channel_not_found" in line and "/invite" in line
+
+
+# A started `serve` (after its first daily check) holds only what requests and jobs need at once: the
+# numbers, the digest's content, similar incidents, charts and the policy file's reader load on first use.
+LOADED_ON_FIRST_USE = (
+    "bot.core.stats",
+    "bot.core.stats_report",
+    "bot.services.stats",
+    "bot.stats_cache",
+    "bot.services.similar",
+    "bot.search",
+    "bot.charts",
+    "bot.slack.digest_blocks",
+    "bot.policy_file",
+    "bot.paging.senders",
+    "yaml",
+    "jinja2",
+    "matplotlib",
+    "numpy",
+    "bm25s",
+)
+IDLE_PROBE = """
+import sys, time
+from bot.config import load_settings
+from bot.server import RunningBot
+
+bot = RunningBot(load_settings(), host="127.0.0.1", port=0)
+while bot.daily_checks < 1:  # the first check runs as the bot starts
+    time.sleep(0.02)
+print(" ".join(sorted(name for name in sys.modules if name.startswith(tuple(sys.argv[1:])))))
+bot.stop()
+"""
+
+
+def test_a_started_bot_loads_the_numbers_digest_and_search_on_first_use(bot_env: dict[str, Any]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", IDLE_PROBE, *LOADED_ON_FIRST_USE],
+        env={**os.environ, **bot_env, "DAILY_CHECK_SECONDS": "3600"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == []
