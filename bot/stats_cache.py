@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from bot.core import rca_parse, stats_docs
 from bot.core.stats_docs import RcaFacts
+from bot.rca_cache import write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -64,20 +63,11 @@ class FileFactsCache:
 
     def save(self, facts: Mapping[tuple[str, str], RcaFacts]) -> None:
         stored = _Stored(readers=_readers(), tz=self._tz, entries=[(p, b, f) for (p, b), f in sorted(facts.items())])
-        temporary: str | None = None
         try:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self._path.parent, prefix=".stats-facts-")
-            with os.fdopen(handle, "wb") as out:
-                out.write(_STORED.dump_json(stored))
-            os.replace(temporary, self._path)
-            temporary = None
+            write_atomically(self._path, _STORED.dump_json(stored))
         except OSError as error:
             # Only a later run's speed depends on it.
             log.warning("could not keep the numbers' cache in %s: %s", self._path.parent, error)
-        finally:
-            if temporary is not None:
-                Path(temporary).unlink(missing_ok=True)
 
 
 def facts_cache_for(docs_repo_path: str | None, *, tz: str) -> FileFactsCache | None:

@@ -70,24 +70,20 @@ def main(
 
             return run_demo(out, keep=args.keep)
         if args.command in ("remind", "briefing", "scan"):
-            from bot.cli.reminders import run_reminder_command
-
             # `scan` reads only the docs repo: without a bot token it runs offline (owners stay as written).
             source = os.environ if environ is None else environ
             offline = args.command == "scan" and not any(
                 key.upper() == "SLACK_BOT_TOKEN" and value for key, value in source.items()
             )
             unset = {"slack_bot_token": "unset", "slack_signing_secret": "unset"} if offline else {}
-            return run_reminder_command(
-                args.command,
-                load_settings(environ, **unset),
-                offline=offline,
-                out=out,
-                err=err,
-                clock=clock,
-                dry_run=getattr(args, "dry_run", False),
-                as_json=getattr(args, "json", False),
-            )
+            settings = load_settings(environ, **unset)
+            if args.command == "scan":
+                from bot.cli.scan import run_scan  # wired on its own: an agent's run loads no Slack app
+
+                return run_scan(settings, offline=offline, out=out, err=err, clock=clock, as_json=args.json)
+            from bot.cli.reminders import run_reminder_command
+
+            return run_reminder_command(args.command, settings, out=out, err=err, clock=clock, dry_run=args.dry_run)
         if args.command == "stats":
             from bot.cli.stats import run_stats_command
 

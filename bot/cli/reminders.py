@@ -1,21 +1,21 @@
-"""`incident-bot remind | briefing | scan`: the daily jobs for cron, and a listing for agents."""
+"""`incident-bot remind | briefing`: the daily jobs for cron."""
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import datetime
 from datetime import time as dt_time
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.config import Settings
-from bot.container import Container, build_container
 from bot.core.jobs import PostBriefing, SendActionItems
 from bot.core.open_items import OpenItem
 from bot.core.ports import ChatError, Clock
-from bot.services.reminders import Reminders, item_payload
+from bot.services.reminders import Reminders
 from bot.slack.reminder_blocks import briefing_text
-from bot.slack.text import humanize_age
+
+if TYPE_CHECKING:
+    from bot.container import Container
 
 MIDNIGHT = dt_time(0, 0)
 # How long `remind` and `briefing` wait for Slack to accept what they queued (retries included).
@@ -33,17 +33,15 @@ def run_reminder_command(
     err: TextIO,
     clock: Clock | None = None,
     dry_run: bool = False,
-    as_json: bool = False,
-    offline: bool = False,
 ) -> int:
-    """`remind`, `briefing` or `scan`; returns the exit status. `offline`: no Slack (scan only)."""
-    container = build_container(settings, clock=clock, offline=offline)
+    """`remind` or `briefing`; returns the exit status (`scan` is bot.cli.scan)."""
+    from bot.container import build_container
+
+    container = build_container(settings, clock=clock)
     try:
         if command == "remind":
             return _remind(container.reminders, container, out, err, dry_run=dry_run)
-        if command == "briefing":
-            return _briefing(container, out, err, dry_run=dry_run)
-        return _scan(container, out, err, as_json=as_json, offline=offline)
+        return _briefing(container, out, err, dry_run=dry_run)
     finally:
         container.close()
 
@@ -127,47 +125,6 @@ def _settle(container: Container, kind: str, *, since: datetime, timeout: float 
     if container.jobs.outstanding(kind):
         failed.setdefault("(still retrying)", f"gave up waiting after {timeout:.0f} s; the bot retries on its own")
     return failed
-
-
-def _scan(container: Container, out: TextIO, err: TextIO, *, as_json: bool, offline: bool = False) -> int:
-    now = container.ctx.clock.now()
-    people = []
-    if offline:
-        print("incident-bot: SLACK_BOT_TOKEN is not set; owners are shown as written", file=err)
-    else:
-        try:
-            people = container.chat.people()
-        except ChatError as error:
-            print(f"incident-bot: could not list Slack users ({error}); owners are not matched", file=err)
-    found = container.reminders.scan(people=people)
-    if as_json:
-        print(
-            json.dumps(
-                {
-                    "items": [
-                        {**item_payload(i), "age_days": round(i.age(now).total_seconds() / 86400, 2)}
-                        for i in found.items
-                    ],
-                    "problems": [{"file": p.path, "line": p.line, "message": p.message} for p in found.problems],
-                },
-                ensure_ascii=False,
-                separators=(",", ":"),  # one line: json's fast encoder (pipe it to `jq` to read it)
-            ),
-            file=out,
-        )
-        return 0
-    for item in found.items:
-        owner = item.owner_id or f"{item.owner or '?'} (unassigned)"
-        print(
-            f"{item.source or '(no RCA yet)'}\t{item.incident_title}\t#{item.number}\t{item.action}\t{owner}\t"
-            f"{item.status.value}\t{humanize_age(item.age(now).total_seconds())}",
-            file=out,
-        )
-    for problem in found.problems:
-        print(f"{problem.path}:{problem.line}: {problem.message}", file=err)
-    if not found.items:
-        print("no open action items", file=out)
-    return 0
 
 
 def _label(item: OpenItem) -> str:

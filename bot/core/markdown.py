@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 _ASCII_PUNCT = frozenset(string.punctuation)
 _ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);")
+# The characters `_escape_inline` may change; every other one is copied as it is.
+_SPECIAL = re.compile(r"[`\\<>&|\n]")
 _SLACK_TOKEN = re.compile(r"<([^<>\n]*)>|&(amp|lt|gt);")
 _SLACK_ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
 _BASIC_ENTITY = re.compile(r"&(amp|lt|gt);")
@@ -242,6 +244,13 @@ def _escape_inline(text: str, *, cell: bool) -> str:
     out: list[str] = []
     i = 0
     while i < len(text):
+        special = _SPECIAL.search(text, i)
+        if special is None:
+            out.append(text[i:])
+            break
+        if special.start() > i:
+            out.append(text[i : special.start()])  # a run of plain characters, as it is
+            i = special.start()
         char = text[i]
         if char == "`":
             end = _run_end(text, i)

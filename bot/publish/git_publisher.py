@@ -5,8 +5,11 @@ imports git.
 The bot works in a worktree of its own inside the clone's git folder (`.git/incident-bot/worktree`,
 on the branch `incident-bot/publish`, tracking the clone's upstream), never in the clone's checkout:
 whatever people leave in DOCS_REPO_PATH (edits, untracked files, a half-done rebase, commits not
-pushed) neither stops a publish nor is touched by it. The worktree is the bot's alone: each write
-starts by putting it back to its last commit (a crashed run's half-written files go; nothing is stashed).
+pushed) neither stops a publish nor is touched by it. The worktree is the bot's alone: a write marks
+the clone while it edits, and a run that finds the mark of one that never finished (it crashed, or was
+killed) first puts the worktree back to its last commit (the half-written files go; nothing is stashed).
+So the worktree is otherwise exactly the bot's last commit: files are read from it, and what a write
+changed is what it wrote, without asking git.
 
 Failure contract: every failure is a `PublishError` with a sentence for people (no paths of this host:
 those are in `error.detail`, for operators). When the remote cannot be reached the commit stays in the
@@ -44,6 +47,8 @@ def _git() -> ModuleType:
 # The bot's own worktree (inside the clone's git folder) and its branch.
 WORKTREE = "incident-bot/worktree"
 BRANCH = "incident-bot/publish"
+# In the clone's git folder while a write edits the worktree: left behind, it says the edits never finished.
+EDITING = "incident-bot.editing"
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,11 @@ class GitPublisher:
             "GIT_SSH_COMMAND": os.environ.get("GIT_SSH_COMMAND", "ssh -o BatchMode=yes"),
         }
         self._lock = threading.Lock()
+        # The first session of each process starts clean whatever it finds (files left by a version
+        # that kept no marker, or by hand); later ones only after a write that never finished.
+        self._checked = False
+        # (remote, remote/branch) the bot's branch tracks, once looked up ("", "": none).
+        self._tracking: tuple[str, str] | None = None
 
     def publish(self, *, edits: Mapping[str, Edit], message: str, pulled: bool = False) -> PublishResult:
         """Apply `edits` (path → new content from current content), commit them alone and push.
@@ -98,7 +108,7 @@ class GitPublisher:
                 except PublishError as error:
                     offline = error  # still commit locally, so a later push_pending() has it
                 else:
-                    self._integrate(repo, upstream, redo=None)
+                    self._catch_up(repo, upstream)
             files = self._commit(repo, paths, message)
             if upstream is None:
                 return PublishResult(commit_sha=_head(repo) if files else None, pushed=False, files=files)
@@ -116,33 +126,67 @@ class GitPublisher:
                 files = self._commit(repo, paths, message)
                 return bool(files)
 
-            still_ours = self._push(repo, upstream, redo=redo)
+            still_ours = self._push(repo, upstream, redo=redo, committed=True)
             if not still_ours:  # the upstream already had the same content
                 return PublishResult(commit_sha=None, pushed=True)
             return PublishResult(commit_sha=_head(repo), pushed=True, files=files)
 
     def pull(self) -> None:
         """Bring the bot's worktree up to date with its upstream, keeping its unpushed commits."""
+        fetched = self._plain_pull()
+        if fetched is True:
+            return
         with self._session() as repo:
             upstream = _upstream(repo)
             if upstream:
-                self._fetch(repo, upstream)
-                if _at(repo, "HEAD") == _at(repo, f"refs/remotes/{upstream.ref}"):
-                    return  # nothing came and nothing is waiting to go: no rebase to run
-                try:
-                    self._integrate(repo, upstream, redo=None)
-                except PublishError:
-                    # Maybe a crashed run's half-written files stand in the way: start from the last
-                    # commit (the bot's worktree holds nothing else) and try once more.
-                    _start_clean(repo)
-                    self._integrate(repo, upstream, redo=None)
+                if fetched is None:
+                    self._fetch(repo, upstream)
+                self._catch_up(repo, upstream)
+
+    def _plain_pull(self) -> bool | None:
+        """The usual pull (nothing came, nothing waits to go) with plain git processes and no GitPython,
+        as the daily check makes it: True when that was all, False when it fetched but a rebase is
+        needed, None when it could not even fetch this way (the full session does everything)."""
+        with self._plain_reads() as root:
+            if root is None:
+                return None
+            if not self._checked:
+                # As the first full session of a process would (see `_session`).
+                for step in (("reset", "--hard", "-q"), ("clean", "-fdq")):
+                    if self._git_run(*step, cwd=root).returncode != 0:
+                        return None
+                self._checked = True
+            if self._tracking is None:
+                upstream = self._git_out("rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}", cwd=root)
+                remote = self._git_out("config", "--get", f"branch.{BRANCH}.remote", cwd=root)
+                self._tracking = (remote, upstream) if remote and upstream else ("", "")
+            remote, upstream = self._tracking
+            if not upstream:
+                return True  # nothing to pull from
+            done = self._git_run("fetch", remote, cwd=root)
+            if done.returncode != 0:
+                raise PublishError(
+                    "Could not reach the docs repo's remote: it may be down, or it refused the bot's credentials.",
+                    retryable=True,
+                    detail=f"git fetch {remote}: {(done.stderr or done.stdout).strip()}",
+                )
+            ours = _head_of_worktree(root)
+            return ours is not None and ours == _ref_value(self._path / ".git", f"refs/remotes/{upstream}")
 
     def read(self, path: str) -> str | None:
         """The file's content at the clone's HEAD, or None if it does not exist (call pull() first)."""
         relative = _repo_path(path)
+        with self._plain_reads() as root:
+            if root is not None and _plainly_inside(root, root / relative):
+                # The worktree is HEAD (see the module's docstring): no git process, no GitPython.
+                return _read_bytes_text(root / relative)
         with self._session() as repo:
+            root = Path(str(repo.working_tree_dir))
+            file = root / relative
+            if _plainly_inside(root, file):
+                return _read_bytes_text(file)
             try:
-                # One git process (walking the tree through GitPython takes two, and more time).
+                # A symbolic link on the way: git's copy, never what the link points at on this host.
                 data = repo.git.cat_file(
                     "blob", f"HEAD:{relative}", stdout_as_string=False, strip_newline_in_stdout=False
                 )
@@ -152,20 +196,59 @@ class GitPublisher:
 
     def head(self) -> str | None:
         """The commit the clone is at (None: no commit yet)."""
+        with self._plain_reads() as root:
+            if root is not None:
+                found = _head_of_worktree(root)
+                if found is not None:
+                    return found
         with self._session() as repo:
+            return _at(repo, "HEAD")
+
+    @contextmanager
+    def _worktree_to_read(self) -> Iterator[Path]:
+        """The bot's worktree under the clone's lock: as plain files when it can be (no GitPython), else
+        through a full session (which first puts right what a crash left)."""
+        with self._plain_reads() as root:
+            if root is not None:
+                yield root
+                return
+        with self._session() as repo:
+            yield Path(str(repo.working_tree_dir))
+
+    @contextmanager
+    def _plain_reads(self) -> Iterator[Path | None]:
+        """The bot's worktree, under the clone's lock, when it can be read as plain files: it exists, no
+        write was left unfinished and no rebase is under way. None otherwise (a full session is needed).
+        Reads that take this way (the runbook at start, the head after each pull) load no GitPython."""
+        git_dir = self._path / ".git"
+        worktree = git_dir / WORKTREE
+        if not git_dir.is_dir():
+            yield None
+            return
+        with self._lock, open(git_dir / "incident-bot.lock", "w") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
             try:
-                return _head(repo)
-            except ValueError:
-                return None
+                if not (worktree / ".git").is_file():
+                    try:
+                        self._make_worktree(worktree)
+                    except PublishError:
+                        yield None  # the full session says what is wrong, as it always has
+                        return
+                own = _worktree_git_dir(worktree)
+                unfinished = (git_dir / EDITING).exists() or own is None
+                rebasing = own is not None and ((own / "rebase-merge").exists() or (own / "rebase-apply").exists())
+                yield None if unfinished or rebasing else worktree
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
 
     def list_blobs(self, folder: str, *, suffix: str = ".md") -> dict[str, str]:
         """Repo-relative paths of the files directly in `folder` at HEAD, with their blob ids (one git call)."""
         relative = _repo_path(folder)
-        with self._session() as repo:
-            try:
-                listing = repo.git.ls_tree("-z", "HEAD", "--", f"{relative}/")
-            except _git().GitCommandError:
-                return {}
+        with self._worktree_to_read() as root:
+            done = self._git_run("ls-tree", "-z", "HEAD", "--", f"{relative}/", cwd=root)
+        if done.returncode != 0:
+            return {}
+        listing = done.stdout
         found: dict[str, str] = {}
         for entry in _names(listing):
             meta, _, path = entry.partition("\t")
@@ -178,12 +261,12 @@ class GitPublisher:
         """The contents of these blobs through one `git cat-file --batch` process."""
         if not blob_ids:
             return {}
-        with self._session() as repo:
+        with self._worktree_to_read() as root:
             # The whole batch in one pipe: reading object by object costs a round trip per blob.
             done = subprocess.run(
-                [type(repo.git).GIT_PYTHON_GIT_EXECUTABLE or "git", "cat-file", "--batch"],
+                ["git", "cat-file", "--batch"],
                 input="".join(f"{blob_id}\n" for blob_id in blob_ids).encode(),
-                cwd=repo.working_dir,
+                cwd=root,
                 env={**os.environ, **self._env},
                 capture_output=True,
                 check=False,
@@ -194,13 +277,7 @@ class GitPublisher:
 
     def list_files(self, folder: str, *, suffix: str = ".md") -> list[str]:
         """Repo-relative paths of the files directly in `folder` at HEAD (call pull() first)."""
-        relative = _repo_path(folder)
-        with self._session() as repo:
-            try:
-                tree = repo.head.commit.tree / relative
-            except (KeyError, ValueError):
-                return []
-            return sorted(f"{relative}/{blob.name}" for blob in tree.blobs if blob.name.endswith(suffix))
+        return sorted(self.list_blobs(folder, suffix=suffix))
 
     def diagnose(self, *, network: bool) -> list[Check]:
         """What stands between this clone and a publish: the clone itself, its upstream, and (with
@@ -283,15 +360,26 @@ class GitPublisher:
         with self._lock, open(lock_path, "w") as lock_file:
             fcntl.flock(lock_file, fcntl.LOCK_EX)
             repo: git.Repo | None = None
+            editing = Path(main.git_dir) / EDITING
             try:
                 main.git.update_environment(**self._env)
                 repo = self._own_worktree(main)
                 repo.git.update_environment(**self._env)
                 if _rebase_in_progress(repo):
                     repo.git.rebase("--abort")  # left behind by a crash; only this bot rebases here
+                if editing.exists() or not self._checked:
+                    _start_clean(repo)  # a write that never finished: its half-written files go
+                    editing.unlink(missing_ok=True)
+                    self._checked = True
                 if write:
-                    _start_clean(repo)
-                yield repo
+                    editing.touch()
+                try:
+                    yield repo
+                except PublishError:
+                    # Every PublishError is met between git's own steps: the worktree is at a commit.
+                    editing.unlink(missing_ok=True)
+                    raise
+                editing.unlink(missing_ok=True)
             finally:
                 fcntl.flock(lock_file, fcntl.LOCK_UN)
                 if repo is not None:
@@ -302,25 +390,33 @@ class GitPublisher:
         """The bot's worktree, made the first time from the clone's upstream (or its HEAD without one)."""
         path = Path(main.git_dir) / WORKTREE
         if not (path / ".git").is_file():
-            if not main.head.is_valid():
-                raise PublishError("The docs repo clone (DOCS_REPO_PATH) has no commit yet.", detail=str(self._path))
-            if main.head.is_detached:
-                raise PublishError(
-                    "The docs repo clone (DOCS_REPO_PATH) is not on a branch (detached HEAD).", detail=str(self._path)
-                )
-            upstream = _upstream(main)
-            try:
-                main.git.worktree("prune")
-                main.git.worktree("add", "--force", "-q", "-B", BRANCH, str(path), upstream.ref if upstream else "HEAD")
-                if upstream:
-                    main.git.branch(f"--set-upstream-to={upstream.ref}", BRANCH)
-            except _git().GitCommandError as error:
-                raise PublishError(
-                    "Could not set up the bot's working copy in the docs repo clone (DOCS_REPO_PATH).",
-                    detail=f"git worktree add {path}: {_detail(error)}",
-                ) from error
+            self._make_worktree(path)
         worktree: git.Repo = _git().Repo(path)
         return worktree
+
+    def _make_worktree(self, path: Path) -> None:
+        """Make the bot's worktree with plain git processes (no GitPython: `serve` reads the runbook
+        through it at start). The caller holds the clone's lock."""
+        if self._git_out("rev-parse", "--verify", "-q", "HEAD") is None:
+            raise PublishError("The docs repo clone (DOCS_REPO_PATH) has no commit yet.", detail=str(self._path))
+        if self._git_out("symbolic-ref", "-q", "HEAD") is None:
+            raise PublishError(
+                "The docs repo clone (DOCS_REPO_PATH) is not on a branch (detached HEAD).", detail=str(self._path)
+            )
+        upstream = self._git_out("rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}")
+        steps = [
+            ("worktree", "prune"),
+            ("worktree", "add", "--force", "-q", "-B", BRANCH, str(path), upstream or "HEAD"),
+        ]
+        if upstream:
+            steps.append(("branch", f"--set-upstream-to={upstream}", BRANCH))
+        for step in steps:
+            done = self._git_run(*step)
+            if done.returncode != 0:
+                raise PublishError(
+                    "Could not set up the bot's working copy in the docs repo clone (DOCS_REPO_PATH).",
+                    detail=f"git {' '.join(step[:2])} {path}: {(done.stderr or done.stdout).strip()}",
+                )
 
     def _open(self) -> git.Repo:
         if not self._path.exists():
@@ -342,6 +438,7 @@ class GitPublisher:
 
     def _commit(self, repo: git.Repo, edits: Mapping[str, Edit], message: str) -> list[str]:
         root = Path(str(repo.working_tree_dir))
+        written: list[str] = []
         for path, edit in edits.items():
             file = root / path
             current = _read_text(file)
@@ -350,13 +447,20 @@ class GitPublisher:
                 file.parent.mkdir(parents=True, exist_ok=True)
                 with open(file, "w", encoding="utf-8", newline="") as handle:
                     handle.write(new)
-        if not edits:
+                written.append(path)
+        if not written:
+            return []  # the worktree was the last commit, so nothing changed
+        files = sorted(written)
+        repo.git.add("--", *files)
+        try:
+            # The index was the last commit's (a crashed run's is reset), so what is staged is `files`
+            # alone: no paths named, which would make git build a second index of the whole tree.
+            repo.git.commit("-m", message)
+        except _git().GitCommandError:
+            # Written, yet the same content to git (say, a checkout filter changed line endings).
+            if _names(repo.git.diff("--cached", "--name-only", "-z", "HEAD", "--", *files)):
+                raise
             return []
-        repo.git.add("--", *edits)
-        files = _names(repo.git.diff("--cached", "--name-only", "-z", "--", *edits))
-        if files:
-            # Naming the paths commits only them, even if someone staged other changes in the clone.
-            repo.git.commit("-m", message, "--only", "--", *files)
         return files
 
     def _fetch(self, repo: git.Repo, upstream: _Upstream) -> None:
@@ -368,6 +472,18 @@ class GitPublisher:
                 retryable=True,
                 detail=f"git fetch {upstream.remote}: {_detail(error)}",
             ) from error
+
+    def _catch_up(self, repo: git.Repo, upstream: _Upstream) -> None:
+        """Rebase the bot's unpushed commits (if any) onto the fetched upstream."""
+        if _at(repo, "HEAD") == _at(repo, f"refs/remotes/{upstream.ref}"):
+            return  # nothing came and nothing is waiting to go: no rebase to run
+        try:
+            self._integrate(repo, upstream, redo=None)
+        except PublishError:
+            # Maybe files nobody committed stand in the way: start from the last commit (the bot's
+            # worktree holds nothing else) and try once more.
+            _start_clean(repo)
+            self._integrate(repo, upstream, redo=None)
 
     def _integrate(self, repo: git.Repo, upstream: _Upstream, *, redo: Callable[[], bool] | None) -> bool:
         """Rebase local commits onto upstream; on a conflict drop the newest (the bot's) and `redo` it.
@@ -394,11 +510,16 @@ class GitPublisher:
             return redo()
         return True
 
-    def _push(self, repo: git.Repo, upstream: _Upstream, *, redo: Callable[[], bool] | None) -> bool:
-        """Push HEAD, integrating races; True while HEAD is still the commit `redo` would make again."""
+    def _push(
+        self, repo: git.Repo, upstream: _Upstream, *, redo: Callable[[], bool] | None, committed: bool = False
+    ) -> bool:
+        """Push HEAD, integrating races; True while HEAD is still the commit `redo` would make again.
+
+        `committed`: HEAD is a commit just made, so it is ahead of the upstream without asking git.
+        """
         ours = redo is not None
-        for _ in range(self._push_attempts):
-            if not _ahead(repo, upstream):
+        for attempt in range(self._push_attempts):
+            if not (committed and attempt == 0) and not _ahead(repo, upstream):
                 return ours
             try:
                 repo.git.push(upstream.remote, f"HEAD:{upstream.branch}", kill_after_timeout=self._timeout)
@@ -468,16 +589,95 @@ def _upstream(repo: git.Repo) -> _Upstream | None:
     return _Upstream(remote=tracking.remote_name, branch=tracking.remote_head)
 
 
-def _ahead(repo: git.Repo, upstream: _Upstream) -> int:
-    return int(repo.git.rev_list("--count", f"{upstream.ref}..HEAD"))
+def _ahead(repo: git.Repo, upstream: _Upstream) -> bool:
+    head = _at(repo, "HEAD")
+    if head is None or head == _at(repo, f"refs/remotes/{upstream.ref}"):
+        return False  # the same commit, seen in the ref files (no git process)
+    return int(repo.git.rev_list("--count", f"{upstream.ref}..HEAD")) > 0
 
 
 def _head(repo: git.Repo) -> str:
-    return str(repo.head.commit.hexsha)
+    """The commit HEAD is at, from the ref files (asking GitPython for it starts a git process)."""
+    sha = _at(repo, "HEAD")
+    if sha is None:
+        raise ValueError("no commit yet")
+    return sha
+
+
+def _plainly_inside(root: Path, file: Path) -> bool:
+    """Whether `file` is under `root` with no symbolic link on the way (so reading it reads the worktree)."""
+    at = root
+    for part in file.relative_to(root).parts:
+        at = at / part
+        if at.is_symlink():
+            return False
+    return True
 
 
 def _changed_files(repo: git.Repo, revisions: str) -> list[str]:
     return _names(repo.git.diff("--name-only", "-z", revisions))
+
+
+def _read_bytes_text(file: Path) -> str | None:
+    return file.read_bytes().decode("utf-8", errors="replace") if file.is_file() else None
+
+
+def _worktree_git_dir(worktree: Path) -> Path | None:
+    """The git folder a linked worktree's `.git` file names (`gitdir: …`)."""
+    try:
+        line = (worktree / ".git").read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    if not line.startswith("gitdir:"):
+        return None
+    found = Path(line.removeprefix("gitdir:").strip())
+    found = found if found.is_absolute() else worktree / found
+    return found if found.is_dir() else None
+
+
+def _head_of_worktree(worktree: Path) -> str | None:
+    """The commit a linked worktree's HEAD points at, from git's files (a loose ref or packed-refs);
+    None when it cannot be read that way (the caller asks git)."""
+    own = _worktree_git_dir(worktree)
+    if own is None:
+        return None
+    try:
+        head = (own / "HEAD").read_text(encoding="utf-8").strip()
+        common_line = (own / "commondir").read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    if not head.startswith("ref: "):
+        return head if _is_object_id(head) else None
+    ref = head.removeprefix("ref: ").strip()
+    common = Path(common_line) if Path(common_line).is_absolute() else own / common_line
+    try:
+        loose = (own / ref).read_text(encoding="utf-8").strip()
+    except OSError:
+        return _ref_value(common, ref)
+    return loose if _is_object_id(loose) else None
+
+
+def _ref_value(git_dir: Path, ref: str) -> str | None:
+    """The commit `ref` names in `git_dir`, from a loose ref file or packed-refs (no git process)."""
+    try:
+        loose = (git_dir / ref).read_text(encoding="utf-8").strip()
+    except OSError:
+        loose = None
+    if loose is not None:
+        return loose if _is_object_id(loose) else None
+    try:
+        packed = (git_dir / "packed-refs").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    for line in packed.splitlines():
+        object_id, _, name = line.partition(" ")
+        if name == ref and _is_object_id(object_id):
+            return object_id
+    return None
+
+
+def _is_object_id(text: str) -> bool:
+    return len(text) in (40, 64) and all(c in "0123456789abcdef" for c in text)
 
 
 def _rebase_in_progress(repo: git.Repo) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -189,19 +190,23 @@ class RcaPublishing:
 
     def _publish(self, record: IncidentRecord, publisher: Publisher) -> tuple[str | None, PublishResult]:
         incident = record.incident
-        pulled = True
-        try:
-            publisher.pull()
-        except PublishError as error:
-            pulled = False  # publish() tries the remote again, and commits locally if it is still down
-            log.warning("could not update the docs repo before publishing: %s", error)
+        # The docs repo is fetched while the RCA is rendered (a long timeline takes a while): the render
+        # needs nothing from the repo, and the fetch is a git process, so neither waits for the other.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="docs-pull") as pool:
+            pulling = pool.submit(publisher.pull)
+            markdown = self.render(record) if incident.needs_rca else ""
+            pulled = True
+            try:
+                pulling.result()
+            except PublishError as error:
+                pulled = False  # publish() tries the remote again, and commits locally if it is still down
+                log.warning("could not update the docs repo before publishing: %s", error)
         layout = self._layout
         path = None
         edits: dict[str, Edit] = {}
         if incident.needs_rca:
             path = incident.rca_path or self._claim_path(incident, publisher)
             incident.rca_path = path
-            markdown = self.render(record)
             edits[path] = lambda _current: markdown
         line = fleet_status_line(incident=incident, summary=incident.summary, rca_path=path, tz=layout.tz)
         edits[layout.fleet_status_path] = lambda current: _with_fleet_line(current, line)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any
 
 from bot.core.errors import IncidentNotFound, InvalidInput
 from bot.core.jobs import DailyClaim, Next, PostBriefing, SendActionItems
@@ -16,21 +15,19 @@ from bot.core.open_items import (
     OpenItems,
     Person,
     by_owner,
-    collect_open_items,
     match_owner,
     open_items_of,
 )
 from bot.core.ports import Chat, Publisher, PublishError
-from bot.core.rca_parse import ParsedRca, parse_rca
+from bot.core.rca_parse import parse_rca
 from bot.core.reminders import BriefingGroup, briefing_groups, local_day_due, missing_rcas
 from bot.services.context import ServiceContext
+from bot.services.open_item_scan import OpenItemScan, ParsedRcaStore
 from bot.services.publishing import DocsLayout
 
 log = logging.getLogger(__name__)
 
 REMINDER = "reminder"
-# Parsed RCAs kept between scans, by blob id; past this, only the current files' are kept.
-PARSED_KEPT = 20_000
 CLAIMS_PER_TRANSACTION = 50
 BRIEFING = "briefing"
 
@@ -51,15 +48,6 @@ class Briefing:
     guide_problems: list[str] = field(default_factory=list)
 
 
-def item_payload(item: OpenItem) -> dict[str, Any]:
-    """An open item as JSON values (field by field: `asdict`'s deep copies cost seconds on a big repo)."""
-    data: dict[str, Any] = {f.name: getattr(item, f.name) for f in fields(item)}
-    data["since"] = item.since.isoformat()
-    data["status"] = item.status.value
-    data["severity"] = item.severity.value if item.severity else None
-    return data
-
-
 class Reminders:
     """Finds open action items in the docs repo and the database, and nudges their owners."""
 
@@ -72,6 +60,7 @@ class Reminders:
         policy: ReminderPolicy,
         *,
         guide_problems: Callable[[], Sequence[object]] = tuple,
+        parsed_store: ParsedRcaStore | None = None,
     ) -> None:
         self._ctx = ctx
         self._guide_problems = guide_problems
@@ -79,7 +68,7 @@ class Reminders:
         self._publisher = publisher
         self._layout = layout
         self._policy = policy
-        self._parsed: dict[str, ParsedRca] = {}
+        self._scan = OpenItemScan(ctx, publisher, layout, owner_map=policy.owner_map, parsed_store=parsed_store)
         # (time zone, local date) whose reminders this process has queued: not scanned for again.
         self._reminded_zones: set[tuple[str, date]] = set()
         self._reminded_at: tuple[str | None, str] | None = None
@@ -89,40 +78,7 @@ class Reminders:
 
     def scan(self, *, people: list[Person] | None = None, pulled: bool = False) -> OpenItems:
         """Every open item; the RCA files (after a pull) are the truth, the database follows them."""
-        files: dict[str, ParsedRca] = {}
-        if self._publisher is not None:
-            if not pulled:
-                try:
-                    self._publisher.pull()
-                except PublishError as error:
-                    log.warning("scanning the docs repo without pulling: %s", error)
-            files = self._parsed_rcas(self._publisher)
-        with self._ctx.reader() as uow:
-            incidents = uow.incidents.list_active() + uow.incidents.list_resolved()
-            items = {incident.id: uow.actions.for_incident(incident.id) for incident in incidents if incident.id}
-            being_written = uow.jobs.rows_being_written()
-        found = collect_open_items(
-            rca_files=files,
-            incidents=incidents,
-            db_items=items,
-            people=people if people is not None else self._chat.people(),
-            owner_map=self._policy.owner_map,
-            rows_being_written=being_written,
-        )
-        self._follow_files(found)
-        return found
-
-    def _parsed_rcas(self, publisher: Publisher) -> dict[str, ParsedRca]:
-        """Every RCA in the docs repo, parsed; a file whose content is unchanged since the last scan is not
-        read or parsed again (its blob id says so)."""
-        blobs = publisher.list_blobs(self._layout.incidents_dir, suffix="-rca.md")
-        unknown = sorted({blob for blob in blobs.values() if blob not in self._parsed})
-        for blob, text in publisher.read_blobs(unknown).items():
-            self._parsed[blob] = parse_rca(text)
-        if len(self._parsed) > PARSED_KEPT:
-            keep = set(blobs.values())
-            self._parsed = {blob: parsed for blob, parsed in self._parsed.items() if blob in keep}
-        return {path: self._parsed[blob] for path, blob in blobs.items() if blob in self._parsed}
+        return self._scan.scan(people=people if people is not None else self._chat.people(), pulled=pulled)
 
     def hand_written_owner(self, path: str, number: int) -> str | None:
         """The chat user who owns row `number` of the RCA at `path`, as the file says (None: nobody matched)."""
@@ -134,18 +90,6 @@ class Reminders:
         if row is None:
             raise IncidentNotFound(f"`{path}` has no action item #{number} any more.")
         return match_owner(row.owner, row.owner_id, self._chat.people(), self._policy.owner_map)
-
-    def _follow_files(self, found: OpenItems) -> None:
-        """Someone changed a status by editing the RCA in git: the bot's copy follows."""
-        if not found.status_changes:
-            return
-        now = self._ctx.clock.now()
-        with self._ctx.uow() as uow:
-            for incident_id, number, status in found.status_changes:
-                item = uow.actions.get(incident_id, number)
-                if item is not None:
-                    uow.actions.save(item.model_copy(update={"status": status, "updated_at": now}))
-            uow.commit()
 
     def remind(
         self, now: datetime, *, at: time | None = None, dry_run: bool = False

@@ -11,10 +11,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.core.open_items import Person, match_owner
 from bot.core.ports import ChatError
-from bot.slack.calls import SlackCalls
+
+if TYPE_CHECKING:
+    from bot.slack.calls import SlackCalls  # imported by whoever makes one: `scan` reads listings without the SDK
 
 # users.list is a Tier 2 method: the daily jobs reuse one listing for a few minutes.
 PEOPLE_TTL_SECONDS = 300.0

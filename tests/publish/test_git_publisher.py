@@ -136,17 +136,39 @@ def test_local_changes_that_clash_with_upstream_neither_stop_the_publish_nor_are
 def test_leftovers_of_a_crashed_run_are_dropped_and_the_edits_made_again(docs: DocsRepo) -> None:
     publisher = GitPublisher(docs.clone)
     publisher.pull()  # the bot's worktree exists from the first use on
-    (publisher.worktree / FLEET).write_text("half written", encoding="utf-8")
-    (publisher.worktree / RCA).parent.mkdir(parents=True, exist_ok=True)
-    (publisher.worktree / RCA).write_text("# RCA: half", encoding="utf-8")
+
+    def killed(current: str | None) -> str:
+        raise KeyboardInterrupt  # the run dies with two files half written
+
+    with pytest.raises(KeyboardInterrupt):
+        publisher.publish(
+            edits={FLEET: lambda _: "half written", RCA: lambda _: "# RCA: half", "DOCS/later.md": killed},
+            message="RCA",
+        )
+    assert (publisher.worktree / FLEET).read_text(encoding="utf-8") == "half written"
 
     for _ in range(3):
         result = publisher.publish(edits={FLEET: add_entry, RCA: write_rca}, message="RCA")
 
     assert result.pushed
     assert ENTRY in docs.remote_file(FLEET) and docs.remote_file(RCA) == "# RCA: DB down\n"
+    assert "half written" not in docs.remote_file(FLEET)
     assert git(publisher.worktree, "status", "--porcelain") == ""
     assert git(docs.clone, "stash", "list") == "" and git(docs.clone, "status", "--porcelain") == ""
+
+
+def test_a_new_process_drops_leftovers_it_finds_without_a_marker(docs: DocsRepo) -> None:
+    GitPublisher(docs.clone).pull()  # an earlier process made the bot's worktree
+    worktree = GitPublisher(docs.clone).worktree
+    (worktree / FLEET).write_text("left by an older version", encoding="utf-8")
+    (worktree / "DOCS" / "stray.md").write_text("stray\n", encoding="utf-8")
+
+    result = GitPublisher(docs.clone).publish(edits={FLEET: add_entry, RCA: write_rca}, message="RCA", pulled=True)
+
+    assert result.pushed
+    assert ENTRY in docs.remote_file(FLEET) and "left by an older version" not in docs.remote_file(FLEET)
+    assert "stray" not in git(docs.clone, "ls-tree", "-r", "--name-only", "origin/main")
+    assert git(worktree, "status", "--porcelain") == ""
 
 
 def test_a_pull_gets_past_a_crashed_runs_leftovers(docs: DocsRepo) -> None:
@@ -277,6 +299,22 @@ def test_read_gives_the_committed_content(docs: DocsRepo) -> None:
     publisher.publish(edits={RCA: write_rca}, message="RCA")
     assert publisher.read(RCA) == "# RCA: DB down\n"
     assert publisher.read("DOCS/incidents/missing.md") is None
+
+
+def test_read_never_follows_a_link_in_the_repo_out_of_it(docs: DocsRepo) -> None:
+    secret = docs.root / "host-secret.txt"
+    secret.write_text("a file of this host\n", encoding="utf-8")
+    human = docs.human_clone()
+    (human / "DOCS" / "outside").symlink_to(docs.root)
+    (human / "DOCS" / "link.md").symlink_to(secret)
+    git(human, "add", "-A")
+    git(human, "commit", "-q", "-m", "Links")
+    git(human, "push", "-q")
+    publisher = GitPublisher(docs.clone)
+    publisher.pull()
+
+    assert publisher.read("DOCS/link.md") == str(secret)  # what git holds: the link's target, as text
+    assert publisher.read("DOCS/outside/host-secret.txt") is None
 
 
 def test_pull_brings_in_what_others_pushed(docs: DocsRepo) -> None:

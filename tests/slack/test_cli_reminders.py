@@ -86,6 +86,28 @@ def test_scan_reads_only_the_docs_repo_without_slack_credentials(
     assert len(fake_slack.calls()) == before  # Slack was never asked
 
 
+def test_a_scan_after_someone_edits_an_rca_shows_the_edit(
+    env: dict[str, Any], docs_repo: DocsRepo, tmp_path: Any, cli: Callable[..., CliRun]
+) -> None:
+    def rows(run: CliRun) -> dict[tuple[str, int], dict[str, Any]]:
+        assert run.status == 0, run.err
+        return {(i["source"].rsplit("/", 1)[-1], i["number"]): i for i in json.loads(run.out)["items"]}
+
+    before = rows(cli(env, "scan", "--json"))
+    assert before[("2026-03-01-broken-table-rca.md", 1)]["status"] == "Open"
+    editor = docs_repo.person_clone(tmp_path / "second-editor")
+    rca = tmp_path / "second-editor" / "DOCS" / "incidents" / "2026-03-01-broken-table-rca.md"
+    rca.write_text(MALFORMED.replace("| Rotate the keys | @matt | Open |", "| Rotate the keys | @matt | In progress |"))
+    editor.git.commit("-am", "Keys are being rotated")
+    editor.git.push()
+
+    after = rows(cli(env, "scan", "--json"))  # a new process: the other RCAs are not parsed again
+
+    assert after[("2026-03-01-broken-table-rca.md", 1)]["status"] == "In progress"
+    unchanged = {key: {**item, "age_days": 0} for key, item in before.items() if key[0] != rca.name}
+    assert unchanged == {key: {**item, "age_days": 0} for key, item in after.items() if key[0] != rca.name}
+
+
 def test_scans_one_after_another_list_the_workspace_once(
     env: dict[str, Any], fake_slack: FakeSlack, cli: Callable[..., CliRun]
 ) -> None:
