@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -368,3 +369,37 @@ def test_running_out_of_push_attempts_keeps_the_commit_for_later(docs: DocsRepo)
     assert raised.value.retryable
     assert publisher.publish(edits={FLEET: add_entry}, message="Fleet status").pushed
     assert docs.remote_log()[:2] == ["incident-bot | incident-bot | Fleet status", "Human | Human | More"]
+
+
+READS_WITHOUT_GITPYTHON = """
+import sys
+from bot.publish import GitPublisher
+
+publisher = GitPublisher(sys.argv[1])
+publisher.pull()
+print(publisher.head())
+print(len(publisher.read(sys.argv[2]) or ""))
+print(len(publisher.read_blobs(list(publisher.list_blobs("DOCS/incidents").values()))))
+print("git" in sys.modules)
+"""
+
+
+def test_reads_and_a_pull_that_brings_nothing_need_no_gitpython_and_agree_with_git(docs: DocsRepo) -> None:
+    first = GitPublisher(docs.clone)
+    assert first.publish(edits={FLEET: add_entry, RCA: write_rca}, message="RCA").pushed
+    git(docs.clone, "pack-refs", "--all")  # the refs in packed-refs only, as after a `git gc`
+    human_pushes(docs.human_clone(), FLEET, lambda t: t + "\nUpstream line.\n", "Upstream note")
+    GitPublisher(docs.clone).pull()  # the upstream's commit, taken with a full session (a rebase)
+
+    done = subprocess.run(
+        [sys.executable, "-c", READS_WITHOUT_GITPYTHON, str(docs.clone), FLEET],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    head, fleet_length, rcas, loaded = done.stdout.split()
+    assert head == git(first.worktree, "rev-parse", "HEAD") == git(docs.remote, "rev-parse", "main")
+    assert int(fleet_length) == len(docs.remote_file(FLEET))
+    assert int(rcas) == len(git(docs.remote, "ls-tree", "--name-only", "main", "DOCS/incidents/").split())
+    assert loaded == "False"
