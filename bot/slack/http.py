@@ -22,10 +22,16 @@ from urllib.parse import parse_qsl
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.context import BoltContext
+from slack_bolt.request import BoltRequest
+from slack_bolt.request.internals import build_context
+from slack_bolt.response import BoltResponse
 
 from bot.core.requests import set_request_id
 
 if TYPE_CHECKING:
+    from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
+
     from bot.ops.metrics import BotMetrics
 
 log = logging.getLogger(__name__)
@@ -84,7 +90,7 @@ class HttpFrontend:
 
     def attach(self, app: App, *, signing_secret: str, serve_slack: bool = True) -> None:
         """Start answering Slack (unless Socket Mode carries it) and report ready."""
-        self._slack = SlackRequestHandler(app, path=EVENTS_PATH)
+        self._slack = _BoltHandler(app, path=EVENTS_PATH)
         self._check = SignatureCheck(signing_secret)
         self._serve_slack = serve_slack
         self._ready.set()
@@ -133,7 +139,8 @@ class HttpFrontend:
         signature = environ.get("HTTP_X_SLACK_SIGNATURE")
         if not check.verifies(body, timestamp, signature):
             return _plain(start_response, "401 Unauthorized", b"invalid request\n")
-        if not _well_formed(body.decode("utf-8"), environ.get("CONTENT_TYPE")):
+        well_formed, parsed = _read_payload(body.decode("utf-8"), environ.get("CONTENT_TYPE"))
+        if not well_formed:
             log.warning("refused a signed request whose body is not a Slack payload")
             return _plain(start_response, "400 Bad Request", b"malformed request\n")
         # Bolt reads the body again (and verifies it again): hand it the bytes already read.
@@ -143,7 +150,7 @@ class HttpFrontend:
         try:
             answer = slack(environ, start_response)
             if self._metrics is not None:
-                kind = _count_request(self._metrics, body, environ.get("CONTENT_TYPE"))
+                kind = _count_request(self._metrics, body, environ.get("CONTENT_TYPE"), parsed)
                 self._metrics.ack(kind, time.perf_counter() - started)
             return answer
         except (AttributeError, KeyError, TypeError, ValueError, IndexError):
@@ -153,11 +160,28 @@ class HttpFrontend:
             return _plain(start_response, "400 Bad Request", b"malformed request\n")
 
 
-def _count_request(metrics: BotMetrics, body: bytes, content_type: str | None) -> str:
-    """The request's kind (command, event, interaction), counting an event by its type."""
+class _BoltHandler(SlackRequestHandler):
+    """Bolt's WSGI adapter, except that a form body is read as a form whenever it has no `payload`
+    field: Bolt takes any body that merely contains the word (`/incident note the payload service is
+    down`) for an interaction's `payload=…`, finds none and drops the command unanswered (404)."""
+
+    def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
+        bolt = BoltRequest(body=request.get_body(), query=request.query_string, headers=request.get_headers())
+        if not bolt.body and "payload" in bolt.raw_body and not bolt.raw_body.lstrip().startswith("{"):
+            form = dict(parse_qsl(bolt.raw_body, keep_blank_values=True))
+            if "payload" not in form:
+                bolt.body = form
+                bolt.context = build_context(BoltContext({}), form)
+        return self.app.dispatch(bolt)
+
+
+def _count_request(metrics: BotMetrics, body: bytes, content_type: str | None, parsed: object | None) -> str:
+    """The request's kind (command, event, interaction), counting an event by its type; `parsed` is the
+    body's JSON object when it was read as JSON already."""
     if (content_type or "").split(";")[0].strip() == "application/json":
         try:
-            parsed = json.loads(body)
+            if parsed is None:
+                parsed = json.loads(body)
             event = parsed.get("event") if isinstance(parsed, dict) else None
             event_type = event.get("type") if isinstance(event, dict) else None
         except ValueError:
@@ -169,20 +193,22 @@ def _count_request(metrics: BotMetrics, body: bytes, content_type: str | None) -
     return "command" if b"command=" in body else "other"
 
 
-def _well_formed(body: str, content_type: str | None) -> bool:
-    """Whether `body` reads, the way Bolt reads it, as one JSON object or a form (Slack sends nothing else)."""
+def _read_payload(body: str, content_type: str | None) -> tuple[bool, object | None]:
+    """Whether `body` reads, the way Bolt reads it, as one JSON object or a form (Slack sends nothing else),
+    and the JSON object when it was read as one (so that it is not decoded twice)."""
     if not body:
-        return False
+        return False, None
     try:
         if (content_type or "").startswith("application/json") or body.startswith("{"):
-            return isinstance(json.loads(body), dict)
+            parsed = json.loads(body)
+            return isinstance(parsed, dict), parsed
         form = dict(parse_qsl(body, keep_blank_values=True))
         if "payload" in form:
             payload = json.loads(form["payload"])
-            return isinstance(payload, dict) and isinstance(payload.get("type"), str)
-        return "command" in form or "type" in form or "ssl_check" in form
+            return isinstance(payload, dict) and isinstance(payload.get("type"), str), None
+        return "command" in form or "type" in form or "ssl_check" in form, None
     except ValueError:
-        return False
+        return False, None
 
 
 def _plain(start_response: StartResponse, status: str, body: bytes) -> list[bytes]:

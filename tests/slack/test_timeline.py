@@ -151,6 +151,20 @@ def test_note_status_and_help(slack: SlackDriver, fake_slack: FakeSlack, room: d
     assert "/incident sev1 <title>" in help_text
 
 
+def test_text_with_the_word_payload_is_a_command_like_any_other(
+    slack: SlackDriver, fake_slack: FakeSlack, room: dict[str, Any]
+) -> None:
+    # Bolt reads any form body containing "payload" as an interaction's `payload=` and finds nothing.
+    note = slack.command(
+        "/incident", "note The payload service drops payload=big bodies", user=COMMANDER, channel=room["id"]
+    )
+    assert note.status == 200 and note.json()["response_type"] == "in_channel"
+    assert "The payload service drops payload=big bodies" in timeline_text(slack, room)
+    title = "sev2 Payloads rejected by the payload gateway"
+    declared = slack.command("/incident", title, user=COMMANDER, channel="CGENERAL")
+    assert declared.status == 200 and "Payloads rejected by the payload gateway" in all_text(declared.json())
+
+
 def test_bad_input_gets_a_private_answer_and_changes_nothing(
     slack: SlackDriver, fake_slack: FakeSlack, running_bot: RunningBot
 ) -> None:
