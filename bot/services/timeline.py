@@ -30,10 +30,10 @@ def add_note(ctx: ServiceContext, *, room_id: str | None, text: str, by: str) ->
         # The room's incident as last read here: the decision stands if the locked row agrees.
         entry = lifecycle.note_entry(known, text, by=by, now=ctx.clock.now())
         with ctx.uow() as uow:
-            if uow.incidents.lock_if_access_unchanged(known):
-                entry = uow.timeline.add(entry)
+            added = uow.timeline.add_if_access_unchanged(entry, known)
+            if added is not None:
                 uow.commit()
-                return entry
+                return added
         ctx.rooms.forget(room_id)
     found = incident_for_change(ctx, by=by, doing="add to this incident's timeline", room_id=room_id, command="note")
     ctx.rooms.remember(found)

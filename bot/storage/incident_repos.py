@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel
-from sqlalchemy import Connection, RowMapping, bindparam, delete, func, insert, select, update
+from pydantic import BaseModel, TypeAdapter
+from sqlalchemy import Connection, Result, RowMapping, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.core.models import ActionItem, ActionStatus, Incident, IncidentStatus, TimelineEntry
-from bot.storage.sql import insert_if_absent, insert_ignoring_conflicts
+from bot.storage.sql import DriverStatement, insert_if_absent, insert_ignoring_conflicts
 from bot.storage.tables import action_items, incident_roles, incidents, timeline_entries, timeline_pins
 
 ConnectionSource = Callable[[], Connection]
+M = TypeVar("M", bound=BaseModel)
 
 # Incident fields that are not columns of `incidents`: the id is generated, roles have a table of their own.
 _NOT_COLUMNS = {"id", "roles"}
@@ -41,10 +42,32 @@ _BY = {
 }
 _LOCK = select(incidents.c.id).where(incidents.c.id == bindparam("incident_id")).with_for_update()
 # What the access rule decides on (bot.core.access), locked.
-_ACCESS = (
-    select(incidents.c.room_id, incidents.c.commander_id, incidents.c.private)
-    .where(incidents.c.id == bindparam("incident_id"))
-    .with_for_update()
+_ACCESS = DriverStatement(
+    lambda _: (
+        select(incidents.c.room_id, incidents.c.commander_id, incidents.c.private)
+        .where(incidents.c.id == bindparam("incident_id"))
+        .with_for_update()
+    )
+)
+# A timeline entry written in the same statement that finds (and locks) its incident's row with what the
+# access rule decides on unchanged: one statement instead of two on the path of every note.
+_ENTRY_COLUMNS = ("kind", "occurred_at", "author_id", "text", "source_room_id", "source_message_id", "permalink")
+_ADD_IF_ACCESS_UNCHANGED = DriverStatement(
+    lambda _: (
+        insert(timeline_entries)
+        .from_select(
+            ["incident_id", *_ENTRY_COLUMNS],
+            select(incidents.c.id, *(bindparam(name, type_=timeline_entries.c[name].type) for name in _ENTRY_COLUMNS))
+            .where(
+                incidents.c.id == bindparam("incident_id"),
+                incidents.c.room_id == bindparam("room_id"),
+                incidents.c.commander_id == bindparam("commander_id"),
+                incidents.c.private == bindparam("private"),
+            )
+            .with_for_update(of=incidents),
+        )
+        .returning(timeline_entries.c.id)
+    )
 )
 _ENTRY_BY_SOURCE = select(timeline_entries).where(
     timeline_entries.c.incident_id == bindparam("incident_id"),
@@ -64,7 +87,7 @@ _PINS_OF_MESSAGE = (
     timeline_pins.c.room_id == bindparam("room_id"),
     timeline_pins.c.message_id == bindparam("message_id"),
 )
-_COUNT_PINS = select(func.count()).select_from(timeline_pins).where(*_PINS_OF_MESSAGE)
+_COUNT_PINS = DriverStatement(lambda _: select(func.count()).select_from(timeline_pins).where(*_PINS_OF_MESSAGE))
 _REMOVE_PIN = delete(timeline_pins).where(*_PINS_OF_MESSAGE, timeline_pins.c.user_id == bindparam("user_id"))
 
 
@@ -110,8 +133,11 @@ class SqlIncidentRepo:
 
     def lock_if_access_unchanged(self, incident: Incident) -> bool:
         """Lock the incident's row; True while its room, commander and privacy are still those of `incident`."""
-        row = self._conn().execute(_ACCESS, {"incident_id": _require_id(incident.id, "incident")}).first()
-        return row is not None and tuple(row) == (incident.room_id, incident.commander_id, incident.private)
+        rows = _ACCESS.rows(self._conn(), {"incident_id": _require_id(incident.id, "incident")})
+        if not rows:
+            return False
+        room_id, commander_id, private = rows[0]
+        return (room_id, commander_id, bool(private)) == (incident.room_id, incident.commander_id, incident.private)
 
     def by_room(self, room_id: str) -> Incident | None:
         """The incident whose chat room this is, if any."""
@@ -234,6 +260,20 @@ class SqlIncidentRepo:
             )
 
 
+_TIMELINE = (
+    select(timeline_entries)
+    .where(timeline_entries.c.incident_id == bindparam("incident_id"))
+    .order_by(timeline_entries.c.occurred_at, timeline_entries.c.id)
+)
+_ACTIONS = (
+    select(action_items).where(action_items.c.incident_id == bindparam("incident_id")).order_by(action_items.c.number)
+)
+# A listing is validated in one call over all its rows, from tuples: on a 10,000-entry timeline that
+# costs a third less than a mapping and a model_validate per row, and gives the very same models.
+_ENTRY_LIST = TypeAdapter(list[TimelineEntry])
+_ACTION_LIST = TypeAdapter(list[ActionItem])
+
+
 class SqlTimelineRepo:
     """Timeline entries; a chat message is recorded at most once per incident."""
 
@@ -254,14 +294,21 @@ class SqlTimelineRepo:
             raise LookupError("timeline entry conflicted but could not be found")
         return existing
 
+    def add_if_access_unchanged(self, entry: TimelineEntry, incident: Incident) -> TimelineEntry | None:
+        """Insert an entry of no chat message while the incident's room, commander and privacy are still those
+        of `incident` (its row locked); None, writing nothing, when they changed."""
+        if entry.source_room_id is not None or entry.source_message_id is not None:
+            raise ValueError("an entry recording a chat message is added with add()")
+        if incident.room_id is None or entry.incident_id != incident.id:
+            return None
+        values = row_values(entry, exclude={"id"})
+        values.update(room_id=incident.room_id, commander_id=incident.commander_id, private=incident.private)
+        rows = _ADD_IF_ACCESS_UNCHANGED.rows(self._conn(), values)
+        return entry.model_copy(update={"id": rows[0][0]}) if rows else None
+
     def for_incident(self, incident_id: int) -> list[TimelineEntry]:
         """The incident's timeline in the order things happened."""
-        rows = self._conn().execute(
-            select(timeline_entries)
-            .where(timeline_entries.c.incident_id == incident_id)
-            .order_by(timeline_entries.c.occurred_at, timeline_entries.c.id)
-        )
-        return [_entry(row) for row in rows.mappings()]
+        return _models(_ENTRY_LIST, self._conn().execute(_TIMELINE, {"incident_id": incident_id}))
 
     def by_source(self, incident_id: int, room_id: str, message_id: str) -> TimelineEntry | None:
         """The entry recording this chat message in this incident, if any."""
@@ -322,7 +369,7 @@ class SqlPinRepo:
     def count(self, incident_id: int, room_id: str, message_id: str) -> int:
         """How many people pinned this message."""
         values = {"incident_id": incident_id, "room_id": room_id, "message_id": message_id}
-        return self._conn().execute(_COUNT_PINS, values).scalar_one()
+        return int(_COUNT_PINS.rows(self._conn(), values)[0][0])
 
 
 class SqlActionItemRepo:
@@ -351,10 +398,7 @@ class SqlActionItemRepo:
 
     def for_incident(self, incident_id: int) -> list[ActionItem]:
         """The incident's action items by number."""
-        rows = self._conn().execute(
-            select(action_items).where(action_items.c.incident_id == incident_id).order_by(action_items.c.number)
-        )
-        return [_action(row) for row in rows.mappings()]
+        return _models(_ACTION_LIST, self._conn().execute(_ACTIONS, {"incident_id": incident_id}))
 
     def get(self, incident_id: int, number: int) -> ActionItem | None:
         """The incident's action item with this number, if any."""
@@ -395,6 +439,11 @@ class SqlActionItemRepo:
             .order_by(action_items.c.incident_id, action_items.c.number)
         )
         return [_action(row) for row in rows.mappings()]
+
+
+def _models(adapter: TypeAdapter[list[M]], result: Result[Any]) -> list[M]:
+    keys = tuple(result.keys())
+    return adapter.validate_python([dict(zip(keys, row, strict=True)) for row in result])
 
 
 def _entry(row: RowMapping) -> TimelineEntry:

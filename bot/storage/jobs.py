@@ -8,7 +8,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, Engine, and_, delete, func, or_, select, update
+from sqlalchemy import Connection, Engine, Row, and_, bindparam, delete, func, literal, or_, select, update
+from sqlalchemy.sql.dml import Update
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot.core.jobs import FAN_OUT_KINDS, JOBS, ClaimedJob, Job, Next
 from bot.core.ports import JobStore
@@ -18,9 +20,6 @@ from bot.storage.tables import jobs
 
 # Tracebacks can be long; the newest lines matter most and a row should stay small.
 _MAX_ERROR_CHARS = 8000
-
-# When a competing worker takes the candidate between our SELECT and UPDATE, try the next one.
-_MAX_CLAIM_ATTEMPTS = 5
 
 
 def insert_job(
@@ -66,31 +65,11 @@ class SqlJobStore:
         lease_until = now + timedelta(seconds=lease_seconds)
         # Idle workers poll: looking costs no write lock, so only a worker that sees a due job takes one.
         with self._engine.connect() as peek, peek.execution_options(**READ_ONLY).begin():
-            if peek.execute(select(jobs.c.id).where(_claimable(now)).limit(1)).first() is None:
+            if peek.execute(_ANY_DUE, {"now": now}).first() is None:
                 return None
         with self._engine.begin() as conn:
-            for _ in range(_MAX_CLAIM_ATTEMPTS):
-                job_id = conn.execute(
-                    select(jobs.c.id)
-                    .where(_claimable(now))
-                    # Fan-out last among the due jobs: a morning's reminders never hold up an incident.
-                    .order_by(jobs.c.kind.in_(FAN_OUT_KINDS), jobs.c.run_at, jobs.c.id)
-                    .limit(1)
-                    # PostgreSQL: lock the row and let other workers skip to the next one.
-                    # SQLite ignores this; its BEGIN IMMEDIATE already makes claims take turns.
-                    .with_for_update(skip_locked=True)
-                ).scalar_one_or_none()
-                if job_id is None:
-                    return None
-                # Re-checking the conditions makes the claim safe even without row locks.
-                claimed = conn.execute(
-                    update(jobs)
-                    .where(jobs.c.id == job_id, _claimable(now))
-                    .values(locked_by=worker_id, locked_until=lease_until, attempts=jobs.c.attempts + 1)
-                )
-                if claimed.rowcount == 1:
-                    return _load(conn, job_id)
-        return None
+            row = conn.execute(_CLAIM, {"now": now, "worker_id": worker_id, "lease_until": lease_until}).first()
+            return None if row is None else _claimed(row)
 
     def complete(self, job_id: int, now: datetime, *, then: Sequence[Next] = (), holder: str | None = None) -> bool:
         """Mark the job done and store what follows from it, in one transaction.
@@ -107,7 +86,7 @@ class SqlJobStore:
         another turn (the calls before it, which are not limited or have turns free, take theirs as usual).
         """
         return self._finish(
-            job_id, run_at, (), holder, run_at=run_at, paced_for=booked_for[:200], attempts=jobs.c.attempts - 1
+            job_id, run_at, (), holder, run_at=run_at, paced_for=booked_for[:200], attempts=_ONE_ATTEMPT_BACK
         )
 
     def retry(
@@ -226,9 +205,10 @@ class SqlJobStore:
 
     def _finish(self, job_id: int, now: datetime, then: Sequence[Next], holder: str | None, **values: Any) -> bool:
         # Every outcome releases the lease so that the job's row says plainly who holds it.
-        mine = jobs.c.id == job_id if holder is None else and_(jobs.c.id == job_id, jobs.c.locked_by == holder)
+        params = {"job_id": job_id, "holder": holder}
+        params.update((f"v_{name}", value) for name, value in values.items() if not isinstance(value, ColumnElement))
         with self._engine.begin() as conn:
-            changed = conn.execute(update(jobs).where(mine).values(locked_by=None, locked_until=None, **values))
+            changed = conn.execute(_finishing(values, by_holder=holder is not None), params)
             if changed.rowcount != 1:
                 return False
             for follow in then:
@@ -237,7 +217,7 @@ class SqlJobStore:
         return True
 
 
-def _claimable(now: datetime) -> Any:
+def _claimable(now: Any) -> Any:
     return and_(
         jobs.c.done_at.is_(None),
         jobs.c.failed_at.is_(None),
@@ -246,14 +226,69 @@ def _claimable(now: datetime) -> Any:
     )
 
 
+# Built once: the worker runs these for every job (and polls with the first).
+_DUE_NOW = _claimable(bindparam("now", type_=jobs.c.run_at.type))
+_ANY_DUE = select(jobs.c.id).where(_DUE_NOW).limit(1)
+_LOADED = (jobs.c.id, jobs.c.kind, jobs.c.payload, jobs.c.attempts, jobs.c.paced_for)
+# One statement picks the oldest due job, leases it and returns it. PostgreSQL: the row is locked and other
+# workers skip to the next one; SQLite ignores that, its BEGIN IMMEDIATE already makes claims take turns.
+# The conditions are checked again on the row being updated, so a claim is safe even without row locks.
+_CLAIM = (
+    update(jobs)
+    .where(
+        jobs.c.id
+        == select(jobs.c.id)
+        .where(_DUE_NOW)
+        # Fan-out last among the due jobs: a morning's reminders never hold up an incident.
+        # (The kinds as plain parameters: an IN list given whole is rendered anew on every execution.)
+        .order_by(jobs.c.kind.in_([literal(kind) for kind in sorted(FAN_OUT_KINDS)]), jobs.c.run_at, jobs.c.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery(),
+        _DUE_NOW,
+    )
+    .values(
+        locked_by=bindparam("worker_id"),
+        locked_until=bindparam("lease_until", type_=jobs.c.locked_until.type),
+        attempts=jobs.c.attempts + 1,
+    )
+    .returning(*_LOADED)
+)
+
+
+_ONE_ATTEMPT_BACK = jobs.c.attempts - 1
+# How a job's outcome is written, per set of columns written (and whether only its holder may): built once.
+_FINISHING: dict[tuple[Any, ...], Update] = {}
+
+
+def _finishing(values: dict[str, Any], *, by_holder: bool) -> Update:
+    """An UPDATE releasing the job's lease and writing `values` (bound as `v_<column>`; an SQL expression
+    is written as it is)."""
+    # Expressions are module constants (_ONE_ATTEMPT_BACK), told apart by identity: comparing SQL
+    # expressions with == builds another expression.
+    key = (*((name, id(value) if isinstance(value, ColumnElement) else 0) for name, value in values.items()), by_holder)
+    stmt = _FINISHING.get(key)
+    if stmt is None:
+        mine = jobs.c.id == bindparam("job_id")
+        if by_holder:
+            mine = and_(mine, jobs.c.locked_by == bindparam("holder"))
+        written = {
+            name: value if isinstance(value, ColumnElement) else bindparam(f"v_{name}", type_=jobs.c[name].type)
+            for name, value in values.items()
+        }
+        stmt = _FINISHING[key] = update(jobs).where(mine).values(locked_by=None, locked_until=None, **written)
+    return stmt
+
+
 def _error(conn: Connection, job_id: int) -> str:
     return str(conn.execute(select(jobs.c.last_error).where(jobs.c.id == job_id)).scalar_one() or "")
 
 
 def _load(conn: Connection, job_id: int) -> ClaimedJob:
-    row = conn.execute(
-        select(jobs.c.id, jobs.c.kind, jobs.c.payload, jobs.c.attempts, jobs.c.paced_for).where(jobs.c.id == job_id)
-    ).one()
+    return _claimed(conn.execute(select(*_LOADED).where(jobs.c.id == job_id)).one())
+
+
+def _claimed(row: Row[Any, Any, Any, Any, Any]) -> ClaimedJob:
     try:
         job = JOBS.validate_json(row.payload)
     except ValidationError as error:
