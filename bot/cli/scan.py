@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.clock import SystemClock
 from bot.config import Settings, read_owner_map
@@ -101,10 +101,7 @@ def write_scan(found: OpenItems, now: datetime, *, out: TextIO, err: TextIO, as_
         print(
             json.dumps(
                 {
-                    "items": [
-                        {**item_payload(i), "age_days": round(i.age(now).total_seconds() / 86400, 2)}
-                        for i in found.items
-                    ],
+                    "items": [_json_item(item, now) for item in found.items],
                     "problems": [{"file": p.path, "line": p.line, "message": p.message} for p in found.problems],
                 },
                 ensure_ascii=False,
@@ -119,6 +116,12 @@ def write_scan(found: OpenItems, now: datetime, *, out: TextIO, err: TextIO, as_
         print(f"{problem.path}:{problem.line}: {problem.message}", file=err)
     if not found.items:
         print("no open action items", file=out)
+
+
+def _json_item(item: OpenItem, now: datetime) -> dict[str, Any]:
+    data = item_payload(item)
+    data["age_days"] = round(item.age(now).total_seconds() / 86400, 2)
+    return data
 
 
 def _line(item: OpenItem, now: datetime) -> str:
