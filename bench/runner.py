@@ -22,7 +22,7 @@ from bench import (
     measures_startup,
     measures_stats,
 )
-from bench.bots import Tree
+from bench.bots import Tree, use_bytecode_cache
 from bench.context import QUICK, Context, Sizes
 from bench.databases import Databases, check_postgres
 from bench.report import Row, print_table, write_json
@@ -92,6 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_postgres(args.postgres)
         kinds.append("postgresql")
     scratch = Path(tempfile.mkdtemp(prefix="incident-bot-bench-"))
+    use_bytecode_cache(scratch / "bytecode", trees)
     started = time.monotonic()
     rows: list[Row] = []
     failed: list[str] = []

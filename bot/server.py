@@ -47,7 +47,7 @@ class RunningBot:
             self._stopping = True  # so that the HTTP thread takes the closed socket for the shutdown it is
             self._server.close()
             raise
-        from bot.ops.doctor import startup_problems
+        from bot.ops.startup_checks import startup_problems
 
         problems = startup_problems(settings, self.container.client)
         if problems:

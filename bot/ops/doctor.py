@@ -1,8 +1,7 @@
 """`incident-bot doctor`: a configuration checked against the live workspace, one line per check.
 
-The same checks that need no network beyond Slack's `conversations.info` also run when `serve`
-starts (`startup_problems`), so that what would otherwise surface only at the first resolve, in the
-middle of an incident, stops the bot at once with its fix.
+The checks that need no network beyond Slack's `conversations.info` also run when `serve` starts;
+they live in `bot.ops.startup_checks`, so that `serve` does not load this module.
 """
 
 from __future__ import annotations
@@ -20,12 +19,12 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.config import ConfigError, Settings, read_owner_map
 from bot.core.checks import Check
 from bot.core.models import ActionItem, Incident, IncidentStatus, Severity, TimelineEntry, TimelineKind
+from bot.ops.startup_checks import channel_check, channels, docs_repo_checks
 from bot.slack.scopes import BOT_SCOPES
 
 if TYPE_CHECKING:
     import jinja2
 
-_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
@@ -38,38 +37,14 @@ def run_doctor(settings: Settings) -> list[Check]:
     else:
         checks.append(Check("Socket Mode (SLACK_APP_TOKEN)", True, "not set: Slack reaches the bot over HTTP"))
     slack_ok = checks[0].ok
-    for variable, channel in _channels(settings):
-        checks.append(_channel(client if slack_ok else None, variable, channel))
+    for variable, channel in channels(settings):
+        checks.append(channel_check(client if slack_ok else None, variable, channel))
     checks.append(_database(settings.database_url))
-    checks += docs_repo_checks(settings, network=True)
+    checks += _docs_repo(settings)
     checks.append(incident_policy_check(settings.incident_policy, _level_names(settings)))
     checks.append(template_check(settings.templates_dir))
     checks.append(_owner_map(settings, client if slack_ok else None))
     return checks
-
-
-def startup_problems(settings: Settings, client: WebClient) -> list[Check]:
-    """The checks `serve` makes before it takes requests (no git network: a remote that is down for a
-    while must not keep the bot from running an incident; publishing retries)."""
-    found = [check for check in docs_repo_checks(settings, network=False) if not check.ok]
-    if settings.templates_dir:  # the shipped template is tested; rendering it at start would load Jinja
-        template = template_check(settings.templates_dir)
-        if not template.ok:
-            found.append(template)
-    for variable, channel in _channels(settings):
-        check = _channel(client, variable, channel)
-        if not check.ok:
-            found.append(check)
-    return found
-
-
-def _channels(settings: Settings) -> list[tuple[str, str]]:
-    pairs = [
-        ("INCIDENT_ANNOUNCE_CHANNEL", settings.incident_announce_channel),
-        ("BRIEFING_CHANNEL", settings.briefing_channel),
-        ("DIGEST_CHANNEL", settings.digest_channel),
-    ]
-    return [(variable, value) for variable, value in pairs if value]
 
 
 def _slack(client: WebClient, settings: Settings) -> list[Check]:
@@ -115,34 +90,6 @@ def _socket_mode(settings: Settings) -> Check:
     return Check(name, True, "the app-level token may open a connection (connections:write)")
 
 
-def _channel(client: WebClient | None, variable: str, channel: str) -> Check:
-    if not _CHANNEL_ID.match(channel):
-        return Check(
-            variable,
-            False,
-            f"{channel!r} is not a channel ID",
-            "use the channel's ID (C0123…, at the bottom of its About tab), not its name",
-        )
-    if client is None:
-        return Check(variable, False, f"{channel}: not checked, Slack is not reachable", "fix the Slack check first")
-    try:
-        info = client.conversations_info(channel=channel)["channel"]
-    except SlackApiError as error:
-        code = error.response.get("error") if error.response is not None else "no answer"
-        fix = "check the ID; for a private channel, /invite the bot there"
-        return Check(variable, False, f"{channel}: conversations.info said {code}", fix)
-    except (SlackClientError, OSError) as error:
-        return Check(variable, False, f"{channel}: {error}", "check the network")
-    label = f"#{info.get('name', channel)}"
-    if info.get("is_archived"):
-        return Check(variable, False, f"{label} is archived", "unarchive it or pick another channel")
-    if info.get("is_member"):
-        return Check(variable, True, f"{label}; the bot is a member")
-    if info.get("is_private") or info.get("is_im") or info.get("is_mpim"):
-        return Check(variable, False, f"{label} is private and the bot is not in it", f"/invite the bot to {label}")
-    return Check(variable, True, f"{label}; the bot may post there without joining (chat:write.public)")
-
-
 def _database(url: str) -> Check:
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -171,20 +118,12 @@ def _database(url: str) -> Check:
     return Check(name, True, f"{database_where(url)}, schema current ({head})")
 
 
-def docs_repo_checks(settings: Settings, *, network: bool) -> list[Check]:
+def _docs_repo(settings: Settings) -> list[Check]:
+    """The docs repo with its remote, then the runbook in it and its Severity Guide."""
     from bot.publish import GitPublisher
 
-    if not settings.docs_repo_path:
-        return [
-            Check(
-                "docs repo (DOCS_REPO_PATH)",
-                not network,  # fine for start-up (the bot still runs the incident), a finding for the doctor
-                "not set: RCAs are not committed anywhere",
-                "set DOCS_REPO_PATH to a clone of the team's docs repo",
-            )
-        ]
-    found = GitPublisher(settings.docs_repo_path).diagnose(network=network)
-    if network and found[0].ok and settings.runbook_path:
+    found = docs_repo_checks(settings, network=True)
+    if found[0].ok and settings.docs_repo_path and settings.runbook_path:
         text = GitPublisher(settings.docs_repo_path).read(settings.runbook_path)
         found.append(
             Check("runbook (RUNBOOK_PATH)", True, f"{settings.runbook_path} is in the repo")

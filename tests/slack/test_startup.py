@@ -183,6 +183,8 @@ LOADED_ON_FIRST_USE = (
     "bot.slack.digest_blocks",
     "bot.policy_file",
     "bot.paging.senders",
+    "bot.ops.doctor",
+    "bot.slack.scopes",
     "yaml",
     "jinja2",
     "matplotlib",
