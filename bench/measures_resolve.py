@@ -37,6 +37,7 @@ from bench.slackenv import (
     fake_slack,
     open_resolve_form,
     submit_resolve,
+    wait_until_idle,
 )
 from slack_sim import FakeSlack
 
@@ -164,6 +165,7 @@ def resolve_big(ctx: Context) -> list[Row]:
             ctx.say(f"resolve-big: round {number + 1}/{ctx.rounds} ({entries} timeline entries)")
             for bot in bots:
                 room = declare(driver(bot.fake, bot.process.port), bot.fake, f"Big timeline round {number + 1}")
+                wait_until_idle(bot.process.port)  # the declare's own jobs are not the resolve's
                 bot.process.stop()
                 seed_timeline(bot.tree, bot.env["DATABASE_URL"], room["id"], entries)
                 assert bot.git_log is not None
@@ -173,6 +175,7 @@ def resolve_big(ctx: Context) -> list[Row]:
                     log=ctx.work / f"bot-{bot.tree.label}-{number}.log",
                     git_wrapper=bot.git_log.parent / "bench-gitwrap",
                 )
+                wait_until_idle(bot.process.port)
                 seconds, gits = resolve_and_time(bot, room)
                 bot.seconds.append(seconds)
                 bot.gits.append(gits)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -101,3 +104,18 @@ def submit_resolve(slack: SlackDriver, fake: FakeSlack, form: dict[str, Any]) ->
     answer = slack.submit(COMMANDER, form, RESOLUTION)
     if answer.status != 200 or "errors" in answer.text:
         raise RuntimeError(f"the resolve form answered {answer.status}: {answer.text[:300]}")
+
+
+def wait_until_idle(port: int, timeout: float = 120.0) -> None:
+    """Until the bot's /metrics shows no job due (its queue drained), so that work queued earlier
+    (a declare's similar-incidents search over the whole docs repo) does not run inside a timed window."""
+    deadline = time.monotonic() + timeout
+    seen = ""
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
+            seen = answer.read().decode()
+        if re.search(r"^incident_bot_job_queue_depth 0(\.0)?$", seen, re.MULTILINE):
+            return
+        time.sleep(0.05)  # polling the end state, not waiting a fixed time
+    depth = re.findall(r"^incident_bot_job_queue_depth .*$", seen, re.MULTILINE)
+    raise RuntimeError(f"the bot's job queue did not drain within {timeout:.0f} s ({depth})")

@@ -189,13 +189,13 @@ def build_container(
         members=chat,
         metrics=metrics,
     )
-    publisher: Publisher | None = (
-        GitPublisher(
+    publisher: Publisher | None = None
+    if settings.docs_repo_path:
+        docs = GitPublisher(
             settings.docs_repo_path, author_name=settings.git_author_name, author_email=settings.git_author_email
         )
-        if settings.docs_repo_path
-        else None
-    )
+        docs.prepare()  # a few plain git processes now, so the first publish is only its own work
+        publisher = docs
     severities: RunbookSeverities | None = None
     if publisher is not None and settings.runbook_path:
         # The runbook's Severity Guide is the levels in force: read now, and again after each pull.

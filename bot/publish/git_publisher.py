@@ -61,6 +61,17 @@ class _Upstream:
         return f"{self.remote}/{self.branch}"
 
 
+@dataclass(frozen=True)
+class _Plain:
+    """What a plain-git publish came to: done (`result`), or left to the full session, which knows
+    whether the remote was just fetched (`fetched`) or could not be (`offline`)."""
+
+    result: PublishResult | None = None
+    fetched: bool = False
+    offline: PublishError | None = None
+    raced: bool = False  # someone pushed first: the commit was taken back
+
+
 class GitPublisher:
     """One clone of the docs repo, written to only through this object."""
 
@@ -91,6 +102,9 @@ class GitPublisher:
         self._checked = False
         # (remote, remote/branch) the bot's branch tracks, once looked up ("", "": none).
         self._tracking: tuple[str, str] | None = None
+        # The last folder listing, by (commit, folder): the daily check, the similar-incidents job and the
+        # home tab list the same folder at the same commit, and the second one costs no git process.
+        self._listed: tuple[str, str, str] | None = None
 
     def publish(self, *, edits: Mapping[str, Edit], message: str, pulled: bool = False) -> PublishResult:
         """Apply `edits` (path → new content from current content), commit them alone and push.
@@ -99,16 +113,74 @@ class GitPublisher:
         before the commit (someone pushing in between is handled like any push race).
         """
         paths = {_repo_path(path): edit for path, edit in edits.items()}
+        plain = self._plain_publish(paths, message, pulled=pulled)
+        if plain.result is not None:
+            return plain.result
+        # After a lost race the upstream moved, whatever `pulled` said: fetch it and rebase onto it.
+        fetch = plain.raced or not (pulled or plain.fetched)
+        return self._publish_session(
+            paths, message, fetch=fetch, catch_up=plain.raced or not pulled, offline=plain.offline
+        )
+
+    def _plain_publish(self, paths: Mapping[str, Edit], message: str, *, pulled: bool) -> _Plain:
+        """The usual publish with plain git processes and no GitPython: nothing waits to be pushed and
+        the upstream brought nothing, so it is write, add, commit and push (a fetch first unless `pulled`).
+        Any other case is left to the full session (`_Plain.result` None), which starts over: whatever
+        this left behind is its files under the editing mark (dropped) or nothing."""
+        with self._plain_reads() as root:
+            if root is None:
+                return _Plain()
+            tracking = self._plain_prepare(root)
+            if tracking is None or not tracking[1]:
+                return _Plain()
+            remote, upstream = tracking
+            fetched = False
+            if not pulled:
+                done = self._git_run("fetch", remote, cwd=root)
+                if done.returncode != 0:
+                    return _Plain(
+                        offline=_unreachable(remote, _detail_text(done.stderr or done.stdout, done.returncode))
+                    )
+                fetched = True
+            before = _head_of_worktree(root)
+            if before is None or before != _ref_value(self._path / ".git", f"refs/remotes/{upstream}"):
+                return _Plain(fetched=fetched)  # a rebase, or commits of an earlier push to send
+            _refuse_links(root, paths)
+            editing = self._path / ".git" / EDITING
+            editing.touch()
+            files = _write_edits(root, paths)
+            if not files:
+                editing.unlink(missing_ok=True)
+                return _Plain(PublishResult(commit_sha=None, pushed=True))
+            for step in (("add", "--", *files), ("commit", "-q", "-m", message)):
+                if self._git_run(*step, cwd=root).returncode != 0:
+                    return _Plain(fetched=fetched)  # the mark stays: the full session drops the files and redoes it
+            editing.unlink(missing_ok=True)
+            sha = _head_of_worktree(root) or ""
+            branch = upstream.removeprefix(f"{remote}/")
+            pushed = self._git_run("push", remote, f"HEAD:{branch}", cwd=root)
+            if pushed.returncode == 0:
+                return _Plain(PublishResult(commit_sha=sha, pushed=True, files=files))
+            if "[rejected]" not in pushed.stderr:
+                raise _push_failed(remote, pushed.stderr, _detail_text(pushed.stderr, pushed.returncode), sha)
+            # Someone pushed first: the commit goes again, and the full session makes the edits on theirs.
+            if self._git_run("reset", "-q", "--hard", before, cwd=root).returncode != 0:
+                raise _push_failed(remote, pushed.stderr, _detail_text(pushed.stderr, pushed.returncode), sha)
+            return _Plain(raced=True)
+
+    def _publish_session(
+        self, paths: Mapping[str, Edit], message: str, *, fetch: bool, catch_up: bool, offline: PublishError | None
+    ) -> PublishResult:
+        """Publish through GitPython: every case, the rebases, the races and the retries."""
         with self._session(write=True) as repo:
             upstream = _upstream(repo)
-            offline: PublishError | None = None
-            if upstream and not pulled:
+            if upstream and fetch and offline is None:
                 try:
                     self._fetch(repo, upstream)
                 except PublishError as error:
                     offline = error  # still commit locally, so a later push_pending() has it
-                else:
-                    self._catch_up(repo, upstream)
+            if upstream and catch_up and offline is None:
+                self._catch_up(repo, upstream)
             files = self._commit(repo, paths, message)
             if upstream is None:
                 return PublishResult(commit_sha=_head(repo) if files else None, pushed=False, files=files)
@@ -150,28 +222,39 @@ class GitPublisher:
         with self._plain_reads() as root:
             if root is None:
                 return None
-            if not self._checked:
-                # As the first full session of a process would (see `_session`).
-                for step in (("reset", "--hard", "-q"), ("clean", "-fdq")):
-                    if self._git_run(*step, cwd=root).returncode != 0:
-                        return None
-                self._checked = True
-            if self._tracking is None:
-                upstream = self._git_out("rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}", cwd=root)
-                remote = self._git_out("config", "--get", f"branch.{BRANCH}.remote", cwd=root)
-                self._tracking = (remote, upstream) if remote and upstream else ("", "")
-            remote, upstream = self._tracking
+            tracking = self._plain_prepare(root)
+            if tracking is None:
+                return None
+            remote, upstream = tracking
             if not upstream:
                 return True  # nothing to pull from
             done = self._git_run("fetch", remote, cwd=root)
             if done.returncode != 0:
-                raise PublishError(
-                    "Could not reach the docs repo's remote: it may be down, or it refused the bot's credentials.",
-                    retryable=True,
-                    detail=f"git fetch {remote}: {(done.stderr or done.stdout).strip()}",
-                )
+                raise _unreachable(remote, (done.stderr or done.stdout).strip())
             ours = _head_of_worktree(root)
             return ours is not None and ours == _ref_value(self._path / ".git", f"refs/remotes/{upstream}")
+
+    def prepare(self) -> None:
+        """What the first publish of a process would do before its own work (put the worktree back to
+        its last commit, look up what it tracks), done now: `serve` calls it at start, off the ack path."""
+        with self._plain_reads() as root:
+            if root is not None:
+                self._plain_prepare(root)
+
+    def _plain_prepare(self, root: Path) -> tuple[str, str] | None:
+        """Under the clone's lock, with plain git: the first session of a process starts clean (as
+        `_session` would), and the (remote, remote/branch) the bot's branch tracks is looked up once
+        (("", ""): none). None when git failed (the full session does it, and says what is wrong)."""
+        if not self._checked:
+            for step in (("reset", "--hard", "-q"), ("clean", "-fdq")):
+                if self._git_run(*step, cwd=root).returncode != 0:
+                    return None
+            self._checked = True
+        if self._tracking is None:
+            upstream = self._git_out("rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}", cwd=root)
+            remote = self._git_out("config", "--get", f"branch.{BRANCH}.remote", cwd=root)
+            self._tracking = (remote, upstream) if remote and upstream else ("", "")
+        return self._tracking
 
     def read(self, path: str) -> str | None:
         """The file's content at the clone's HEAD, or None if it does not exist (call pull() first)."""
@@ -245,10 +328,16 @@ class GitPublisher:
         """Repo-relative paths of the files directly in `folder` at HEAD, with their blob ids (one git call)."""
         relative = _repo_path(folder)
         with self._worktree_to_read() as root:
-            done = self._git_run("ls-tree", "-z", "HEAD", "--", f"{relative}/", cwd=root)
-        if done.returncode != 0:
-            return {}
-        listing = done.stdout
+            # Under the clone's lock: callers at the same commit wait for one listing instead of racing.
+            head = _head_of_worktree(root)
+            if head is not None and self._listed is not None and self._listed[:2] == (head, relative):
+                listing = self._listed[2]
+            else:
+                done = self._git_run("ls-tree", "-z", "HEAD", "--", f"{relative}/", cwd=root)
+                if done.returncode != 0:
+                    return {}
+                listing = done.stdout
+                self._listed = (head, relative, listing) if head is not None else None
         found: dict[str, str] = {}
         for entry in _names(listing):
             meta, _, path = entry.partition("\t")
@@ -438,19 +527,10 @@ class GitPublisher:
 
     def _commit(self, repo: git.Repo, edits: Mapping[str, Edit], message: str) -> list[str]:
         root = Path(str(repo.working_tree_dir))
-        written: list[str] = []
-        for path, edit in edits.items():
-            file = root / path
-            current = _read_text(file)
-            new = edit(current)
-            if new != current:
-                file.parent.mkdir(parents=True, exist_ok=True)
-                with open(file, "w", encoding="utf-8", newline="") as handle:
-                    handle.write(new)
-                written.append(path)
-        if not written:
+        _refuse_links(root, edits)
+        files = _write_edits(root, edits)
+        if not files:
             return []  # the worktree was the last commit, so nothing changed
-        files = sorted(written)
         repo.git.add("--", *files)
         try:
             # The index was the last commit's (a crashed run's is reset), so what is staged is `files`
@@ -467,11 +547,7 @@ class GitPublisher:
         try:
             repo.git.fetch(upstream.remote, kill_after_timeout=self._timeout)
         except _git().GitCommandError as error:
-            raise PublishError(
-                "Could not reach the docs repo's remote: it may be down, or it refused the bot's credentials.",
-                retryable=True,
-                detail=f"git fetch {upstream.remote}: {_detail(error)}",
-            ) from error
+            raise _unreachable(upstream.remote, _detail(error)) from error
 
     def _catch_up(self, repo: git.Repo, upstream: _Upstream) -> None:
         """Rebase the bot's unpushed commits (if any) onto the fetched upstream."""
@@ -526,20 +602,7 @@ class GitPublisher:
                 return ours
             except _git().GitCommandError as error:
                 if "[rejected]" not in str(error.stderr):
-                    sha = _head(repo)
-                    # A hook or branch protection saying no will say no again; a network failure may not.
-                    declined = "[remote rejected]" in str(error.stderr)
-                    message = (
-                        "The docs repo's remote refused the push (a hook or branch protection)."
-                        if declined
-                        else "Could not push to the docs repo's remote: it may be down, or it refused the bot's login."
-                    )
-                    raise PublishError(
-                        _kept_locally(message, sha),
-                        retryable=not declined,
-                        commit_sha=sha,
-                        detail=f"git push {upstream.remote}: {_detail(error)}",
-                    ) from error
+                    raise _push_failed(upstream.remote, str(error.stderr), _detail(error), _head(repo)) from error
             # Someone pushed first: take their commits and put ours on top.
             self._fetch(repo, upstream)
             ours = self._integrate(repo, upstream, redo=redo if ours else None) and ours
@@ -694,13 +757,63 @@ def _read_text(file: Path) -> str | None:
 
 def _detail(error: git.GitCommandError) -> str:
     """The line of git's stderr that says what went wrong (a server's own words first)."""
-    stderr = str(error.stderr).split("stderr: '", 1)[-1].rstrip().removesuffix("'")
+    return _detail_text(str(error.stderr).split("stderr: '", 1)[-1].rstrip().removesuffix("'"), error.status)
+
+
+def _detail_text(stderr: str, status: object) -> str:
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     for prefix in ("remote:", "fatal:", "error:"):
         found = [line.removeprefix(prefix).strip() for line in lines if line.startswith(prefix)]
         if any(found):
             return "; ".join(line.rstrip(".") for line in found if line)
-    return lines[-1] if lines else f"git exited with status {error.status}"
+    return lines[-1] if lines else f"git exited with status {status}"
+
+
+def _unreachable(remote: str, detail: str) -> PublishError:
+    return PublishError(
+        "Could not reach the docs repo's remote: it may be down, or it refused the bot's credentials.",
+        retryable=True,
+        detail=f"git fetch {remote}: {detail}",
+    )
+
+
+def _push_failed(remote: str, stderr: str, detail: str, sha: str) -> PublishError:
+    """A push git refused for another reason than a race: the commit stays in the bot's worktree."""
+    # A hook or branch protection saying no will say no again; a network failure may not.
+    declined = "[remote rejected]" in stderr
+    message = (
+        "The docs repo's remote refused the push (a hook or branch protection)."
+        if declined
+        else "Could not push to the docs repo's remote: it may be down, or it refused the bot's login."
+    )
+    return PublishError(
+        _kept_locally(message, sha), retryable=not declined, commit_sha=sha, detail=f"git push {remote}: {detail}"
+    )
+
+
+def _refuse_links(root: Path, edits: Mapping[str, Edit]) -> None:
+    """The bot writes files of the docs repo, never what a symbolic link in it points at on this host."""
+    for path in edits:
+        if not _plainly_inside(root, root / path):
+            raise PublishError(
+                f"{path} passes through a symbolic link in the docs repo; the bot does not write through links.",
+                detail=str(root / path),
+            )
+
+
+def _write_edits(root: Path, edits: Mapping[str, Edit]) -> list[str]:
+    """Write each edit's new content into the worktree; the sorted paths that changed."""
+    written: list[str] = []
+    for path, edit in edits.items():
+        file = root / path
+        current = _read_text(file)
+        new = edit(current)
+        if new != current:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            with open(file, "w", encoding="utf-8", newline="") as handle:
+                handle.write(new)
+            written.append(path)
+    return sorted(written)
 
 
 def _kept_locally(message: str, sha: str | None) -> str:

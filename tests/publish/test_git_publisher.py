@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -85,6 +86,16 @@ def human_pushes(clone: Path, path: str, change: Callable[[str], str], message: 
     file.write_text(change(file.read_text(encoding="utf-8")), encoding="utf-8")
     git(clone, "commit", "-q", "-am", message)
     git(clone, "push", "-q")
+
+
+def path_with_git_that_writes_down_calls(folder: Path, calls: Path) -> str:
+    """A PATH whose `git` is the real one behind a wrapper that appends each call's arguments to `calls`."""
+    wrapper = folder / "bin"
+    wrapper.mkdir()
+    real = shutil.which("git")
+    (wrapper / "git").write_text(f'#!/bin/sh\necho "$*" >> "{calls}"\nexec "{real}" "$@"\n', encoding="utf-8")
+    (wrapper / "git").chmod(0o755)
+    return f"{wrapper}:{Path(str(real)).parent}"
 
 
 def test_publish_commits_only_the_edited_files_as_the_bot_and_pushes(docs: DocsRepo) -> None:
@@ -403,3 +414,88 @@ def test_reads_and_a_pull_that_brings_nothing_need_no_gitpython_and_agree_with_g
     assert int(fleet_length) == len(docs.remote_file(FLEET))
     assert int(rcas) == len(git(docs.remote, "ls-tree", "--name-only", "main", "DOCS/incidents/").split())
     assert loaded == "False"
+
+
+def test_listing_a_folder_again_at_the_same_commit_starts_no_git_and_a_new_commit_is_seen(
+    docs: DocsRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = tmp_path / "git-calls.log"
+    monkeypatch.setenv("PATH", path_with_git_that_writes_down_calls(tmp_path, calls))
+
+    publisher = GitPublisher(docs.clone)
+    assert publisher.publish(edits={RCA: write_rca}, message="RCA").pushed
+    first = publisher.list_blobs("DOCS/incidents", suffix="-rca.md")
+    assert publisher.list_blobs("DOCS/incidents", suffix="-rca.md") == first
+    assert RCA in first
+    listings = [line for line in calls.read_text(encoding="utf-8").splitlines() if line.startswith("ls-tree")]
+    assert len(listings) == 1
+
+    later = "DOCS/incidents/2026-11-26-queue-stuck-rca.md"
+    human = docs.human_clone()
+    (human / later).write_text("# RCA: queue stuck\n", encoding="utf-8")
+    git(human, "add", later)
+    git(human, "commit", "-q", "-m", "Another RCA")
+    git(human, "push", "-q")
+    publisher.pull()
+    again = publisher.list_blobs("DOCS/incidents", suffix="-rca.md")
+    assert set(again) == set(first) | {later}
+    assert again[later] == git(docs.remote, "rev-parse", f"main:{later}")
+
+
+PUBLISH_WITHOUT_GITPYTHON = """
+import sys
+from bot.publish import GitPublisher
+
+publisher = GitPublisher(sys.argv[1])
+publisher.prepare()
+open(sys.argv[2], "w").close()  # from here on, only the publish's own git processes are written down
+result = publisher.publish(edits={sys.argv[3]: lambda current: "# RCA: DB down\\n"}, message="RCA")
+print(result.commit_sha)
+print("git" in sys.modules)
+"""
+
+
+def test_the_usual_publish_is_fetch_add_commit_and_push_without_gitpython(docs: DocsRepo, tmp_path: Path) -> None:
+    calls = tmp_path / "git-calls.log"
+    path = path_with_git_that_writes_down_calls(tmp_path, calls)
+
+    done = subprocess.run(
+        [sys.executable, "-c", PUBLISH_WITHOUT_GITPYTHON, str(docs.clone), str(calls), RCA],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        env={**os.environ, "PATH": path},
+    )
+
+    sha, loaded = done.stdout.split()
+    assert sha == git(docs.remote, "rev-parse", "main")
+    assert docs.remote_file(RCA) == "# RCA: DB down\n"
+    assert docs.remote_log()[0] == "incident-bot | incident-bot | RCA"
+    assert [line.split()[0] for line in calls.read_text(encoding="utf-8").splitlines()] == [
+        "fetch",
+        "add",
+        "commit",
+        "push",
+    ]
+    assert loaded == "False"
+    assert git(GitPublisher(docs.clone).worktree, "status", "--porcelain") == ""
+
+
+def test_a_write_through_a_link_in_the_repo_is_refused_and_nothing_outside_changes(docs: DocsRepo) -> None:
+    outside = docs.root / "outside"
+    outside.mkdir()
+    human = docs.human_clone()
+    (human / "DOCS" / "incidents-link").symlink_to(outside)
+    git(human, "add", "-A")
+    git(human, "commit", "-q", "-m", "A link")
+    git(human, "push", "-q")
+
+    publisher = GitPublisher(docs.clone)
+    with pytest.raises(PublishError, match="symbolic link") as raised:
+        publisher.publish(edits={"DOCS/incidents-link/x-rca.md": write_rca}, message="RCA")
+
+    assert not raised.value.retryable
+    assert list(outside.iterdir()) == []
+    assert docs.remote_log()[0] == "Human | Human | A link"
+    assert publisher.publish(edits={RCA: write_rca}, message="RCA").pushed  # and the next publish is fine
