@@ -70,6 +70,14 @@ class RcaPublishing:
         self._layout = layout
         self._templates = templates
 
+    def incident(self, incident_id: int) -> Incident:
+        """The incident alone, for what needs neither its timeline nor its action items (a notice)."""
+        with self._ctx.reader() as uow:
+            incident = uow.incidents.get(incident_id)
+        if incident is None:
+            raise PublishError(f"incident #{incident_id} no longer exists")
+        return incident
+
     def load(self, incident_id: int) -> IncidentRecord:
         with self._ctx.reader() as uow:
             incident = uow.incidents.get(incident_id)
@@ -149,7 +157,7 @@ class RcaPublishing:
         return [Next(published, key=f"published:{job_id}"), dm_owners]
 
     def published_notice(self, job: RcaPublishedNotice) -> None:
-        incident = self.load(job.incident_id).incident
+        incident = self.incident(job.incident_id)
         self._chat.rca_published(
             incident,
             path=job.path,
@@ -160,7 +168,7 @@ class RcaPublishing:
         )
 
     def problem_notice(self, job: PublishProblemNotice) -> None:
-        incident = self.load(job.incident_id).incident
+        incident = self.incident(job.incident_id)
         if not incident.room_id:
             return
         if self._publisher is None:
