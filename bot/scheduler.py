@@ -58,10 +58,14 @@ class DailyJobs:
         self._thread = threading.Thread(target=self._loop, name="daily-jobs", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
+    def halt(self) -> None:
+        """Ask the thread to stop after what it is doing now, without waiting for it."""
         self._stopping.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.halt()
         if self._thread is not None:
-            self._thread.join(10)
+            self._thread.join(timeout)
 
     def _loop(self) -> None:
         while not self._stopping.is_set():

@@ -106,8 +106,9 @@ class JobRunner:
                 unfinished,
                 f"; ended {ended} git process(es)" if ended else "",
             )
+            deadline = time.monotonic() + 2.0  # they get out of their job now; what they did is not recorded
             for thread in self._threads:
-                thread.join(2.0)  # they get out of their job now; what they did is not recorded
+                thread.join(max(0.0, deadline - time.monotonic()))
         self._threads.clear()
         return unfinished
 
