@@ -219,8 +219,4 @@ class ChannelUpkeep:
         ]
 
     def _incident(self, incident_id: int) -> Incident:
-        with self._ctx.reader() as uow:
-            incident = uow.incidents.get(incident_id)
-        if incident is None:
-            raise ChatError(f"incident #{incident_id} no longer exists")
-        return incident
+        return self._ctx.existing_incident(incident_id, ChatError)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from bot.core.access import Actor
@@ -79,6 +79,15 @@ class ServiceContext:
 
     def reader(self) -> UnitOfWork:
         return self.read() if self.read is not None else self.uow()
+
+    def existing_incident(self, incident_id: int, missing: Callable[[str], Exception]) -> Incident:
+        """The incident alone (no timeline, no action items), read without the write lock; `missing`
+        makes the error raised when it no longer exists (the job's own kind of failure)."""
+        with self.reader() as uow:
+            incident = uow.incidents.get(incident_id)
+        if incident is None:
+            raise missing(f"incident #{incident_id} no longer exists")
+        return incident
 
     def actor(self, user_id: str, incident: Incident) -> Actor:
         """`user_id` as the access rule sees them for `incident` (asks about membership only when it matters)."""

@@ -317,11 +317,7 @@ class JobHandlers:
             self._chat.tell(job.asked_by, text)
 
     def _incident(self, incident_id: int) -> Incident:
-        with self._ctx.reader() as uow:
-            incident = uow.incidents.get(incident_id)
-        if incident is None:
-            raise ChatError(f"incident #{incident_id} no longer exists")
-        return incident
+        return self._ctx.existing_incident(incident_id, ChatError)
 
     def _room(self, incident_id: int) -> Incident:
         """The incident, once its channel exists."""

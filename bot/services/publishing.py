@@ -72,11 +72,7 @@ class RcaPublishing:
 
     def incident(self, incident_id: int) -> Incident:
         """The incident alone, for what needs neither its timeline nor its action items (a notice)."""
-        with self._ctx.reader() as uow:
-            incident = uow.incidents.get(incident_id)
-        if incident is None:
-            raise PublishError(f"incident #{incident_id} no longer exists")
-        return incident
+        return self._ctx.existing_incident(incident_id, PublishError)
 
     def load(self, incident_id: int) -> IncidentRecord:
         with self._ctx.reader() as uow:
