@@ -70,10 +70,6 @@ class RcaPublishing:
         self._layout = layout
         self._templates = templates
 
-    def incident(self, incident_id: int) -> Incident:
-        """The incident alone, for what needs neither its timeline nor its action items (a notice)."""
-        return self._ctx.existing_incident(incident_id, PublishError)
-
     def load(self, incident_id: int) -> IncidentRecord:
         with self._ctx.reader() as uow:
             incident = uow.incidents.get(incident_id)
@@ -153,7 +149,7 @@ class RcaPublishing:
         return [Next(published, key=f"published:{job_id}"), dm_owners]
 
     def published_notice(self, job: RcaPublishedNotice) -> None:
-        incident = self.incident(job.incident_id)
+        incident = self._ctx.existing_incident(job.incident_id, PublishError)  # a notice needs no timeline
         self._chat.rca_published(
             incident,
             path=job.path,
@@ -164,7 +160,7 @@ class RcaPublishing:
         )
 
     def problem_notice(self, job: PublishProblemNotice) -> None:
-        incident = self.incident(job.incident_id)
+        incident = self._ctx.existing_incident(job.incident_id, PublishError)  # a notice needs no timeline
         if not incident.room_id:
             return
         if self._publisher is None:

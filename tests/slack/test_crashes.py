@@ -234,8 +234,8 @@ def test_sigterm_during_a_publish_gives_the_job_back_and_the_next_process_pushes
     stopping = time.monotonic()
     first.process.terminate()
     assert first.process.wait(timeout=30) == 0
-    out = first.printed()
     assert time.monotonic() - stopping < 15  # the grace period, not the push's two minutes
+    out = first.printed()
     assert re.search(r"jobs \[[\d, ]+\] unfinished: their leases are given back", out), out
     assert "ended 1 git process(es)" in out
     assert not [s for s in docs_repo.remote_log() if "Stuck push" in s]
