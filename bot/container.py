@@ -275,6 +275,7 @@ def build_container(
         threads=settings.worker_threads,
         poll_seconds=poll_seconds,
         on_outcome=metrics.job,
+        failure_jobs=handlers.failure_jobs,
     )
     metrics.watch_queue(lambda: jobs.queue_stats(clock.now()))
     wake_box.append(runner)

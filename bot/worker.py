@@ -28,6 +28,9 @@ HEARTBEAT_SECONDS = 2.0
 
 RunJob = Callable[[ClaimedJob], Sequence[Next]]
 ReportFailure = Callable[[ClaimedJob, Exception], None]
+# The jobs that follow from a job's failing for good (a warning that must reach a channel not created
+# yet): stored in the transaction that records the failure, so they are neither lost nor doubled.
+FailureJobs = Callable[[ClaimedJob, Exception], Sequence[Next]]
 
 
 class JobRunner:
@@ -45,12 +48,14 @@ class JobRunner:
         lease_seconds: float = LEASE_SECONDS,
         heartbeat_seconds: float = HEARTBEAT_SECONDS,
         on_outcome: Callable[[str, str], None] | None = None,
+        failure_jobs: FailureJobs | None = None,
     ) -> None:
         """`on_outcome(kind, outcome)`: told how each run ended (done, retry, deferred, failed, dropped)."""
         self._on_outcome = on_outcome
         self._store = store
         self._run = run
         self._report_failure = report_failure
+        self._failure_jobs = failure_jobs
         self._clock = clock
         self._threads_wanted = threads
         self._poll_seconds = poll_seconds
@@ -220,8 +225,9 @@ class JobRunner:
             self._held(job, self._store.retry(job.id, str(error), run_at, holder=self._worker_id), "retry")
             return
         log.error("job %s (%s) failed for good: %s", job.id, job.kind, error)
+        then = self._failure_jobs(job, error) if self._failure_jobs is not None else ()
         if not self._held(
-            job, self._store.fail(job.id, str(error), self._clock.now(), holder=self._worker_id), "failed"
+            job, self._store.fail(job.id, str(error), self._clock.now(), then=then, holder=self._worker_id), "failed"
         ):
             return
         try:

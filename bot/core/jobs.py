@@ -212,6 +212,14 @@ class SendPage(_Job):
     service: str
 
 
+class PageFailedNotice(_Job):
+    """A page that could not be sent, said in the incident's channel once it exists (else to the declarer)."""
+
+    kind: Literal["page_failed_notice"] = "page_failed_notice"
+    incident_id: int
+    text: str
+
+
 class AddBookmark(_Job):
     """A link in the incident channel's bookmarks bar: the runbook, the announcement or the RCA."""
 
@@ -387,6 +395,7 @@ Job = Annotated[
     | AnnounceStatusUpdate
     | NudgeForUpdate
     | SendPage
+    | PageFailedNotice
     | AddBookmark
     | ArchiveRoom
     | ReviveRoom

@@ -168,6 +168,9 @@ class JobHandlers:
             case j.SendPage():
                 self._send_page(job)
                 return []
+            case j.PageFailedNotice():
+                self._chat.post_in_room(self._room(job.incident_id).room_id or "", job.text)
+                return []
             case j.Tell():
                 if job.asked_by is not None:
                     self._chat.tell(job.asked_by, job.text)
@@ -264,14 +267,33 @@ class JobHandlers:
                 uow.claims.release(claim.kind, claim.subject, claim.day)
                 uow.commit()
         if isinstance(job, j.SendPage):
-            self._page_failed(job, error)
-            return
+            return  # said in the incident's channel by the job failure_jobs stored with the failure
         if job.asked_by is None:
+            return
+        if isinstance(job, j.PageFailedNotice):
+            # The channel never came: the warning goes to the person who declared, as it is.
+            self._chat.tell(job.asked_by, job.text)
             return
         what = _DESCRIPTIONS.get(job.kind, "finish that")
         # What people read names the problem, never a path on the bot's host (details stay in the log).
         reason = error.user_message if isinstance(error, IncidentBotError) else str(error)
         self._chat.tell(job.asked_by, f":warning: Sorry, I could not {what}: {reason}")
+
+    def failure_jobs(self, claimed: ClaimedJob, error: Exception) -> Sequence[Next]:
+        """What follows from a job's failing for good, stored with the failure: a page's warning in the channel.
+
+        The warning is a job of its own because the page runs beside the channel's creation: a service
+        that refuses at once answers before the channel exists, and the warning waits for it.
+        """
+        job = claimed.job
+        if not isinstance(job, j.SendPage):
+            return []
+        verb = "page the on-call through" if job.action == "trigger" else "resolve the page in"
+        text = f":warning: I could not {verb} {job.service}: {error}"
+        if job.action == "trigger":
+            text += " Page the on-call by hand."
+        notice = j.PageFailedNotice(incident_id=job.incident_id, text=text, asked_by=job.asked_by)
+        return [Next(notice, key=f"page-failed:{claimed.id}")]
 
     def _weekly_digest(self) -> WeeklyDigest:
         if self._digest is None:
@@ -303,18 +325,6 @@ class JobHandlers:
             delay = error.retry_after if error.retry_after is not None else PAGE_RETRY_SECONDS
             raise RetryLater(str(error), delay_seconds=delay, max_attempts=PAGE_ATTEMPTS) from None
         log.info("paged %s (%s) for incident #%s: %s", job.service, job.action, job.incident_id, receipt)
-
-    def _page_failed(self, job: j.SendPage, error: Exception) -> None:
-        """A page that could not be sent is said in the incident's channel, where the responders are."""
-        incident = self._incident(job.incident_id)
-        verb = "page the on-call through" if job.action == "trigger" else "resolve the page in"
-        text = f":warning: I could not {verb} {job.service}: {error}"
-        if job.action == "trigger":
-            text += " Page the on-call by hand."
-        if incident.room_id is not None:
-            self._chat.post_in_room(incident.room_id, text)
-        elif job.asked_by is not None:
-            self._chat.tell(job.asked_by, text)
 
     def _incident(self, incident_id: int) -> Incident:
         return self._ctx.existing_incident(incident_id, ChatError)

@@ -104,9 +104,11 @@ class SqlJobStore:
             job_id, now or run_at, then, holder, run_at=run_at, paced_for=None, last_error=error[-_MAX_ERROR_CHARS:]
         )
 
-    def fail(self, job_id: int, error: str, now: datetime, *, holder: str | None = None) -> bool:
-        """Give up on the job for good, remembering why."""
-        return self._finish(job_id, now, (), holder, failed_at=now, last_error=error[-_MAX_ERROR_CHARS:])
+    def fail(
+        self, job_id: int, error: str, now: datetime, *, then: Sequence[Next] = (), holder: str | None = None
+    ) -> bool:
+        """Give up on the job for good, remembering why; `then` (what follows from the failure) is stored with it."""
+        return self._finish(job_id, now, then, holder, failed_at=now, last_error=error[-_MAX_ERROR_CHARS:])
 
     def renew(self, job_ids: Sequence[int], worker_id: str, until: datetime) -> None:
         """Extend the leases `worker_id` still holds on these jobs."""

@@ -14,7 +14,16 @@ from bot.paging import verify_webhook_signature
 from bot.server import RunningBot
 from slack_sim import FakeSlack, SlackDriver
 from tests.paging.receiver import FakeReceiver, receiving
-from tests.slack.conftest import COMMANDER, driver_for, start_bot
+from tests.slack.conftest import (
+    COMMANDER,
+    all_text,
+    bot_posts,
+    driver_for,
+    incident_channel,
+    start_bot,
+    wait_until_idle,
+)
+from tests.slack.test_metrics import scrape, value
 from tests.slack.test_resolve import declare, open_resolve_form, room_says
 from tests.support.clock import RunningClock
 
@@ -101,3 +110,23 @@ def test_a_page_the_service_refuses_is_reported_in_the_incident_channel_without_
     text = str(warning)
     assert "Page the on-call by hand" in text
     assert ROUTING_KEY not in text and WEBHOOK_SECRET not in text
+
+
+def test_a_page_refused_before_the_channel_exists_is_said_in_the_channel_once_it_does(
+    driver: SlackDriver, fake_slack: FakeSlack, receiver: FakeReceiver, paging_bot: RunningBot
+) -> None:
+    # The pages run beside the channel's creation: here both services refuse while the channel is not made yet.
+    receiver.answer_next(status=400, body={"status": "invalid event", "message": "Event object is invalid"}, times=2)
+    creating = fake_slack.hold("conversations.create")
+    driver.command("/incident", "sev1 Gateway breach", user=COMMANDER, channel="CGENERAL")
+    fake_slack.wait_for(
+        lambda: value(scrape(paging_bot), "incident_bot_jobs_total", kind="send_page", outcome="failed") == 2
+    )
+    assert creating.reached.is_set() and not [c for c in fake_slack.channels() if c["name"].startswith("inc-")]
+    creating.release()
+    room = incident_channel(fake_slack)
+    warning = "could not page the on-call through"
+    fake_slack.wait_for(lambda: len(bot_posts(fake_slack, room["id"], warning)) == 2)
+    wait_until_idle(paging_bot)
+    assert len(bot_posts(fake_slack, room["id"], warning)) == 2  # each service's refusal, said once
+    assert not [dm for dm in fake_slack.dms_to(COMMANDER) if warning in all_text(dm)]
