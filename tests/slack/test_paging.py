@@ -20,6 +20,7 @@ from tests.slack.conftest import (
     bot_posts,
     driver_for,
     incident_channel,
+    settle,
     start_bot,
     wait_until_idle,
 )
@@ -130,3 +131,17 @@ def test_a_page_refused_before_the_channel_exists_is_said_in_the_channel_once_it
     wait_until_idle(paging_bot)
     assert len(bot_posts(fake_slack, room["id"], warning)) == 2  # each service's refusal, said once
     assert not [dm for dm in fake_slack.dms_to(COMMANDER) if warning in all_text(dm)]
+
+
+def test_a_refused_page_for_an_incident_whose_channel_never_comes_is_told_to_the_declarer(
+    driver: SlackDriver, fake_slack: FakeSlack, receiver: FakeReceiver, paging_bot: RunningBot, clock: RunningClock
+) -> None:
+    receiver.answer_next(status=400, body={"status": "invalid event", "message": "Event object is invalid"}, times=2)
+    fake_slack.fail_next("conversations.create", "restricted_action")  # the channel is never made
+    driver.command("/incident", "sev1 Gateway breach", user=COMMANDER, channel="CGENERAL")
+    settle(paging_bot, clock, timeout=60.0)  # the warnings wait for the channel until they give up
+    told = [r["text"] for r in fake_slack.responses(user=COMMANDER)]
+    assert any("could not set up the incident channel" in text for text in told)
+    warnings = [text for text in told if "could not page the on-call through" in text]
+    assert len(warnings) == 2 and all("Page the on-call by hand" in text for text in warnings)
+    assert not [c for c in fake_slack.channels() if c["name"].startswith("inc-")]
