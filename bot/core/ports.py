@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from types import TracebackType
@@ -11,7 +11,16 @@ from typing import Protocol
 from bot.core.errors import IncidentBotError
 from bot.core.home import HomeView
 from bot.core.jobs import ClaimedJob, Job, Next
-from bot.core.models import ActionItem, ActionStatus, Incident, IncidentStatus, Reply, Severity, TimelineEntry
+from bot.core.models import (
+    ActionItem,
+    ActionStatus,
+    Incident,
+    IncidentStatus,
+    Reply,
+    Severity,
+    TimelineEntry,
+    TimelineKind,
+)
 from bot.core.open_items import OpenItem, Person
 from bot.core.past_incidents import PastIncident
 from bot.core.reminders import BriefingGroup
@@ -68,6 +77,12 @@ class TimelineRepo(Protocol):
         ...
 
     def for_incident(self, incident_id: int) -> list[TimelineEntry]: ...
+    def of_kinds(self, incident_id: int, kinds: Collection[TimelineKind]) -> list[TimelineEntry]:
+        """The incident's entries of these kinds only, in the order things happened (for looks that need a
+        few kinds: a timeline may hold 10,000 entries)."""
+        ...
+
+    def get(self, entry_id: int) -> TimelineEntry | None: ...
     def by_source(self, incident_id: int, room_id: str, message_id: str) -> TimelineEntry | None: ...
     def by_message(self, room_id: str, message_id: str) -> list[TimelineEntry]: ...
     def update(self, entry: TimelineEntry) -> None: ...

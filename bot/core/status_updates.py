@@ -19,8 +19,9 @@ from bot.core.roles import COMMS
 
 UPDATE_LIMIT = 3000
 USAGE = "A status update needs text: `/incident update <what is happening>` (or `/incident update` for a form)."
-# What restarts the interval: an update, and a reopen (a reopened incident starts counting afresh).
-_RESTARTS = frozenset({TimelineKind.STATUS_UPDATE, TimelineKind.REOPENED})
+# What restarts the interval: an update, and a reopen (a reopened incident starts counting afresh). A
+# cadence is computed from these entries alone, so a look reads only them.
+CADENCE_KINDS = frozenset({TimelineKind.STATUS_UPDATE, TimelineKind.REOPENED})
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def cadence_for(incident: Incident, timeline: Sequence[TimelineEntry], every: ti
     """The incident's cadence now; None when it is resolved or its level has none."""
     if not incident.is_active or every is None:
         return None
-    restarts = [entry.occurred_at for entry in timeline if entry.kind in _RESTARTS]
+    restarts = [entry.occurred_at for entry in timeline if entry.kind in CADENCE_KINDS]
     return Cadence(anchor=max([incident.declared_at, *restarts]), every=every)
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from bot.core.jobs import NudgeForUpdate
 from bot.core.models import Incident, TimelineEntry, known_severities
-from bot.core.status_updates import Cadence, cadence_for, nudge_key, step
+from bot.core.status_updates import CADENCE_KINDS, Cadence, cadence_for, nudge_key, step
 from bot.services.context import ServiceContext
 
 # Looks come often enough that a nudge is late by a tenth of the shortest cadence at most, and never
@@ -23,7 +23,9 @@ MIN_LOOK_SECONDS = 0.25
 
 
 def current_cadence(ctx: ServiceContext, incident: Incident, timeline: Sequence[TimelineEntry]) -> Cadence | None:
-    """The incident's cadence under the policy in force (None: resolved, or its level has none)."""
+    """The incident's cadence under the policy in force (None: resolved, or its level has none).
+
+    `timeline` needs only the entries of `CADENCE_KINDS` (`TimelineRepo.of_kinds`)."""
     return cadence_for(incident, timeline, ctx.policy.level(incident.severity).update_every)
 
 
@@ -55,7 +57,7 @@ class UpdateCadence:
             for incident in active:
                 if incident.id is None or self._ctx.policy.level(incident.severity).update_every is None:
                     continue
-                cadence = current_cadence(self._ctx, incident, uow.timeline.for_incident(incident.id))
+                cadence = current_cadence(self._ctx, incident, uow.timeline.of_kinds(incident.id, CADENCE_KINDS))
                 moment = step(cadence, now).nudge_due if cadence is not None else None
                 if moment is not None and self._queued.get(incident.id) != nudge_key(incident.id, moment):
                     due.append((incident.id, moment, nudge_key(incident.id, moment)))

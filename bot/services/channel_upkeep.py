@@ -164,8 +164,8 @@ class ChannelUpkeep:
     def _reopened_by(self, incident: Incident) -> str:
         assert incident.id is not None
         with self._ctx.reader() as uow:
-            entries = uow.timeline.for_incident(incident.id)
-        reopens = [e.author_id for e in entries if e.kind is TimelineKind.REOPENED and e.author_id]
+            entries = uow.timeline.of_kinds(incident.id, {TimelineKind.REOPENED})
+        reopens = [e.author_id for e in entries if e.author_id]
         return reopens[-1] if reopens else incident.commander_id
 
     # -- reopening ---------------------------------------------------------------------------------

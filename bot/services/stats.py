@@ -98,8 +98,8 @@ class IncidentStats:
                 BotIncident(
                     incident=incident,
                     items=tuple(uow.actions.for_incident(incident.id)),
-                    # Timelines are read only once the bot records status updates (they can be long).
-                    first_update=first_status_update(uow.timeline.for_incident(incident.id))
+                    # Only the status updates of each timeline are read (a timeline can be long).
+                    first_update=first_status_update(uow.timeline.of_kinds(incident.id, {STATUS_UPDATE_KIND}))
                     if STATUS_UPDATE_KIND is not None
                     else None,
                 )

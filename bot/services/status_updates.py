@@ -16,7 +16,7 @@ from bot.core import jobs as j
 from bot.core.errors import Duplicate, RetryLater
 from bot.core.models import Incident, Reply, TimelineEntry, TimelineKind
 from bot.core.ports import Chat, UnitOfWork
-from bot.core.status_updates import nudge_target, require_open_for_updates, step, update_entry
+from bot.core.status_updates import CADENCE_KINDS, nudge_target, require_open_for_updates, step, update_entry
 from bot.services.cadence import current_cadence
 from bot.services.context import ServiceContext
 from bot.services.incidents import incident_for_change, load, require_id
@@ -105,7 +105,7 @@ class StatusUpdateJobs:
     def record_announcement(self, incident_id: int, channel: str, message_id: str) -> None:
         """Remember the announcement as the source of the incident's "declared" entry (updates thread under it)."""
         with self._ctx.uow() as uow:
-            declared = _declared(uow.timeline.for_incident(incident_id))
+            declared = _declared(uow.timeline.of_kinds(incident_id, {TimelineKind.DECLARED}))
             if declared is not None and declared.source_message_id is None:
                 where = {"source_room_id": channel, "source_message_id": message_id}
                 uow.timeline.update(declared.model_copy(update=where))
@@ -130,7 +130,7 @@ class StatusUpdateJobs:
             return
         incident, entry = found
         with self._ctx.reader() as uow:
-            declared = _declared(uow.timeline.for_incident(job.incident_id))
+            declared = _declared(uow.timeline.of_kinds(job.incident_id, {TimelineKind.DECLARED}))
         thread = declared.source_message_id if declared and declared.source_room_id == channel else None
         if thread is None and incident.age(self._ctx.clock.now()) < ANNOUNCEMENT_WAIT:
             raise RetryLater("the incident's announcement is not posted yet", delay_seconds=WAIT_SECONDS)
@@ -152,14 +152,18 @@ class StatusUpdateJobs:
         log.info("asked for a status update in incident #%s (due %s)", job.incident_id, job.due_at.isoformat())
 
     def _incident(self, incident_id: int) -> tuple[Incident | None, list[TimelineEntry]]:
+        """The incident and the entries its cadence is computed from."""
         with self._ctx.reader() as uow:
             incident = uow.incidents.get(incident_id)
-            return incident, uow.timeline.for_incident(incident_id) if incident is not None else []
+            return incident, uow.timeline.of_kinds(incident_id, CADENCE_KINDS) if incident is not None else []
 
     def _update(self, incident_id: int, entry_id: int) -> tuple[Incident, TimelineEntry] | None:
-        incident, timeline = self._incident(incident_id)
-        entry = next((e for e in timeline if e.id == entry_id and e.kind is TimelineKind.STATUS_UPDATE), None)
-        return (incident, entry) if incident is not None and entry is not None else None
+        with self._ctx.reader() as uow:
+            incident = uow.incidents.get(incident_id)
+            entry = uow.timeline.get(entry_id)
+        if incident is None or entry is None or entry.incident_id != incident_id:
+            return None
+        return (incident, entry) if entry.kind is TimelineKind.STATUS_UPDATE else None
 
 
 def _declared(timeline: Sequence[TimelineEntry]) -> TimelineEntry | None:

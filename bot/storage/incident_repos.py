@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -10,7 +10,7 @@ from pydantic import BaseModel, TypeAdapter
 from sqlalchemy import Connection, Result, RowMapping, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.core.models import ActionItem, ActionStatus, Incident, IncidentStatus, TimelineEntry
+from bot.core.models import ActionItem, ActionStatus, Incident, IncidentStatus, TimelineEntry, TimelineKind
 from bot.storage.sql import DriverStatement, insert_if_absent, insert_ignoring_conflicts
 from bot.storage.tables import action_items, incident_roles, incidents, timeline_entries, timeline_pins
 
@@ -265,6 +265,11 @@ _TIMELINE = (
     .where(timeline_entries.c.incident_id == bindparam("incident_id"))
     .order_by(timeline_entries.c.occurred_at, timeline_entries.c.id)
 )
+# Looks that need a few kinds of entry (the status updates of the cadence, the "declared" entry) read
+# only those: the incident's rows are found through its index, and a 10,000-entry timeline is not
+# turned into models to find one entry.
+_TIMELINE_OF_KINDS = _TIMELINE.where(timeline_entries.c.kind.in_(bindparam("kinds", expanding=True)))
+_ENTRY = select(timeline_entries).where(timeline_entries.c.id == bindparam("entry_id"))
 _ACTIONS = (
     select(action_items).where(action_items.c.incident_id == bindparam("incident_id")).order_by(action_items.c.number)
 )
@@ -309,6 +314,18 @@ class SqlTimelineRepo:
     def for_incident(self, incident_id: int) -> list[TimelineEntry]:
         """The incident's timeline in the order things happened."""
         return _models(_ENTRY_LIST, self._conn().execute(_TIMELINE, {"incident_id": incident_id}))
+
+    def of_kinds(self, incident_id: int, kinds: Collection[TimelineKind]) -> list[TimelineEntry]:
+        """The incident's entries of these kinds, in the order things happened."""
+        if not kinds:
+            return []
+        values = {"incident_id": incident_id, "kinds": sorted(kind.value for kind in kinds)}
+        return _models(_ENTRY_LIST, self._conn().execute(_TIMELINE_OF_KINDS, values))
+
+    def get(self, entry_id: int) -> TimelineEntry | None:
+        """The entry with this id, if it exists."""
+        row = self._conn().execute(_ENTRY, {"entry_id": entry_id}).mappings().one_or_none()
+        return None if row is None else _entry(row)
 
     def by_source(self, incident_id: int, room_id: str, message_id: str) -> TimelineEntry | None:
         """The entry recording this chat message in this incident, if any."""

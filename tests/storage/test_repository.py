@@ -122,6 +122,29 @@ def test_timeline_round_trip_and_order(uow_factory: UowFactory) -> None:
         assert uow.timeline.for_incident(999_999) == []
 
 
+def test_timeline_entries_of_some_kinds_and_one_entry_by_id(uow_factory: UowFactory) -> None:
+    one = _add_incident(uow_factory).id
+    two = _add_incident(uow_factory).id
+    assert one is not None and two is not None
+    with uow_factory() as uow:
+        reopened = uow.timeline.add(
+            f.entry(one, kind=TimelineKind.REOPENED, text="reopened", occurred_at=f.T0 + timedelta(minutes=5))
+        )
+        uow.timeline.add(f.entry(one, kind=TimelineKind.NOTE, text="a note"))
+        update = uow.timeline.add(f.entry(one, kind=TimelineKind.STATUS_UPDATE, text="update"))
+        uow.timeline.add(f.entry(two, kind=TimelineKind.STATUS_UPDATE, text="another incident's update"))
+        uow.commit()
+
+    with uow_factory() as uow:
+        cadence_kinds = {TimelineKind.STATUS_UPDATE, TimelineKind.REOPENED}
+        assert uow.timeline.of_kinds(one, cadence_kinds) == [update, reopened]  # in the order things happened
+        assert uow.timeline.of_kinds(one, {TimelineKind.DECLARED}) == []
+        assert uow.timeline.of_kinds(one, set()) == []
+        assert update.id is not None
+        assert uow.timeline.get(update.id) == update
+        assert uow.timeline.get(999_999) is None
+
+
 def test_timeline_records_a_message_once_per_incident(uow_factory: UowFactory) -> None:
     one = _add_incident(uow_factory).id
     two = _add_incident(uow_factory).id
