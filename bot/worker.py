@@ -28,8 +28,9 @@ HEARTBEAT_SECONDS = 2.0
 
 RunJob = Callable[[ClaimedJob], Sequence[Next]]
 ReportFailure = Callable[[ClaimedJob, Exception], None]
-# The jobs that follow from a job's failing for good (a warning that must reach a channel not created
-# yet): stored in the transaction that records the failure, so they are neither lost nor doubled.
+# The jobs that follow from a job's failing for good (telling the person who asked, a warning that must
+# reach a channel not created yet): stored in the transaction that records the failure, so they are
+# neither lost nor doubled. ReportFailure runs after that transaction, for what is not a message.
 FailureJobs = Callable[[ClaimedJob, Exception], Sequence[Next]]
 
 

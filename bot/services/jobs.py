@@ -257,43 +257,39 @@ class JobHandlers:
                 assert_never(job)
 
     def report_failure(self, claimed: ClaimedJob, error: Exception) -> None:
-        """Tell the person who asked that the work after the ack failed; give back a daily claim."""
-        job = claimed.job
-        if job is None:
-            return
-        claim = getattr(job, "claim", None)
+        """Give back the daily claim of a job that failed for good (what people hear is `failure_jobs`')."""
+        claim = getattr(claimed.job, "claim", None)
         if isinstance(claim, j.DailyClaim):
             with self._ctx.uow() as uow:
                 uow.claims.release(claim.kind, claim.subject, claim.day)
                 uow.commit()
-        if isinstance(job, j.SendPage):
-            return  # said in the incident's channel by the job failure_jobs stored with the failure
-        if job.asked_by is None:
-            return
-        if isinstance(job, j.PageFailedNotice):
-            # The channel never came: the warning goes to the person who declared, as it is.
-            self._chat.tell(job.asked_by, job.text)
-            return
-        what = _DESCRIPTIONS.get(job.kind, "finish that")
-        # What people read names the problem, never a path on the bot's host (details stay in the log).
-        reason = error.user_message if isinstance(error, IncidentBotError) else str(error)
-        self._chat.tell(job.asked_by, f":warning: Sorry, I could not {what}: {reason}")
 
     def failure_jobs(self, claimed: ClaimedJob, error: Exception) -> Sequence[Next]:
-        """What follows from a job's failing for good, stored with the failure: a page's warning in the channel.
+        """What people hear of a job's failing for good, as jobs stored with the failure (in its transaction):
+        a crash right after it loses no warning, and a retried failure is not said twice.
 
-        The warning is a job of its own because the page runs beside the channel's creation: a service
-        that refuses at once answers before the channel exists, and the warning waits for it.
+        A refused page is said in the incident's channel: the page runs beside the channel's creation,
+        so a service that refuses at once answers before the channel exists, and the warning waits for
+        it. Any other job that someone asked for tells them privately, unless it was itself such a telling.
         """
         job = claimed.job
-        if not isinstance(job, j.SendPage):
+        if isinstance(job, j.SendPage):
+            verb = "page the on-call through" if job.action == "trigger" else "resolve the page in"
+            text = f":warning: I could not {verb} {job.service}: {error}"
+            if job.action == "trigger":
+                text += " Page the on-call by hand."
+            notice = j.PageFailedNotice(incident_id=job.incident_id, text=text, asked_by=job.asked_by)
+            return [Next(notice, key=f"page-failed:{claimed.id}")]
+        if job is None or job.asked_by is None or isinstance(job, j.Tell):
             return []
-        verb = "page the on-call through" if job.action == "trigger" else "resolve the page in"
-        text = f":warning: I could not {verb} {job.service}: {error}"
-        if job.action == "trigger":
-            text += " Page the on-call by hand."
-        notice = j.PageFailedNotice(incident_id=job.incident_id, text=text, asked_by=job.asked_by)
-        return [Next(notice, key=f"page-failed:{claimed.id}")]
+        if isinstance(job, j.PageFailedNotice):
+            text = job.text  # the channel never came: the warning goes to the person who declared, as it is
+        else:
+            what = _DESCRIPTIONS.get(job.kind, "finish that")
+            # What people read names the problem, never a path on the bot's host (details stay in the log).
+            reason = error.user_message if isinstance(error, IncidentBotError) else str(error)
+            text = f":warning: Sorry, I could not {what}: {reason}"
+        return [Next(j.Tell(asked_by=job.asked_by, text=text), key=f"failure-told:{claimed.id}")]
 
     def _weekly_digest(self) -> WeeklyDigest:
         if self._digest is None:

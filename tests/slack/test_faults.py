@@ -315,3 +315,16 @@ def world_fixture(
     bot_env: dict[str, Any],
 ) -> World:
     return World(slack, fake_slack, running_bot, clock, docs_repo, bot_env)
+
+
+def test_the_warning_of_a_job_that_failed_survives_a_failed_first_telling(world_fixture: World) -> None:
+    world = world_fixture
+    world.slack.command("/incident", "", user=COMMANDER, channel="CGENERAL")
+    form = world.fake.wait_for(lambda: world.fake.views())[-1]
+    world.fake.fail_next("conversations.create", "restricted_action")  # the declare fails for good
+    world.fake.server_error("chat.postEphemeral")  # and so does the first try to say so
+    world.slack.submit(COMMANDER, form, {"Title": "Cannot open", "Severity": "SEV-2"})
+    world.settle()
+    told = [e for e in world.fake.ephemerals(user=COMMANDER) if "could not set up the incident channel" in all_text(e)]
+    assert len(told) == 1 and "restricted_action" in all_text(told[0])
+    assert world.fake.unmet_faults() == []

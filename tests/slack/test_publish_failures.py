@@ -39,6 +39,9 @@ def test_remote_down_keeps_the_commit_and_publish_retry_pushes_it(
     assert docs_repo.remote_file(path) is not None
     assert "Fixed while git was away" in (docs_repo.remote_file("fleet-status.md") or "")
     assert len([s for s in docs_repo.remote_log() if "Remote is down" in s]) == 1
+    # The channel hears it, and bookmarks the RCA, as after a publish that worked the first time.
+    assert room_says(fake_slack, room, f"RCA `{path}`")
+    assert any(mark["title"] == "RCA" and mark["link"].endswith(path) for mark in fake_slack.bookmarks(room["id"]))
 
 
 def test_missing_docs_repo_is_reported_and_the_cli_says_what_is_left(
