@@ -20,9 +20,11 @@ finishes the job without a second commit.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +37,8 @@ from bot.core.ports import Edit, PublishError, PublishResult
 
 if TYPE_CHECKING:
     import git
+
+log = logging.getLogger(__name__)
 
 
 def _git() -> ModuleType:
@@ -49,6 +53,13 @@ WORKTREE = "incident-bot/worktree"
 BRANCH = "incident-bot/publish"
 # In the clone's git folder while a write edits the worktree: left behind, it says the edits never finished.
 EDITING = "incident-bot.editing"
+# git holds a `<file>.lock` while it writes a file (the index, a ref) and leaves it behind when it is
+# killed (SIGKILL, an OOM kill, the container stopped); while one is there every later git step that
+# writes the file fails ("Unable to create '…/index.lock': File exists"), and so would every publish.
+# Each git run of the bot's is under the clone's lock, so once the bot holds it no git of its own is
+# running: a lock in its own worktree's git folder or on its branch is left over for sure; any other in
+# the clone's refs (people may run git in the clone too) once it is this old.
+STALE_LOCK_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -311,6 +322,7 @@ class GitPublisher:
         with self._lock, open(git_dir / "incident-bot.lock", "w") as lock_file:
             fcntl.flock(lock_file, fcntl.LOCK_EX)
             try:
+                _clear_left_locks(git_dir, worktree)
                 if not (worktree / ".git").is_file():
                     try:
                         self._make_worktree(worktree)
@@ -451,15 +463,24 @@ class GitPublisher:
             repo: git.Repo | None = None
             editing = Path(main.git_dir) / EDITING
             try:
+                _clear_left_locks(Path(main.git_dir), Path(main.git_dir) / WORKTREE)
                 main.git.update_environment(**self._env)
                 repo = self._own_worktree(main)
                 repo.git.update_environment(**self._env)
-                if _rebase_in_progress(repo):
-                    repo.git.rebase("--abort")  # left behind by a crash; only this bot rebases here
-                if editing.exists() or not self._checked:
-                    _start_clean(repo)  # a write that never finished: its half-written files go
-                    editing.unlink(missing_ok=True)
-                    self._checked = True
+                try:
+                    if _rebase_in_progress(repo):
+                        repo.git.rebase("--abort")  # left behind by a crash; only this bot rebases here
+                    if editing.exists() or not self._checked:
+                        _start_clean(repo)  # a write that never finished: its half-written files go
+                        editing.unlink(missing_ok=True)
+                        self._checked = True
+                except _git().GitCommandError as error:
+                    raise PublishError(
+                        "git refused to put the bot's copy of the docs repo back to its last commit; "
+                        "an operator should look at the bot's log.",
+                        retryable=True,
+                        detail=_detail(error),
+                    ) from error
                 if write:
                     editing.touch()
                 try:
@@ -683,6 +704,28 @@ def _changed_files(repo: git.Repo, revisions: str) -> list[str]:
 
 def _read_bytes_text(file: Path) -> str | None:
     return file.read_bytes().decode("utf-8", errors="replace") if file.is_file() else None
+
+
+def _clear_left_locks(git_dir: Path, worktree: Path) -> None:
+    """Remove the lock files a killed git left in the clone (see STALE_LOCK_SECONDS); under the clone's lock."""
+    own = _worktree_git_dir(worktree)
+    certain = [*own.glob("*.lock")] if own is not None else []
+    certain.append(git_dir / "refs" / "heads" / f"{BRANCH}.lock")
+    refs = git_dir / "refs"
+    others = [path for path in refs.rglob("*.lock") if path not in certain] if refs.is_dir() else []
+    others.append(git_dir / "packed-refs.lock")
+    now = time.time()
+    for path, left_over in [*((path, True) for path in certain), *((path, False) for path in others)]:
+        try:
+            if not left_over and now - path.stat().st_mtime < STALE_LOCK_SECONDS:
+                continue
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError as error:
+            log.warning("could not remove %s, which a killed git left in the docs clone: %s", path, error)
+            continue
+        log.warning("removed %s from the docs clone: a git that was killed left it behind", path)
 
 
 def _worktree_git_dir(worktree: Path) -> Path | None:

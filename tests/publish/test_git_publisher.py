@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -499,3 +500,38 @@ def test_a_write_through_a_link_in_the_repo_is_refused_and_nothing_outside_chang
     assert list(outside.iterdir()) == []
     assert docs.remote_log()[0] == "Human | Human | A link"
     assert publisher.publish(edits={RCA: write_rca}, message="RCA").pushed  # and the next publish is fine
+
+
+def test_lock_files_a_killed_git_left_behind_do_not_stop_the_next_publish(docs: DocsRepo) -> None:
+    publisher = GitPublisher(docs.clone)
+    publisher.pull()  # the bot's worktree exists
+    own_git_dir = Path(git(publisher.worktree, "rev-parse", "--absolute-git-dir"))
+    common = Path(git(publisher.worktree, "rev-parse", "--path-format=absolute", "--git-common-dir"))
+    # What `git commit` and `git fetch` hold while they run, left as they were when the host killed them.
+    left = [
+        own_git_dir / "index.lock",
+        common / "refs" / "heads" / "incident-bot" / "publish.lock",
+        common / "refs" / "remotes" / "origin" / "main.lock",
+    ]
+    for lock in left:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        lock.write_text("", encoding="utf-8")
+        os.utime(lock, (1, 1))  # long ago: no git of anyone's is still writing it
+
+    result = GitPublisher(docs.clone).publish(edits={FLEET: add_entry, RCA: write_rca}, message="RCA: DB down")
+
+    assert result.pushed and docs.remote_file(RCA) == "# RCA: DB down\n"
+    assert not [lock for lock in left if lock.exists()]
+
+
+def test_a_fresh_lock_in_the_clones_refs_is_left_to_the_git_that_may_hold_it(docs: DocsRepo) -> None:
+    publisher = GitPublisher(docs.clone)
+    publisher.pull()
+    common = Path(git(publisher.worktree, "rev-parse", "--path-format=absolute", "--git-common-dir"))
+    held = common / "refs" / "remotes" / "origin" / "main.lock"  # someone's `git fetch` in the clone, now
+    held.write_text("", encoding="utf-8")
+
+    with contextlib.suppress(PublishError):
+        GitPublisher(docs.clone).publish(edits={FLEET: add_entry}, message="Fleet entry")
+
+    assert held.exists()
