@@ -276,6 +276,7 @@ def build_container(
         poll_seconds=poll_seconds,
         on_outcome=metrics.job,
         failure_jobs=handlers.failure_jobs,
+        fan_out_free_in=calls.fan_out_free_in,
     )
     metrics.watch_queue(lambda: jobs.queue_stats(clock.now()))
     wake_box.append(runner)

@@ -25,6 +25,10 @@ MAX_ATTEMPTS = 6
 # A worker that stops renewing (killed, frozen) loses its jobs this long after its last heartbeat.
 LEASE_SECONDS = 6.0
 HEARTBEAT_SECONDS = 2.0
+# An idle thread waiting for the fan-out lane's next turn looks again no sooner than this; a thread that
+# may take the lane's turn keeps the others from claiming fan-out for this long (about one turn).
+MIN_LANE_WAIT = 0.02
+LANE_TURN_GUARD = 0.25
 
 RunJob = Callable[[ClaimedJob], Sequence[Next]]
 ReportFailure = Callable[[ClaimedJob, Exception], None]
@@ -50,9 +54,19 @@ class JobRunner:
         heartbeat_seconds: float = HEARTBEAT_SECONDS,
         on_outcome: Callable[[str, str], None] | None = None,
         failure_jobs: FailureJobs | None = None,
+        fan_out_free_in: Callable[[], float] | None = None,
     ) -> None:
-        """`on_outcome(kind, outcome)`: told how each run ended (done, retry, deferred, failed, dropped)."""
+        """`on_outcome(kind, outcome)`: told how each run ended (done, retry, deferred, failed, dropped).
+
+        `fan_out_free_in()`: seconds until the fan-out lane of the pacer has a turn free; until then no
+        fan-out job is claimed (but one that booked its turn earlier is, when it is due).
+        """
         self._on_outcome = on_outcome
+        self._fan_out_free_in = fan_out_free_in
+        # The lane only fills up by others' bookings, never empties early: it is not asked again before this.
+        self._lane_closed_until = 0.0
+        self._lane_guard_until = 0.0
+        self._lane_lock = threading.Lock()
         self._store = store
         self._run = run
         self._report_failure = report_failure
@@ -133,7 +147,7 @@ class JobRunner:
                 log.exception("job runner: could not claim or finish a job")
                 ran = False
             if not ran:
-                self._wake.wait(self._poll_seconds)
+                self._wake.wait(self._idle_seconds())
                 self._wake.clear()
 
     def _heartbeat(self) -> None:
@@ -148,8 +162,31 @@ class JobRunner:
             except Exception:
                 log.exception("job runner: could not renew leases of jobs %s", running)
 
+    def _lane_free_in(self) -> float:
+        """Seconds until the fan-out lane has a turn free (0: now, or no lane)."""
+        if self._fan_out_free_in is None:
+            return 0.0
+        now = time.monotonic()
+        if now < self._lane_closed_until:
+            return self._lane_closed_until - now
+        wait = self._fan_out_free_in()
+        self._lane_closed_until = now + wait
+        return wait
+
+    def _idle_seconds(self) -> float:
+        """How long an idle thread waits before it looks again: at the next turn of the fan-out lane, if
+        that comes before the next poll (fan-out jobs may be due and waiting for it)."""
+        lane = max(self._lane_free_in(), self._lane_guard_until - time.monotonic())
+        return min(self._poll_seconds, max(lane, MIN_LANE_WAIT)) if lane > 0 else self._poll_seconds
+
     def _run_one(self) -> bool:
-        job = self._store.claim(self._worker_id, self._clock.now(), self._lease_seconds)
+        with self._lane_lock:
+            lane_open = time.monotonic() >= self._lane_guard_until and self._lane_free_in() <= 0
+            if lane_open and self._fan_out_free_in is not None:
+                # This thread may take the lane's turn: the others wait a moment, rather than each claim a
+                # fan-out job of which all but one would only book a later turn.
+                self._lane_guard_until = time.monotonic() + LANE_TURN_GUARD
+        job = self._store.claim(self._worker_id, self._clock.now(), self._lease_seconds, fan_out=lane_open)
         if job is None:
             return False
         with self._running_lock:

@@ -186,7 +186,10 @@ class NoMetrics:
 class JobStore(Protocol):
     """The worker's side of the durable job queue."""
 
-    def claim(self, worker_id: str, now: datetime, lease_seconds: float) -> ClaimedJob | None: ...
+    def claim(self, worker_id: str, now: datetime, lease_seconds: float, *, fan_out: bool = True) -> ClaimedJob | None:
+        """Lease the oldest due job (incident work before fan-out); `fan_out=False`: no fan-out job."""
+        ...
+
     def complete(self, job_id: int, now: datetime, *, then: Sequence[Next] = (), holder: str | None = None) -> bool:
         """Mark the job done and store what follows from it, in one transaction.
 

@@ -121,6 +121,10 @@ class SlackCalls:
         # Response URLs are Slack's (https://hooks.slack.com/…); tests serve both from the fake's address.
         self._response_origins = {("https", SLACK_RESPONSE_HOST, None), (api.scheme, api.hostname, api.port)}
 
+    def fan_out_free_in(self) -> float:
+        """Seconds until the pacer's fan-out lane has a turn free (0: now)."""
+        return self._throttle.fan_out_free_in()
+
     def call(self, method: Callable[..., Any], *, pace: bool = True, **kwargs: Any) -> Any:
         """Run a WebClient method, paced to Slack's tiers first (except while Slack waits for our ack)."""
         name = method.__name__.replace("_", ".", 1) if hasattr(method, "__name__") else ""

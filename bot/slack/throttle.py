@@ -60,6 +60,7 @@ WORKSPACE_MESSAGE_BURST = 20
 # a 429 beyond that is answered with its Retry-After.
 FAN_OUT_MESSAGES_PER_MINUTE = 180
 FAN_OUT_BURST = 10
+FAN_OUT_LANE = "chat.postMessage:fan-out"
 # A burst of up to ten seconds' worth of a tier's calls goes out at once; after that, calls are spaced.
 BURST_SECONDS = 10.0
 
@@ -78,6 +79,11 @@ class _Bucket:
         self.tokens -= 1
         return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
 
+    def free_in(self, now: float) -> float:
+        """How long until a token is there (0: now), taking none."""
+        tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        return 0.0 if tokens >= 1 else (1 - tokens) / self.rate
+
 
 Limit = tuple[str, float, float]  # bucket key, tokens per second, capacity
 
@@ -85,6 +91,10 @@ Limit = tuple[str, float, float]  # bucket key, tokens per second, capacity
 class Buckets(Protocol):
     def take(self, limits: Sequence[Limit], now: float) -> float:
         """Take one token from each bucket; returns the longest wait among them."""
+        ...
+
+    def free_in(self, key: str, now: float) -> float:
+        """How long until the bucket `key` has a token (0: now, or no such bucket), taking none."""
         ...
 
 
@@ -104,6 +114,11 @@ class MemoryBuckets:
                     for key, rate, capacity in limits
                 ]
             )
+
+    def free_in(self, key: str, now: float) -> float:
+        with self._lock:
+            bucket = self._buckets.get(key)
+            return 0.0 if bucket is None else bucket.free_in(now)
 
 
 class HostBuckets:
@@ -143,6 +158,15 @@ class HostBuckets:
             handle.truncate()
             handle.write(json.dumps(kept, separators=(",", ":")))
             return max(delays)
+
+    def free_in(self, key: str, now: float) -> float:
+        try:
+            with self._lock, open(self.path, encoding="utf-8") as handle:
+                fcntl.flock(handle, fcntl.LOCK_SH)
+                bucket = _read_state(handle.read()).get(key)
+        except FileNotFoundError:
+            return 0.0
+        return 0.0 if bucket is None else bucket.free_in(now)
 
 
 def _read_state(text: str) -> dict[str, _Bucket]:
@@ -225,6 +249,12 @@ class Throttle:
             return method
         return f"{method}:{channel}:fan-out" if fan_out else f"{method}:{channel}"
 
+    def fan_out_free_in(self) -> float:
+        """How long until the fan-out lane has a turn free (0: now), booking none: job runners claim no
+        fan-out job before then, so that a morning's 2,000 reminders are not each claimed once only to
+        book a turn minutes ahead (and built, and put back) and then claimed again to be sent."""
+        return self._buckets.free_in(FAN_OUT_LANE, self._clock())
+
     def reserve(self, method: str, channel: str | None = None, *, fan_out: bool = False) -> float:
         """Book the next moment `method` may be called; returns how many seconds from now that is.
 
@@ -239,7 +269,7 @@ class Throttle:
     def _limits(method: str, channel: str | None, *, fan_out: bool) -> list[Limit]:
         if method == "chat.postMessage":
             workspace = (
-                (f"{method}:fan-out", FAN_OUT_MESSAGES_PER_MINUTE / 60, float(FAN_OUT_BURST))
+                (FAN_OUT_LANE, FAN_OUT_MESSAGES_PER_MINUTE / 60, float(FAN_OUT_BURST))
                 if fan_out
                 else (f"{method}:*", WORKSPACE_MESSAGES_PER_MINUTE / 60, float(WORKSPACE_MESSAGE_BURST))
             )

@@ -60,15 +60,19 @@ class SqlJobStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def claim(self, worker_id: str, now: datetime, lease_seconds: float) -> ClaimedJob | None:
-        """Lease the oldest due job to `worker_id`, counting the attempt; None when nothing is due."""
+    def claim(self, worker_id: str, now: datetime, lease_seconds: float, *, fan_out: bool = True) -> ClaimedJob | None:
+        """Lease the oldest due job to `worker_id`, counting the attempt; None when nothing is due.
+
+        `fan_out=False` (the fan-out lane has no turn free now): a job of another kind, or a fan-out job
+        that booked its turn when it was put back."""
         lease_until = now + timedelta(seconds=lease_seconds)
+        any_due, claim = (_ANY_DUE, _CLAIM) if fan_out else (_ANY_DUE_BUT_FAN_OUT, _CLAIM_BUT_FAN_OUT)
         # Idle workers poll: looking costs no write lock, so only a worker that sees a due job takes one.
         with self._engine.connect() as peek, peek.execution_options(**READ_ONLY).begin():
-            if peek.execute(_ANY_DUE, {"now": now}).first() is None:
+            if peek.execute(any_due, {"now": now}).first() is None:
                 return None
         with self._engine.begin() as conn:
-            row = conn.execute(_CLAIM, {"now": now, "worker_id": worker_id, "lease_until": lease_until}).first()
+            row = conn.execute(claim, {"now": now, "worker_id": worker_id, "lease_until": lease_until}).first()
             return None if row is None else _claimed(row)
 
     def complete(self, job_id: int, now: datetime, *, then: Sequence[Next] = (), holder: str | None = None) -> bool:
@@ -231,31 +235,43 @@ def _claimable(now: Any) -> Any:
 # Built once: the worker runs these for every job (and polls with the first).
 _DUE_NOW = _claimable(bindparam("now", type_=jobs.c.run_at.type))
 _ANY_DUE = select(jobs.c.id).where(_DUE_NOW).limit(1)
+# (The fan-out kinds as plain parameters: an IN list given whole is rendered anew on every execution.)
+_FAN_OUT = jobs.c.kind.in_([literal(kind) for kind in sorted(FAN_OUT_KINDS)])
+# While the fan-out lane has no turn free: jobs of other kinds, and fan-out that booked its turn before.
+_NOT_WAITING_FOR_THE_LANE = or_(~_FAN_OUT, jobs.c.paced_for.is_not(None))
+_ANY_DUE_BUT_FAN_OUT = select(jobs.c.id).where(_DUE_NOW, _NOT_WAITING_FOR_THE_LANE).limit(1)
 _LOADED = (jobs.c.id, jobs.c.kind, jobs.c.payload, jobs.c.attempts, jobs.c.paced_for)
-# One statement picks the oldest due job, leases it and returns it. PostgreSQL: the row is locked and other
-# workers skip to the next one; SQLite ignores that, its BEGIN IMMEDIATE already makes claims take turns.
-# The conditions are checked again on the row being updated, so a claim is safe even without row locks.
-_CLAIM = (
-    update(jobs)
-    .where(
-        jobs.c.id
-        == select(jobs.c.id)
-        .where(_DUE_NOW)
-        # Fan-out last among the due jobs: a morning's reminders never hold up an incident.
-        # (The kinds as plain parameters: an IN list given whole is rendered anew on every execution.)
-        .order_by(jobs.c.kind.in_([literal(kind) for kind in sorted(FAN_OUT_KINDS)]), jobs.c.run_at, jobs.c.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery(),
-        _DUE_NOW,
+
+
+def _claim(*conditions: Any) -> Any:
+    """One statement that picks the oldest due job, leases it and returns it. PostgreSQL: the row is locked
+    and other workers skip to the next one; SQLite ignores that, its BEGIN IMMEDIATE already makes claims
+    take turns. The conditions are checked again on the row being updated, so a claim is safe even without
+    row locks."""
+    return (
+        update(jobs)
+        .where(
+            jobs.c.id
+            == select(jobs.c.id)
+            .where(_DUE_NOW, *conditions)
+            # Fan-out last among the due jobs: a morning's reminders never hold up an incident.
+            .order_by(_FAN_OUT, jobs.c.run_at, jobs.c.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery(),
+            _DUE_NOW,
+        )
+        .values(
+            locked_by=bindparam("worker_id"),
+            locked_until=bindparam("lease_until", type_=jobs.c.locked_until.type),
+            attempts=jobs.c.attempts + 1,
+        )
+        .returning(*_LOADED)
     )
-    .values(
-        locked_by=bindparam("worker_id"),
-        locked_until=bindparam("lease_until", type_=jobs.c.locked_until.type),
-        attempts=jobs.c.attempts + 1,
-    )
-    .returning(*_LOADED)
-)
+
+
+_CLAIM = _claim()
+_CLAIM_BUT_FAN_OUT = _claim(_NOT_WAITING_FOR_THE_LANE)
 
 
 _ONE_ATTEMPT_BACK = jobs.c.attempts - 1

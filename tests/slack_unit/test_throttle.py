@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.slack.throttle import (
+    FAN_OUT_BURST,
+    FAN_OUT_MESSAGES_PER_MINUTE,
     METHOD_TIERS,
     WORKSPACE_MESSAGE_BURST,
     WORKSPACE_MESSAGES_PER_MINUTE,
@@ -92,6 +94,23 @@ def test_a_morning_of_reminders_never_makes_an_incident_post_wait() -> None:
     # … and the incident channel's next post goes out at once, as do the next few after it.
     assert [throttle.reserve("chat.postMessage", "CINCIDENT") for _ in range(5)] == [0, 0, 0, 0, 0]
     assert Throttle.key("chat.postMessage", "U1", fan_out=True) != Throttle.key("chat.postMessage", "U1")
+
+
+@pytest.mark.parametrize("where", ["memory", "host file"])
+def test_the_fan_out_lane_says_when_its_next_turn_is_free_without_taking_it(where: str, tmp_path: Path) -> None:
+    fake = FakeTime()
+    buckets = MemoryBuckets() if where == "memory" else HostBuckets(tmp_path / "pacing.json")
+    throttle = Throttle(clock=fake.clock, sleep=fake.sleep, buckets=buckets)
+    assert throttle.fan_out_free_in() == 0  # nothing sent yet
+    for n in range(FAN_OUT_BURST):
+        assert throttle.reserve("chat.postMessage", f"U{n}", fan_out=True) == 0
+    turn = 60 / FAN_OUT_MESSAGES_PER_MINUTE
+    assert throttle.fan_out_free_in() == pytest.approx(turn)
+    assert throttle.fan_out_free_in() == pytest.approx(turn)  # asking takes no turn
+    assert throttle.reserve("chat.postMessage", "CINCIDENT") == 0  # an incident's post is not in that lane
+    fake.now += turn
+    assert throttle.fan_out_free_in() == 0
+    assert throttle.reserve("chat.postMessage", "U-next", fan_out=True) == 0
 
 
 def test_processes_of_one_host_pace_together_through_the_shared_file(tmp_path: Path) -> None:

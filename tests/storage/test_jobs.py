@@ -191,6 +191,26 @@ def test_an_incidents_job_runs_before_a_mornings_reminders_that_were_due_first(e
     assert second is not None and isinstance(second.job, SendActionItems) and second.job.owner_id == "U0"
 
 
+def test_while_the_fan_out_lane_is_full_only_other_jobs_and_booked_fan_out_are_claimed(engine: Engine) -> None:
+    with SqlUnitOfWork(engine, clock=CLOCK) as uow:
+        for n in range(2):
+            uow.jobs.enqueue(SendActionItems(owner_id=f"U{n}", reason="reminder", items=()), run_at=NOW)
+        uow.commit()
+    store = SqlJobStore(engine)
+    assert store.claim("w1", NOW, 6, fan_out=False) is None  # no turn free: the reminders wait in the queue
+    booked = store.claim("w1", NOW, 6)
+    assert booked is not None and isinstance(booked.job, SendActionItems)
+    store.defer(booked.id, NOW + timedelta(seconds=1), booked_for="chat.postMessage:U0:fan-out")
+    _enqueue(engine)
+    other = store.claim("w1", NOW + timedelta(seconds=1), 6, fan_out=False)
+    assert other is not None and isinstance(other.job, Tell)
+    again = store.claim("w1", NOW + timedelta(seconds=1), 6, fan_out=False)  # it has its turn already
+    assert again is not None and again.id == booked.id and again.paced_for == "chat.postMessage:U0:fan-out"
+    assert store.claim("w1", NOW + timedelta(seconds=1), 6, fan_out=False) is None
+    last = store.claim("w1", NOW + timedelta(seconds=1), 6)
+    assert last is not None and isinstance(last.job, SendActionItems) and last.job.owner_id == "U1"
+
+
 def test_a_job_this_version_cannot_read_is_handed_over_as_unreadable(engine: Engine) -> None:
     with engine.begin() as conn:
         conn.execute(
