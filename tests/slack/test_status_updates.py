@@ -77,8 +77,7 @@ def nudges_sent(bot: RunningBot, timeout: float = 20.0) -> None:
 
 def move_to(clock: RunningClock, moment: datetime) -> None:
     """Move the clock on to `moment` (where it is already past it, it stays)."""
-    if moment > clock.now() + timedelta(milliseconds=1):
-        clock.set(moment)
+    clock.catch_up(moment)
 
 
 def look_at(bot: RunningBot, clock: RunningClock, moment: datetime) -> int:

@@ -38,6 +38,12 @@ class RunningClock:
                 raise ValueError(f"the clock only moves forward: {moment} is before {now}")
             self._start, self._started = moment, time.monotonic()
 
+    def catch_up(self, moment: datetime) -> None:
+        """Jump to `moment` unless the clock is already there (it runs on while the caller decides)."""
+        with self._lock:
+            if moment > self._start + timedelta(seconds=time.monotonic() - self._started):
+                self._start, self._started = moment, time.monotonic()
+
     def advance(self, delta: timedelta) -> None:
         self.set(self.now() + delta)
 
