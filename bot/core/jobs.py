@@ -324,8 +324,10 @@ class SendActionItems(_Job):
 class PublishHome(_Job):
     kind: Literal["publish_home"] = "publish_home"
     user_id: str
-    page: int = 0
-    opened: bool = False  # the person opened the tab (not a refresh): they look at it, so it is kept fresh
+    # The page the person asked for (opening the tab asks for the first); None: a refresh, which shows
+    # the page they last asked for. A page someone asked for is not shown once they asked for another.
+    page: int | None = None
+    opened: bool = False  # written by earlier versions; the person's looks are kept in the database now
 
 
 class RefreshHomes(_Job):

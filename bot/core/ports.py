@@ -132,13 +132,25 @@ class DailyClaims(Protocol):
         ...
 
 
+class HomeTabs(Protocol):
+    """The page of the Home tab each person last asked for, and when they asked."""
+
+    def looked_at(self, user_id: str, page: int) -> None:
+        """`user_id` opened their Home tab at `page` (or turned to it) just now."""
+        ...
+
+    def page_of(self, user_id: str) -> int:
+        """The page `user_id` last asked for (0 for someone who never opened the tab)."""
+        ...
+
+    def recent(self, since: datetime, *, limit: int) -> list[str]:
+        """People who looked at their Home tab since `since`, most recent first (at most `limit`)."""
+        ...
+
+
 class JobQueue(Protocol):
     def rows_being_written(self) -> dict[tuple[str, int], ActionStatus]:
         """The new status of each (RCA path, item number) row whose rewrite is still queued, oldest first."""
-        ...
-
-    def recent_home_viewers(self, since: datetime, *, limit: int) -> list[str]:
-        """People who opened the Home tab since `since`, most recent first (at most `limit`)."""
         ...
 
     def enqueue(self, job: Job, *, run_at: datetime | None = None, key: str | None = None) -> None:
@@ -157,6 +169,7 @@ class UnitOfWork(Protocol):
     events: EventLog
     claims: DailyClaims
     jobs: JobQueue
+    home_tabs: HomeTabs
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

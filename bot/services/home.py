@@ -20,15 +20,26 @@ if TYPE_CHECKING:
 
 
 def home_opened(ctx: ServiceContext, *, user_id: str, event_id: str) -> None:
-    """Someone opened the bot's Home tab: it is published after the ack (once per event)."""
+    """Someone opened the bot's Home tab: it is published after the ack (once per event), at its first page."""
     with ctx.uow() as uow:
-        uow.jobs.enqueue(PublishHome(user_id=user_id, opened=True), key=f"home:{event_id}"[:200])
+        uow.home_tabs.looked_at(user_id, 0)
+        uow.jobs.enqueue(PublishHome(user_id=user_id, page=0), key=f"home:{event_id}"[:200])
         uow.commit()
 
 
 def show_page(ctx: ServiceContext, *, user_id: str, page: int) -> None:
+    """Someone turned their Home tab to `page`: it is published there, and refreshes keep it there."""
+    page = max(0, min(page, 10_000))
     with ctx.uow() as uow:
-        uow.jobs.enqueue(PublishHome(user_id=user_id, page=max(0, min(page, 10_000))))
+        uow.home_tabs.looked_at(user_id, page)
+        uow.jobs.enqueue(PublishHome(user_id=user_id, page=page))
+        uow.commit()
+
+
+def publish_again(ctx: ServiceContext, *, user_id: str) -> None:
+    """Publish `user_id`'s Home tab again at the page they are on (a change they made from it)."""
+    with ctx.uow() as uow:
+        uow.jobs.enqueue(PublishHome(user_id=user_id))
         uow.commit()
 
 
@@ -73,12 +84,25 @@ class HomeTab:
         self._numbers_at: tuple[datetime, StatsReport] | None = None
 
     def publish(self, job: PublishHome) -> None:
-        self._chat.publish_home(self.view(job.user_id, page=job.page))
+        """Publish the tab at the page its reader is on. Publishes for one person may run side by side
+        (a refresh and their click on "Older"): one built for a page they have since left is dropped, so
+        that the last tab published is the page they asked for last."""
+        page = self._page_of(job.user_id)
+        if job.page is not None and job.page != page:
+            return  # they turned to another page since: that page's own publish shows it
+        view = self.view(job.user_id, page=page)
+        if self._page_of(job.user_id) != page:
+            return
+        self._chat.publish_home(view)
+
+    def _page_of(self, user_id: str) -> int:
+        with self._ctx.reader() as uow:
+            return uow.home_tabs.page_of(user_id)
 
     def refresh(self, *, job_id: int) -> list[Next]:
         since = self._ctx.clock.now() - timedelta(hours=RECENT_VIEWERS_HOURS)
         with self._ctx.reader() as uow:
-            viewers = uow.jobs.recent_home_viewers(since, limit=RECENT_VIEWERS_MAX)
+            viewers = uow.home_tabs.recent(since, limit=RECENT_VIEWERS_MAX)
         return [Next(PublishHome(user_id=user), key=f"home-refresh:{job_id}:{user}") for user in viewers]
 
     def view(self, user_id: str, *, page: int = 0) -> HomeView:

@@ -163,6 +163,17 @@ processed_events = Table(
     Column("received_at", UTCDateTime, nullable=False),
 )
 
+# The page of the Home tab each person last asked for (opening the tab, a pager click), and when: the
+# tabs opened lately are published again after a change, at the page their reader is on.
+home_tabs = Table(
+    "home_tabs",
+    metadata,
+    Column("user_id", String(ID_LENGTH), primary_key=True),
+    Column("page", Integer, nullable=False),
+    Column("seen_at", UTCDateTime, nullable=False),
+    Index("ix_home_tabs_seen_at", "seen_at"),
+)
+
 # One row per daily nudge sent (a reminder to an owner, the briefing), claimed before it is queued,
 # so restarts and replicas never send the same day's nudge twice.
 daily_claims = Table(

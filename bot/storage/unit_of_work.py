@@ -9,7 +9,7 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy import Connection, Engine, delete, select, update
 
 from bot.core.errors import Duplicate
 from bot.core.jobs import Job
@@ -19,6 +19,7 @@ from bot.core.ports import (
     Clock,
     DailyClaims,
     EventLog,
+    HomeTabs,
     IncidentRepo,
     JobQueue,
     PinRepo,
@@ -36,7 +37,7 @@ from bot.storage.incident_repos import (
 )
 from bot.storage.jobs import insert_job
 from bot.storage.sql import insert_if_absent
-from bot.storage.tables import daily_claims, processed_events
+from bot.storage.tables import daily_claims, home_tabs, processed_events
 from bot.storage.tables import jobs as jobs_table
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,35 @@ class SqlDailyClaims:
         return row.first() is not None
 
 
+class SqlHomeTabs:
+    """The page of the Home tab each person last asked for."""
+
+    def __init__(self, connection: ConnectionSource, clock: Clock) -> None:
+        self._conn = connection
+        self._clock = clock
+
+    def looked_at(self, user_id: str, page: int) -> None:
+        values = {"page": page, "seen_at": self._clock.now()}
+        conn = self._conn()
+        change = update(home_tabs).where(home_tabs.c.user_id == user_id).values(values)
+        # A person's first look inserts their row; two first looks at once: the loser updates it.
+        if conn.execute(change).rowcount == 0 and not insert_if_absent(conn, home_tabs, {"user_id": user_id, **values}):
+            conn.execute(change)
+
+    def page_of(self, user_id: str) -> int:
+        page = self._conn().execute(select(home_tabs.c.page).where(home_tabs.c.user_id == user_id)).scalar()
+        return int(page) if page is not None else 0
+
+    def recent(self, since: datetime, *, limit: int) -> list[str]:
+        rows = self._conn().execute(
+            select(home_tabs.c.user_id)
+            .where(home_tabs.c.seen_at >= since)
+            .order_by(home_tabs.c.seen_at.desc(), home_tabs.c.user_id)
+            .limit(limit)
+        )
+        return [user for (user,) in rows]
+
+
 class SqlJobQueue:
     """The services' side of the durable job queue: jobs are stored in the same transaction."""
 
@@ -119,26 +149,6 @@ class SqlJobQueue:
                 continue
         return found
 
-    def recent_home_viewers(self, since: datetime, *, limit: int) -> list[str]:
-        rows = self._conn().execute(
-            select(jobs_table.c.payload)
-            .where(jobs_table.c.kind == "publish_home", jobs_table.c.created_at >= since)
-            .order_by(jobs_table.c.id.desc())
-            .limit(limit * 20)
-        )
-        viewers: list[str] = []
-        for (payload,) in rows:
-            try:
-                found = json.loads(payload)
-            except ValueError:
-                continue
-            user = found.get("user_id") if isinstance(found, dict) and found.get("opened") else None
-            if isinstance(user, str) and user not in viewers:
-                viewers.append(user)
-                if len(viewers) >= limit:
-                    break
-        return viewers
-
     def enqueue(self, job: Job, *, run_at: datetime | None = None, key: str | None = None) -> None:
         """Store a job to run at `run_at` (default now) once the transaction commits; a known `key` is skipped."""
         insert_job(self._conn(), job, now=self._clock.now(), run_at=run_at, key=key)
@@ -155,6 +165,7 @@ class SqlUnitOfWork:
     events: EventLog
     claims: DailyClaims
     jobs: JobQueue
+    home_tabs: HomeTabs
 
     def __init__(
         self,
@@ -177,6 +188,7 @@ class SqlUnitOfWork:
         self.events = SqlEventLog(self._conn, clock)
         self.claims = SqlDailyClaims(self._conn, clock)
         self.jobs = SqlJobQueue(self._conn, clock, self._note_enqueued)
+        self.home_tabs = SqlHomeTabs(self._conn, clock)
 
     def __enter__(self) -> SqlUnitOfWork:
         if self._connection is not None:

@@ -118,3 +118,20 @@ def test_a_home_tab_someone_opened_follows_new_and_resolved_incidents(
     before = len(fake_slack.calls("views.publish"))
     slack.submit(COMMANDER, open_resolve_form(slack, fake_slack, room), {"Summary": "Fixed"})
     home_of(fake_slack, RESPONDER, showing="No open incidents", after=before)
+
+
+def test_a_refresh_keeps_a_reader_on_the_page_they_turned_to(slack: SlackDriver, fake_slack: FakeSlack) -> None:
+    room = declare(slack, fake_slack, "sev2 Long tail")
+    for number in range(1, 26):
+        add_item(slack, fake_slack, room, f"Tail item {number:02d}")
+    open_home(slack, RESPONDER)
+    first = home_of(fake_slack, RESPONDER, showing="Tail item 01")
+    assert "page 1 of 2" in all_text(first)
+    slack.click(RESPONDER, first, "Older ›")
+    home_of(fake_slack, RESPONDER, showing="page 2 of 2")
+
+    before = len(fake_slack.calls("views.publish"))
+    declare(slack, fake_slack, "sev3 Another outage")  # a change refreshes the tabs people look at
+    refreshed = home_of(fake_slack, RESPONDER, showing="Another outage", after=before)
+    text = all_text(refreshed)
+    assert "page 2 of 2" in text and "Tail item 25" in text and "Tail item 01" not in text

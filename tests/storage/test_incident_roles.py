@@ -10,7 +10,7 @@ from sqlalchemy import Engine, inspect, text
 from bot.core.models import Incident, IncidentStatus
 from bot.core.ports import UnitOfWork
 from bot.storage import SqlUnitOfWork, create_engine_for, migrate
-from bot.storage.migrate import alembic_config, current_revision
+from bot.storage.migrate import HEAD_REVISION, alembic_config, current_revision
 from tests.storage import factories as f
 from tests.support.clock import RunningClock
 
@@ -93,7 +93,7 @@ def test_migration_0004_adds_roles_to_a_database_with_incidents(database_url: st
             )
         assert "incident_roles" not in inspect(engine).get_table_names()
         migrate(engine)
-        assert current_revision(engine) == "0004"
+        assert current_revision(engine) == HEAD_REVISION
         with SqlUnitOfWork(engine, clock=clock) as uow:
             (old,) = uow.incidents.list_active()
             assert old.title == "Old one" and old.roles == {}

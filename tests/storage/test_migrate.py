@@ -23,6 +23,7 @@ TABLES = {
     "action_items",
     "processed_events",
     "daily_claims",
+    "home_tabs",
     "jobs",
 }
 
@@ -39,7 +40,7 @@ def _schema(engine: Engine) -> dict[str, object]:
 
 
 def test_migrate_creates_every_table_at_head(engine: Engine) -> None:
-    assert head_revision() == HEAD_REVISION == "0004"
+    assert head_revision() == HEAD_REVISION == "0005"
     assert current_revision(engine) == head_revision()
     assert set(inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
 

@@ -67,7 +67,7 @@ def register(app: App, context: ListenerContext) -> None:
         if clicked.response_url:
             respond(text=status_answer(change), response_type="ephemeral", replace_original=False)
         else:  # clicked on the Home tab: the tab itself shows the change once it is published again
-            home.show_page(ctx, user_id=clicked.user.id, page=0)
+            home.publish_again(ctx, user_id=clicked.user.id)
 
     @app.action(re.compile(f"^{home_blocks.HOME_PAGE}_(newer|older)$"))
     def home_page(ack: Ack, body: dict[str, Any]) -> None:
