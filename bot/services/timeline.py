@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.core import lifecycle
@@ -60,10 +61,13 @@ def pin_message(ctx: ServiceContext, *, event_id: str, room_id: str, message_id:
     pin = _Pin(event_id=event_id, room_id=room_id, message_id=message_id, user_id=user_id)
     known = ctx.rooms.get(room_id)
     if known is not None and may_change(known, ctx.actor(user_id, known)):
-        # The room's incident as last read here: the decision stands if the locked row agrees.
+        # The room's incident as last read here: the decision stands if the locked row agrees. The row is
+        # locked last, just before the commit, so that pins of one busy incident hold it for one statement
+        # each rather than queue behind each other's every write (on PostgreSQL, each a round trip).
+        # Two people pinning one message at once may then both queue its capture: the capture finds the
+        # other's entry (or the unique source keeps one) and the confirmation is keyed, so it shows once.
         with ctx.uow() as uow:
-            if uow.incidents.lock_if_access_unchanged(known):
-                _record_pin(uow, known, pin, allowed=True)
+            if _record_pin(uow, known, pin, allowed=True, still=lambda: uow.incidents.lock_if_access_unchanged(known)):
                 return
         ctx.rooms.forget(room_id)
     incident = find_incident_for_room(ctx, room_id)
@@ -83,9 +87,13 @@ class _Pin:
     user_id: str
 
 
-def _record_pin(uow: UnitOfWork, incident: Incident, pin: _Pin, *, allowed: bool) -> None:
+def _record_pin(
+    uow: UnitOfWork, incident: Incident, pin: _Pin, *, allowed: bool, still: Callable[[], bool] = lambda: True
+) -> bool:
+    """Record the pin (or tell a refusal), committed; False, committing nothing, when `still()` (asked last,
+    just before the commit) says the decision no longer holds."""
     if not uow.events.first_delivery(pin.event_id):
-        return
+        return True
     guarded_by_own_key()
     if not allowed:
         # Told privately, once (the event id is recorded with the refusal).
@@ -96,7 +104,7 @@ def _record_pin(uow: UnitOfWork, incident: Incident, pin: _Pin, *, allowed: bool
             )
         )
         uow.commit()
-        return
+        return True
     incident_id = require_id(incident)
     newly_pinned = uow.pins.add(incident_id, pin.room_id, pin.message_id, pin.user_id)
     if newly_pinned and uow.pins.count(incident_id, pin.room_id, pin.message_id) == 1:
@@ -105,7 +113,10 @@ def _record_pin(uow: UnitOfWork, incident: Incident, pin: _Pin, *, allowed: bool
                 incident_id=incident_id, room_id=pin.room_id, message_id=pin.message_id, by=pin.user_id, via_pin=True
             )
         )
+    if not still():
+        return False  # the unit of work ends without a commit: nothing of this is kept
     uow.commit()
+    return True
 
 
 def unpin_message(ctx: ServiceContext, *, event_id: str, room_id: str, message_id: str, user_id: str) -> None:

@@ -41,12 +41,15 @@ _BY = {
     for for_update in (False, True)
 }
 _LOCK = select(incidents.c.id).where(incidents.c.id == bindparam("incident_id")).with_for_update()
-# What the access rule decides on (bot.core.access), locked.
+# What the access rule decides on (bot.core.access), locked against changes to the incident until the
+# commit. PostgreSQL: FOR NO KEY UPDATE, which every UPDATE of the row waits for, but not the KEY SHARE
+# locks that inserting rows which point at the incident takes: a pin takes this lock after its inserts,
+# and two pins of one incident that each hold a KEY SHARE would deadlock over FOR UPDATE.
 _ACCESS = DriverStatement(
     lambda _: (
         select(incidents.c.room_id, incidents.c.commander_id, incidents.c.private)
         .where(incidents.c.id == bindparam("incident_id"))
-        .with_for_update()
+        .with_for_update(key_share=True)
     )
 )
 # A timeline entry written in the same statement that finds (and locks) its incident's row with what the

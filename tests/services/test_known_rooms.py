@@ -12,6 +12,7 @@ from bot.core.models import Reply, Severity, TimelineKind
 from bot.core.ports import UnitOfWork
 from bot.services import incidents, timeline
 from bot.services.context import ServiceContext
+from tests.storage.concurrency import run_together
 from tests.support.clock import RunningClock
 
 ROOM = "CKNOWNROOM"
@@ -49,3 +50,26 @@ def test_a_former_commander_is_refused_once_another_replica_handed_the_incident_
         assert notes == ["Rolled back", "Commander changed from <@UALICE> to <@UBOB>", "Bob here"]
         assert uow.pins.count(incident_id, ROOM, "1.000001") == 1
         assert uow.pins.count(incident_id, ROOM, "1.000002") == 0
+
+
+def test_many_pins_of_one_incident_at_once_are_all_recorded(
+    uow_factory: Callable[[], UnitOfWork], clock: RunningClock
+) -> None:
+    # A busy incident: people pin messages in the same moments. Each pin decides on the process's copy
+    # and locks the incident's row last; none may deadlock with another (PostgreSQL) or be lost.
+    ctx = ServiceContext(uow=uow_factory, clock=clock)
+    incident_id = _incident_in_room(ctx)
+    timeline.add_note(ctx, room_id=ROOM, text="Copy of the room remembered", by="UALICE")
+    threads, each = 8, 6
+
+    def pin(index: int) -> None:
+        for n in range(each):
+            message = f"2.{index:03d}{n:03d}"
+            timeline.pin_message(ctx, event_id=f"Ev-{message}", room_id=ROOM, message_id=message, user_id="UALICE")
+
+    run_together(threads, pin)
+    with uow_factory() as uow:
+        pinned = [
+            uow.pins.count(incident_id, ROOM, f"2.{index:03d}{n:03d}") for index in range(threads) for n in range(each)
+        ]
+    assert pinned == [1] * (threads * each)
