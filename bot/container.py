@@ -270,7 +270,7 @@ def build_container(
     runner = JobRunner(
         jobs,
         handlers.run,
-        handlers.report_failure,
+        handlers.after_failure,
         clock,
         threads=settings.worker_threads,
         poll_seconds=poll_seconds,

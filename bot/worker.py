@@ -31,10 +31,11 @@ MIN_LANE_WAIT = 0.02
 LANE_TURN_GUARD = 0.25
 
 RunJob = Callable[[ClaimedJob], Sequence[Next]]
-ReportFailure = Callable[[ClaimedJob, Exception], None]
+AfterFailure = Callable[[ClaimedJob, Exception], None]
 # The jobs that follow from a job's failing for good (telling the person who asked, a warning that must
 # reach a channel not created yet): stored in the transaction that records the failure, so they are
-# neither lost nor doubled. ReportFailure runs after that transaction, for what is not a message.
+# neither lost nor doubled. AfterFailure runs after that transaction, for what is not a message (giving
+# back a daily claim).
 FailureJobs = Callable[[ClaimedJob, Exception], Sequence[Next]]
 
 
@@ -45,7 +46,7 @@ class JobRunner:
         self,
         store: JobStore,
         run: RunJob,
-        report_failure: ReportFailure,
+        after_failure: AfterFailure,
         clock: Clock,
         *,
         threads: int = 2,
@@ -69,7 +70,7 @@ class JobRunner:
         self._lane_lock = threading.Lock()
         self._store = store
         self._run = run
-        self._report_failure = report_failure
+        self._after_failure_hook = after_failure
         self._failure_jobs = failure_jobs
         self._clock = clock
         self._threads_wanted = threads
@@ -269,6 +270,6 @@ class JobRunner:
         ):
             return
         try:
-            self._report_failure(job, error)
-        except ChatError:
-            log.exception("could not report the failure of job %s", job.id)
+            self._after_failure_hook(job, error)
+        except Exception:
+            log.exception("job %s: what follows its failure could not be done", job.id)

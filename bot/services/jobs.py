@@ -256,7 +256,7 @@ class JobHandlers:
             case _:
                 assert_never(job)
 
-    def report_failure(self, claimed: ClaimedJob, error: Exception) -> None:
+    def after_failure(self, claimed: ClaimedJob, error: Exception) -> None:
         """Give back the daily claim of a job that failed for good (what people hear is `failure_jobs`')."""
         claim = getattr(claimed.job, "claim", None)
         if isinstance(claim, j.DailyClaim):
