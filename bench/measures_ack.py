@@ -107,7 +107,12 @@ def _ack(ctx: Context, name: str, make: BodyMaker) -> list[Row]:
             room = declare(driver(fake, process.port), fake, f"Ack latency of {tree.label}")
             targets.append(Target(tree, process, fake, room))
         bare = stack.enter_context(start_bare(SECRET, targets[0].fake.url, log=ctx.work / "bare.log"))
+        stored_url = stack.enter_context(ctx.dbs.fresh())
+        storing = stack.enter_context(
+            start_bare(SECRET, targets[0].fake.url, log=ctx.work / "bare-store.log", store=stored_url)
+        )
         baseline: list[LoadResult] = []
+        floor: list[LoadResult] = []
         for number in range(ctx.rounds):
             ctx.say(f"{name}: round {number + 1}/{ctx.rounds}")
             for target in targets:
@@ -115,9 +120,45 @@ def _ack(ctx: Context, name: str, make: BodyMaker) -> list[Row]:
                 target.results.append(load_round(ctx, target.process.port, bodies, expect=True))
             first = targets[0]
             baseline.append(load_round(ctx, bare.port, make(first.fake, first.room, count), expect=False))
+            floor.append(load_round(ctx, storing.port, make(first.fake, first.room, count), expect=False))
     rows: list[Row] = []
     for target in targets:
         rows += ack_rows(name, ctx.dbs.kind, target.tree.label, target.results, baseline)
+        rows.append(
+            Row(
+                name,
+                "p99 ack against the bare app storing one row",
+                "ms",
+                ctx.dbs.kind,
+                target.tree.label,
+                [r.p99 for r in target.results],
+                [r.p99 for r in floor],
+            )
+        )
+    # How far the floor itself is from the bare app: the part of the goal's 1.5x that storing the note
+    # (SQLAlchemy Core, one transaction) takes before the bot does anything of its own.
+    rows.append(
+        Row(
+            name,
+            "p99 ack: the bare app storing one row, against the bare app",
+            "ms",
+            ctx.dbs.kind,
+            "bare+row",
+            [r.p99 for r in floor],
+            [r.p99 for r in baseline],
+        )
+    )
+    rows.append(
+        Row(
+            name,
+            "requests answered per second: the bare app storing one row",
+            "/s",
+            ctx.dbs.kind,
+            "bare+row",
+            [r.rate for r in floor],
+            [r.rate for r in baseline],
+        )
+    )
     return rows
 
 
