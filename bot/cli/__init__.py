@@ -163,9 +163,19 @@ def _publish(environ: Mapping[str, str] | None, out: TextIO, err: TextIO, clock:
     return 0
 
 
+# How long a thread holding the GIL runs before a waiting one may take it (Python's default: 5 ms). In
+# `serve`, a request thread woken by its socket waits behind whatever CPU work runs beside it (the daily
+# check's scan, the similar-incident index, a big RCA's render) once per hand-off. A tenth of the default
+# cut the p99 note ack at a team's pace (10 people, a note each half second) from 46 to 10 ms, and from
+# 107 to 38 ms while the daily check ran; at full load (10 clients back to back) it costs ≈10 % of the
+# answers a second (bench/RESULTS.md, sixth round).
+GIL_SWITCH_SECONDS = 0.0005
+
+
 def _serve(environ: Mapping[str, str] | None, out: TextIO, host: str, port: int) -> int:
     from bot.server import RunningBot
 
+    sys.setswitchinterval(GIL_SWITCH_SECONDS)
     bot = RunningBot(load_settings(environ), host=host, port=port)
 
     def stop(signum: int, frame: FrameType | None) -> None:
