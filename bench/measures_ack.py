@@ -137,28 +137,14 @@ def _ack(ctx: Context, name: str, make: BodyMaker) -> list[Row]:
         )
     # How far the floor itself is from the bare app: the part of the goal's 1.5x that storing the note
     # (SQLAlchemy Core, one transaction) takes before the bot does anything of its own.
-    rows.append(
-        Row(
-            name,
-            "p99 ack: the bare app storing one row, against the bare app",
-            "ms",
-            ctx.dbs.kind,
-            "bare+row",
-            [r.p99 for r in floor],
-            [r.p99 for r in baseline],
+    figures: list[tuple[str, str, Callable[[LoadResult], float]]] = [
+        ("p99 ack: the bare app storing one row, against the bare app", "ms", lambda r: r.p99),
+        ("requests answered per second: the bare app storing one row", "/s", lambda r: r.rate),
+    ]
+    for figure, unit, value in figures:
+        rows.append(
+            Row(name, figure, unit, ctx.dbs.kind, "bare+row", [value(r) for r in floor], [value(r) for r in baseline])
         )
-    )
-    rows.append(
-        Row(
-            name,
-            "requests answered per second: the bare app storing one row",
-            "/s",
-            ctx.dbs.kind,
-            "bare+row",
-            [r.rate for r in floor],
-            [r.rate for r in baseline],
-        )
-    )
     return rows
 
 
