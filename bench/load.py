@@ -33,6 +33,7 @@ JSON = "application/json"
 @dataclass
 class LoadResult:
     latencies: list[float] = field(default_factory=list)  # seconds, in completion order
+    sent_at: list[float] = field(default_factory=list)  # each one's send, as a Unix time (same order)
     statuses: dict[str, int] = field(default_factory=dict)
     unexpected: int = 0  # answers without the expected text, or that failed
     elapsed: float = 0.0
@@ -165,7 +166,7 @@ def run_load(
     data = json.loads(out.read_text())
     spec.unlink()
     out.unlink()
-    return LoadResult(data["latencies"], data["statuses"], data["unexpected"], data["elapsed"])
+    return LoadResult(data["latencies"], data["sent_at"], data["statuses"], data["unexpected"], data["elapsed"])
 
 
 def _send(port: int, body: bytes, headers: dict[str, str]) -> tuple[float, int, str]:
@@ -188,6 +189,7 @@ def _serve_spec(spec: dict[str, Any]) -> dict[str, Any]:
     duration: float = spec["duration"]
     lock = threading.Lock()
     latencies: list[float] = []
+    sent_at: list[float] = []
     statuses: dict[str, int] = {}
     unexpected = [0]
     next_index = [0]
@@ -214,6 +216,7 @@ def _serve_spec(spec: dict[str, Any]) -> dict[str, Any]:
                 "X-Slack-Signature": verifier.generate_signature(timestamp=stamp, body=body) or "",
                 "Connection": "close",
             }
+            wall = time.time()
             try:
                 took, status, text = _send(spec["port"], body, headers)
             except OSError:
@@ -224,6 +227,7 @@ def _serve_spec(spec: dict[str, Any]) -> dict[str, Any]:
             sent += 1
             with lock:
                 latencies.append(took)
+                sent_at.append(wall)
                 statuses[str(status)] = statuses.get(str(status), 0) + 1
                 if spec["expect"] and spec["expect"] not in text:
                     unexpected[0] += 1
@@ -235,6 +239,7 @@ def _serve_spec(spec: dict[str, Any]) -> dict[str, Any]:
         worker.join()
     return {
         "latencies": latencies,
+        "sent_at": sent_at,
         "statuses": statuses,
         "unexpected": unexpected[0],
         "elapsed": time.perf_counter() - started,

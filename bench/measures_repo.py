@@ -141,8 +141,9 @@ def daily_check(ctx: Context) -> list[Row]:
 
     REMINDER_TIME=00:00 makes the first check of the day due (everyone is reminded) and every later check
     find nothing new, so a bot that scans only when it has to scans once in the window. A scan lists the
-    RCA folder, so scans are counted as the `git ls-tree` runs the wrapper saw; the `git fetch`/`git pull`
-    runs (a check looking for new commits, cheap when there are none) are shown beside them."""
+    RCA folder, so scans are counted as the `git ls-tree` runs the wrapper saw, less those of the same
+    bot with no daily check (the declare's similar-incident listing); the `git fetch`/`git pull` runs (a
+    check looking for new commits, cheap when there are none) are shown beside them."""
     sizes = ctx.sizes
     docs = big_checkout(ctx, "docs")
     window = sizes.daily_window
@@ -184,6 +185,14 @@ def daily_check(ctx: Context) -> list[Row]:
                             load = load_round(
                                 ctx, process.port, bodies, expect=True, interval=sizes.daily_pace, duration=left
                             )
+                            # Each ack's send time and latency, for a look at when the slow ones came (--keep).
+                            acks_file = ctx.work / f"acks-{tree.label}-{number}-{mode}.tsv"
+                            acks_file.write_text(
+                                "".join(
+                                    f"{at:.3f}\t{took * 1000:.1f}\n"
+                                    for at, took in zip(load.sent_at, load.latencies, strict=True)
+                                )
+                            )
                             calls = git_calls(log)
                             seen = {
                                 "scans": float(sum(1 for c in calls if _LIST.search(c))),
@@ -212,7 +221,17 @@ def daily_check(ctx: Context) -> list[Row]:
         ) -> Row:
             return Row("daily-check", figure, unit, ctx.dbs.kind, label, [f[key] for f in on], [f[key] for f in off])
 
-        scans = row(f"scans in {window:.0f} s, checks every {sizes.daily_interval:g} s", "scans", "scans")
+        # The declare's similar-incident job lists the folder too (the baseline: the same bot, no daily
+        # check); a scan in a process of its own cannot share that listing, so scans are counted beyond it.
+        scans = Row(
+            "daily-check",
+            f"scans in {window:.0f} s, checks every {sizes.daily_interval:g} s (listings beyond the declare's)",
+            "scans",
+            ctx.dbs.kind,
+            tree.label,
+            [max(0.0, a["scans"] - b["scans"]) for a, b in zip(on, off, strict=True)],
+            [b["scans"] for b in off],
+        )
         scans.goal = "<= 1 (one due run)"
         scans.met = scans.bot_median <= 1
         rows += [

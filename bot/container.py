@@ -23,6 +23,7 @@ from bot.core.roles import DEFAULT_ROLES, Role, commander_first
 from bot.ops.metrics import BotMetrics
 from bot.publish import GitPublisher
 from bot.rca_cache import parsed_rcas_for
+from bot.scan_process import ScanInChildProcess
 from bot.services.channel_upkeep import ChannelUpkeep
 from bot.services.context import Policy, ServiceContext
 from bot.services.home import HomeTab
@@ -133,11 +134,17 @@ class LazyTemplates:
 
 
 def build_container(
-    settings: Settings, *, clock: Clock | None = None, poll_seconds: float = 1.0, offline: bool = False
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    poll_seconds: float = 1.0,
+    offline: bool = False,
+    scan_in_child: bool = False,
 ) -> Container:
     """Connect to the database (migrating it), to Slack, and wire the services and the app.
 
     `offline`: do not ask Slack who the bot is (for `scan` without credentials; nothing may call Slack).
+    `scan_in_child`: the daily runs read and parse the docs repo in a process of their own (`serve`).
     """
     engine = open_database(settings.database_url)
     clock = clock or SystemClock()
@@ -224,6 +231,7 @@ def build_container(
         ),
         guide_problems=(lambda: severities.problems) if severities is not None else tuple,
         parsed_store=parsed_rcas_for(settings.docs_repo_path),  # so `remind` and a restart do not parse again
+        due_scan=(lambda inline: ScanInChildProcess(settings, inline)) if scan_in_child else None,
     )
     publishing = RcaPublishing(ctx, chat, publisher, layout, LazyTemplates(settings.templates_dir))
 

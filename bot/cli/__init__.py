@@ -173,10 +173,14 @@ GIL_SWITCH_SECONDS = 0.0005
 
 
 def _serve(environ: Mapping[str, str] | None, out: TextIO, host: str, port: int) -> int:
+    from bot.container import build_container
     from bot.server import RunningBot
 
     sys.setswitchinterval(GIL_SWITCH_SECONDS)
-    bot = RunningBot(load_settings(environ), host=host, port=port)
+    # The daily check's scan in a process of its own, so that the threads answering Slack keep their core.
+    bot = RunningBot(
+        load_settings(environ), host=host, port=port, build=lambda s: build_container(s, scan_in_child=True)
+    )
 
     def stop(signum: int, frame: FrameType | None) -> None:
         bot.stop()

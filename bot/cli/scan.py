@@ -12,12 +12,11 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from bot.clock import SystemClock
-from bot.config import Settings, read_owner_map
+from bot.config import Settings
 from bot.core.open_items import OpenItem, OpenItems, Person
 from bot.core.ports import ChatError, Clock
 from bot.services.context import ServiceContext
-from bot.services.open_item_scan import OpenItemScan, item_payload
-from bot.services.publishing import DocsLayout
+from bot.services.open_item_scan import item_payload
 from bot.slack.text import humanize_age
 
 
@@ -25,12 +24,10 @@ def run_scan(
     settings: Settings, *, out: TextIO, err: TextIO, clock: Clock | None = None, as_json: bool, offline: bool
 ) -> int:
     """`scan`; returns the exit status. `offline`: no Slack (owners are shown as written)."""
-    from bot.publish import GitPublisher
-    from bot.rca_cache import parsed_rcas_for
+    from bot.scan_process import wire_scan
     from bot.startup import open_database
     from bot.storage import SqlUnitOfWork
 
-    owner_map = read_owner_map(settings.owner_map)
     engine = open_database(settings.database_url)
     moments = clock or SystemClock()
     now = moments.now()
@@ -48,18 +45,7 @@ def run_scan(
             read=lambda: SqlUnitOfWork(engine, clock=moments, read_only=True),
             clock=moments,
         )
-        publisher = (
-            GitPublisher(
-                settings.docs_repo_path, author_name=settings.git_author_name, author_email=settings.git_author_email
-            )
-            if settings.docs_repo_path
-            else None
-        )
-        layout = DocsLayout(incidents_dir=settings.incidents_dir, tz=settings.timezone)
-        scan = OpenItemScan(
-            ctx, publisher, layout, owner_map=owner_map, parsed_store=parsed_rcas_for(settings.docs_repo_path)
-        )
-        found = scan.scan(people=people)
+        found = wire_scan(settings, ctx).scan(people=people)
     finally:
         engine.dispose()
     write_scan(found, now, out=out, err=err, as_json=as_json)

@@ -126,6 +126,10 @@ class DailyClaims(Protocol):
     """Once-a-day nudges (reminders, the briefing): claimed in the database, so sent once."""
 
     def claim(self, kind: str, subject: str, day: date) -> bool: ...
+    def claim_many(self, kind: str, wanted: Sequence[tuple[str, date]]) -> set[tuple[str, date]]:
+        """Claim each (subject, day) at once; returns those this call claimed (the others were already)."""
+        ...
+
     def claimed(self, kind: str, subject: str, day: date) -> bool: ...
     def release(self, kind: str, subject: str, day: date) -> None:
         """Give a claim back (its nudge could not be sent), so that a later check sends it."""
@@ -156,6 +160,10 @@ class JobQueue(Protocol):
     def enqueue(self, job: Job, *, run_at: datetime | None = None, key: str | None = None) -> None:
         """Store `job` to run at `run_at` (default now) once the transaction commits; a job with a `key`
         that was stored before is not stored again."""
+        ...
+
+    def enqueue_many(self, jobs: Sequence[Job]) -> None:
+        """Store these jobs to run now, in one statement, once the transaction commits."""
         ...
 
 

@@ -31,6 +31,12 @@ def item_payload(item: OpenItem) -> dict[str, Any]:
     return data
 
 
+class FindsOpenItems(Protocol):
+    """A scan for open items (OpenItemScan, or bot/scan_process.py's in a process of its own)."""
+
+    def scan(self, *, people: Sequence[Person], pulled: bool = False) -> OpenItems: ...
+
+
 class ParsedRcaStore(Protocol):
     """Parsed RCAs kept between processes, by blob id (see bot/rca_cache.py)."""
 
@@ -60,19 +66,36 @@ class OpenItemScan:
     def scan(self, *, people: Sequence[Person], pulled: bool = False) -> OpenItems:
         """Every open item, owners matched among `people`; the RCA files (after a pull) are the truth,
         the database follows them."""
+        if not pulled:
+            self.pull()
+        found = self.find(people=people)
+        self.follow(found)
+        return found
+
+    @property
+    def reads_docs(self) -> bool:
+        """Whether there is a docs repo to read (without one, a scan is a few database reads)."""
+        return self._publisher is not None
+
+    def pull(self) -> None:
+        """Bring the docs repo up to date; a failure is logged and the scan reads what it has."""
+        if self._publisher is None:
+            return
+        try:
+            self._publisher.pull()
+        except PublishError as error:
+            log.warning("scanning the docs repo without pulling: %s", error)
+
+    def find(self, *, people: Sequence[Person]) -> OpenItems:
+        """The open items of the docs repo as it is now, and of the database; reads only."""
         files: dict[str, ParsedRca] = {}
         if self._publisher is not None:
-            if not pulled:
-                try:
-                    self._publisher.pull()
-                except PublishError as error:
-                    log.warning("scanning the docs repo without pulling: %s", error)
             files = self._parsed_rcas(self._publisher)
         with self._ctx.reader() as uow:
             incidents = uow.incidents.list_active() + uow.incidents.list_resolved()
             items = {incident.id: uow.actions.for_incident(incident.id) for incident in incidents if incident.id}
             being_written = uow.jobs.rows_being_written()
-        found = collect_open_items(
+        return collect_open_items(
             rca_files=files,
             incidents=incidents,
             db_items=items,
@@ -80,8 +103,6 @@ class OpenItemScan:
             owner_map=self._owner_map,
             rows_being_written=being_written,
         )
-        self._follow_files(found)
-        return found
 
     def _parsed_rcas(self, publisher: Publisher) -> dict[str, ParsedRca]:
         """Every RCA in the docs repo, parsed; a file whose content is unchanged since the last scan (of
@@ -100,7 +121,7 @@ class OpenItemScan:
             self._store.save({blob: self._parsed[blob] for blob in set(blobs.values()) if blob in self._parsed})
         return {path: self._parsed[blob] for path, blob in blobs.items() if blob in self._parsed}
 
-    def _follow_files(self, found: OpenItems) -> None:
+    def follow(self, found: OpenItems) -> None:
         """Someone changed a status by editing the RCA in git: the bot's copy follows."""
         if not found.status_changes:
             return

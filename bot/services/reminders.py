@@ -22,7 +22,7 @@ from bot.core.ports import Chat, Publisher, PublishError
 from bot.core.rca_parse import parse_rca
 from bot.core.reminders import BriefingGroup, briefing_groups, local_day_due, missing_rcas
 from bot.services.context import ServiceContext
-from bot.services.open_item_scan import OpenItemScan, ParsedRcaStore
+from bot.services.open_item_scan import FindsOpenItems, OpenItemScan, ParsedRcaStore
 from bot.services.publishing import DocsLayout
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,10 @@ class Reminders:
         *,
         guide_problems: Callable[[], Sequence[object]] = tuple,
         parsed_store: ParsedRcaStore | None = None,
+        due_scan: Callable[[OpenItemScan], FindsOpenItems] | None = None,
     ) -> None:
+        """`due_scan`: the scan of the daily runs (reminders, the briefing), made from the plain one;
+        `serve` runs it in a process of its own (bot/scan_process.py)."""
         self._ctx = ctx
         self._guide_problems = guide_problems
         self._chat = chat
@@ -69,6 +72,7 @@ class Reminders:
         self._layout = layout
         self._policy = policy
         self._scan = OpenItemScan(ctx, publisher, layout, owner_map=policy.owner_map, parsed_store=parsed_store)
+        self._due_scan: FindsOpenItems = due_scan(self._scan) if due_scan is not None else self._scan
         # (time zone, local date) whose reminders this process has queued: not scanned for again.
         self._reminded_zones: set[tuple[str, date]] = set()
         self._reminded_at: tuple[str | None, str] | None = None
@@ -111,26 +115,33 @@ class Reminders:
         due: list[tuple[str, list[OpenItem]]] = []
         owners = [
             (owner, items)
-            for owner, items in by_owner(self.scan(people=people, pulled=True).items).items()
+            for owner, items in by_owner(self._due_scan.scan(people=people, pulled=True).items).items()
             if owner in days
         ]
         for start in range(0, len(owners), CLAIMS_PER_TRANSACTION):
-            # In batches: the first DMs go out while the later owners are still being claimed.
+            # In batches: the first DMs go out while the later owners are still being claimed, and the
+            # write lock is never held long (Slack's requests need it too).
+            batch = owners[start : start + CLAIMS_PER_TRANSACTION]
             with self._ctx.uow() as uow:
-                for owner_id, items in owners[start : start + CLAIMS_PER_TRANSACTION]:
-                    day = days[owner_id]
-                    if dry_run:
-                        if not uow.claims.claimed(REMINDER, owner_id, day):
-                            due.append((owner_id, items))
-                    elif uow.claims.claim(REMINDER, owner_id, day):
-                        # The claim is given back if the DM cannot be sent, so a later check sends it.
-                        claim = DailyClaim(kind=REMINDER, subject=owner_id, day=day)
-                        reminder = SendActionItems(
-                            owner_id=owner_id, reason="reminder", items=tuple(items), claim=claim
+                if dry_run:
+                    due += [(o, items) for o, items in batch if not uow.claims.claimed(REMINDER, o, days[o])]
+                    continue
+                claimed = uow.claims.claim_many(REMINDER, [(owner_id, days[owner_id]) for owner_id, _ in batch])
+                mine = [(owner_id, items) for owner_id, items in batch if (owner_id, days[owner_id]) in claimed]
+                # The claim is given back if the DM cannot be sent, so a later check sends it.
+                uow.jobs.enqueue_many(
+                    [
+                        SendActionItems(
+                            owner_id=owner_id,
+                            reason="reminder",
+                            items=tuple(items),
+                            claim=DailyClaim(kind=REMINDER, subject=owner_id, day=days[owner_id]),
                         )
-                        uow.jobs.enqueue(reminder)
-                        due.append((owner_id, items))
+                        for owner_id, items in mine
+                    ]
+                )
                 uow.commit()
+            due += mine
         if not dry_run:
             self._reminded_zones |= zones
             self._reminded_at = seen
@@ -150,7 +161,7 @@ class Reminders:
 
     def briefing(self, now: datetime) -> Briefing:
         """The unresolved action items by incident, and incidents still missing their RCA."""
-        found = self.scan()
+        found = self._due_scan.scan(people=self._chat.people())
         with self._ctx.uow() as uow:
             resolved = uow.incidents.list_resolved()
         present = self._publisher.list_files(self._layout.incidents_dir, suffix="-rca.md") if self._publisher else []

@@ -38,6 +38,15 @@ def insert_job(
     conn.execute(insert_ignoring_conflicts(conn, jobs), values)
 
 
+def insert_jobs(conn: Connection, batch: Sequence[Job], *, now: datetime) -> None:
+    """Store these jobs, due now, in the caller's transaction, in one statement."""
+    rows = [
+        {"kind": job.kind, "payload": job.model_dump_json(), "run_at": now, "attempts": 0, "created_at": now}
+        for job in batch
+    ]
+    conn.execute(jobs.insert(), rows)
+
+
 @dataclass(frozen=True)
 class QueueState:
     pending: int

@@ -13,18 +13,21 @@ from sqlalchemy.sql.elements import ClauseElement
 
 # Statements built once per dialect and table: building one (and its cache key) for every request
 # cost more than running it. The values go in as parameters.
-_IGNORING: dict[tuple[str, str, str | None], Insert] = {}
+_IGNORING: dict[tuple[str, str, str | tuple[str, ...] | None], Insert] = {}
 # Per table and the columns given: the guards against a second delivery, pins and daily claims.
 _IF_ABSENT: dict[tuple[str, tuple[str, ...]], DriverStatement] = {}
 
 
-def insert_ignoring_conflicts(conn: Connection, table: Table, *, returning: str | None = None) -> Insert:
-    """INSERT … ON CONFLICT DO NOTHING in the connection's dialect, to execute with the row as parameters;
-    with `returning`, the statement returns that column of the row it inserted (none on a conflict)."""
+def insert_ignoring_conflicts(
+    conn: Connection, table: Table, *, returning: str | tuple[str, ...] | None = None
+) -> Insert:
+    """INSERT … ON CONFLICT DO NOTHING in the connection's dialect, to execute with the row (or rows) as
+    parameters; with `returning`, the statement returns those columns of each row it inserted (none on a
+    conflict)."""
     return _ignoring_conflicts(conn.dialect, table, returning)
 
 
-def _ignoring_conflicts(dialect: Dialect, table: Table, returning: str | None) -> Insert:
+def _ignoring_conflicts(dialect: Dialect, table: Table, returning: str | tuple[str, ...] | None) -> Insert:
     # Unlike catching IntegrityError, this neither aborts a PostgreSQL transaction nor races:
     # the database itself decides, atomically, whether the row is new. (Each dialect's module is
     # loaded only for a database that uses it.)
@@ -43,7 +46,8 @@ def _ignoring_conflicts(dialect: Dialect, table: Table, returning: str | None) -
         else:
             raise NotImplementedError(f"unsupported database dialect {name!r}")
         if returning is not None:
-            stmt = stmt.returning(table.c[returning])
+            names = (returning,) if isinstance(returning, str) else returning
+            stmt = stmt.returning(*(table.c[name] for name in names))
         _IGNORING[key] = stmt
     return stmt
 

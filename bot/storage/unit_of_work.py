@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -35,8 +35,8 @@ from bot.storage.incident_repos import (
     SqlPinRepo,
     SqlTimelineRepo,
 )
-from bot.storage.jobs import insert_job
-from bot.storage.sql import insert_if_absent
+from bot.storage.jobs import insert_job, insert_jobs
+from bot.storage.sql import insert_if_absent, insert_ignoring_conflicts
 from bot.storage.tables import daily_claims, home_tabs, processed_events
 from bot.storage.tables import jobs as jobs_table
 
@@ -73,6 +73,18 @@ class SqlDailyClaims:
         """Claim today's nudge; False when this or another process already did."""
         values = {"kind": kind, "subject": subject, "local_date": day.isoformat(), "claimed_at": self._clock.now()}
         return insert_if_absent(self._conn(), daily_claims, values)
+
+    def claim_many(self, kind: str, wanted: Sequence[tuple[str, date]]) -> set[tuple[str, date]]:
+        if not wanted:
+            return set()
+        now = self._clock.now()
+        rows = [{"kind": kind, "subject": s, "local_date": d.isoformat(), "claimed_at": now} for s, d in wanted]
+        # One INSERT … ON CONFLICT DO NOTHING for all of them (SQLAlchemy sends the rows as one multi-row
+        # statement); RETURNING names the rows that went in, so a claim another process holds is skipped.
+        conn = self._conn()
+        stmt = insert_ignoring_conflicts(conn, daily_claims, returning=("subject", "local_date"))
+        inserted = conn.execute(stmt, rows).all()
+        return {(subject, date.fromisoformat(day)) for subject, day in inserted}
 
     def release(self, kind: str, subject: str, day: date) -> None:
         """Give a claim back: the nudge could not be sent, so a later check sends it."""
@@ -153,6 +165,11 @@ class SqlJobQueue:
         """Store a job to run at `run_at` (default now) once the transaction commits; a known `key` is skipped."""
         insert_job(self._conn(), job, now=self._clock.now(), run_at=run_at, key=key)
         self._on_enqueue()
+
+    def enqueue_many(self, jobs: Sequence[Job]) -> None:
+        if jobs:
+            insert_jobs(self._conn(), jobs, now=self._clock.now())
+            self._on_enqueue()
 
 
 class SqlUnitOfWork:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -11,9 +12,14 @@ import pytest
 
 from bot.config import Settings, load_settings
 from bot.container import build_container
+from bot.core.open_items import Person
 from bot.demo.docs_repo import DocsRepo
+from bot.scan_process import ScanInChildProcess, wire_scan
 from bot.scheduler import DailyJobs
 from bot.server import RunningBot
+from bot.services.context import ServiceContext
+from bot.startup import open_database
+from bot.storage import SqlUnitOfWork
 from slack_sim import FakeSlack, SlackDriver
 from tests.paths import HAND_WRITTEN_RCA
 from tests.slack.conftest import (
@@ -29,6 +35,8 @@ from tests.slack.test_resolve import declare, open_resolve_form, room_says
 from tests.support.clock import START, TODAY, RunningClock
 
 HAND_WRITTEN = HAND_WRITTEN_RCA
+# What `serve` logs when the scan's own process gave nothing back and it scanned in its own.
+FELL_BACK = "the scan's own process failed"
 
 
 def tomorrow_at(hour: int, minute: int = 0, *, days: int = 1) -> datetime:
@@ -273,11 +281,21 @@ def test_one_reminder_lists_all_of_an_owners_items_across_incidents_oldest_first
     assert room["id"]
 
 
+@pytest.mark.parametrize("scan_in_child", [False, True], ids=["scanning-here", "scanning-apart"])
 def test_serve_runs_the_daily_jobs_by_itself(
-    reminder_env: dict[str, Any], fake_slack: FakeSlack, clock: RunningClock
+    reminder_env: dict[str, Any],
+    fake_slack: FakeSlack,
+    clock: RunningClock,
+    scan_in_child: bool,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     env = {**reminder_env, "DAILY_CHECK_SECONDS": "0.2", "REMINDER_TIME": "00:00", "BRIEFING_TIME": "00:00"}
-    running = start_bot(load_settings(env), clock)
+    running = RunningBot(
+        load_settings(env),
+        host="127.0.0.1",
+        port=0,
+        build=lambda s: build_container(s, clock=clock, poll_seconds=0.05, scan_in_child=scan_in_child),
+    )
     try:
         driver = driver_for(running, fake_slack)
         resolved_with_item(driver, fake_slack, "Scheduler check")
@@ -291,3 +309,83 @@ def test_serve_runs_the_daily_jobs_by_itself(
         assert len(fake_slack.messages("CBRIEF")) == 1
     finally:
         running.stop()
+    assert FELL_BACK not in caplog.text
+
+
+@pytest.fixture
+def bot_scanning_apart(reminder_env: dict[str, Any], clock: RunningClock) -> Iterator[RunningBot]:
+    """`serve` as `incident-bot serve` wires it: the daily runs' scan in a process of its own."""
+    running = RunningBot(
+        load_settings(reminder_env),
+        host="127.0.0.1",
+        port=0,
+        build=lambda s: build_container(s, clock=clock, poll_seconds=0.05, scan_in_child=True),
+    )
+    yield running
+    running.stop()
+
+
+def test_a_scan_in_a_process_of_its_own_reminds_briefs_and_follows_the_files(
+    bot_scanning_apart: RunningBot,
+    fake_slack: FakeSlack,
+    docs_repo: DocsRepo,
+    clock: RunningClock,
+    tmp_path: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    bot = bot_scanning_apart
+    driver = driver_for(bot, fake_slack)
+    disk_full = resolved_with_item(driver, fake_slack, "Disk full")
+    # Someone marks the incident's one item done by editing its RCA in git.
+    editor = docs_repo.person_clone(tmp_path / "editor")
+    file = tmp_path / "editor" / f"DOCS/incidents/{TODAY}-disk-full-rca.md"
+    file.write_text(file.read_text().replace("| Open |", "| ✅ DONE |"))
+    editor.git.commit("-am", "Done by hand")
+    editor.git.push()
+
+    tick(bot, clock, tomorrow_at(14, 5))  # 09:05 in New York, where matt lives
+
+    assert reminders_to(fake_slack, RESPONDER) == []  # done in git: not reminded
+    reminder = reminders_to(fake_slack, "UMATT")
+    assert len(reminder) == 1
+    assert "Page a human when 3+ agents fail" in all_text(reminder[0])  # a hand-written RCA's row
+    briefing = fake_slack.wait_for(lambda: fake_slack.messages("CBRIEF"))[0]["text"]
+    assert "🔔 #3 Page a human when 3+ agents fail within 10 minutes — <@UMATT> · Open" in briefing
+    # The database followed the file: the item is done for the bot too.
+    done = driver.command("/incident", "done 1", user=COMMANDER, channel=disk_full["id"])
+    assert "already ✅ DONE" in done.json()["text"]
+    assert FELL_BACK not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("child", "falls_back"),
+    [
+        (None, False),
+        ([sys.executable, "-c", "import sys; sys.exit(3)"], True),  # it crashed
+        ([sys.executable, "-c", "print('not a scan')"], True),  # it answered something else
+        ([sys.executable, "-c", "import sys; sys.stdout.buffer.write((99).to_bytes(8, 'big') + b'x')"], True),  # cut
+    ],
+    ids=["child", "crashed", "garbled", "cut-short"],
+)
+def test_the_scan_apart_finds_what_the_scan_here_finds_and_falls_back_to_it(
+    settings: Settings, clock: RunningClock, child: list[str] | None, falls_back: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = open_database(settings.database_url)
+    try:
+        ctx = ServiceContext(
+            uow=lambda: SqlUnitOfWork(engine, clock=clock),
+            read=lambda: SqlUnitOfWork(engine, clock=clock, read_only=True),
+            clock=clock,
+        )
+        people = [Person(id="UMATT", name="matt", real_name="Matt Example", tz="America/New_York")]
+        here = wire_scan(settings, ctx).scan(people=people)
+        inline = wire_scan(settings, ctx)
+        apart = ScanInChildProcess(settings, inline, command=child) if child else ScanInChildProcess(settings, inline)
+        found = apart.scan(people=people)
+    finally:
+        engine.dispose()
+    assert [item.action for item in here.items if item.owner_id == "UMATT"] == [
+        "Page a human when 3+ agents fail within 10 minutes"
+    ]
+    assert found == here
+    assert (FELL_BACK in caplog.text) is falls_back
