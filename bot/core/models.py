@@ -254,6 +254,19 @@ class TimelineEntry(BaseModel):
     permalink: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class TimelineLine:
+    """A timeline entry as the RCA shows it: what a render of a long timeline reads, and no more (turning
+    10,000 rows into TimelineEntry models costs more than rendering them)."""
+
+    id: int
+    kind: TimelineKind
+    occurred_at: datetime
+    author_id: str | None
+    text: str
+    permalink: str | None
+
+
 class ActionItem(BaseModel):
     """A follow-up the runbook says must get done, numbered within its incident."""
 

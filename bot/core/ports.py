@@ -20,6 +20,7 @@ from bot.core.models import (
     Severity,
     TimelineEntry,
     TimelineKind,
+    TimelineLine,
 )
 from bot.core.open_items import OpenItem, Person
 from bot.core.past_incidents import PastIncident
@@ -77,6 +78,10 @@ class TimelineRepo(Protocol):
         ...
 
     def for_incident(self, incident_id: int) -> list[TimelineEntry]: ...
+    def lines(self, incident_id: int) -> list[TimelineLine]:
+        """The incident's timeline as the RCA shows it, in the order things happened (a render's read)."""
+        ...
+
     def of_kinds(self, incident_id: int, kinds: Collection[TimelineKind]) -> list[TimelineEntry]:
         """The incident's entries of these kinds only, in the order things happened (for looks that need a
         few kinds: a timeline may hold 10,000 entries)."""

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.core.doc_updates import add_history_row, insert_fleet_status_entry, relative_link
 from bot.core.errors import InvalidInput
 from bot.core.markdown import link_cell, markdown_inline, slack_table_cell, slack_to_markdown, table_cell
-from bot.core.models import ActionItem, Incident, TimelineEntry
+from bot.core.models import ActionItem, Incident, TimelineEntry, TimelineLine
 from bot.core.naming import slugify
 from bot.core.roles import COMMANDER, DEFAULT_ROLES, Role, commander_first
 from bot.core.status_updates import timeline_text
@@ -79,7 +79,7 @@ def rca_environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
 def render_rca(
     *,
     incident: Incident,
-    timeline: Sequence[TimelineEntry],
+    timeline: Sequence[TimelineEntry | TimelineLine],
     action_items: Sequence[ActionItem],
     names: Mapping[str, str],
     summary: str = "",

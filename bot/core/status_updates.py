@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.core.errors import InvalidInput, InvalidTransition
-from bot.core.models import Incident, TimelineEntry, TimelineKind
+from bot.core.models import Incident, TimelineEntry, TimelineKind, TimelineLine
 from bot.core.roles import COMMS
 
 UPDATE_LIMIT = 3000
@@ -105,7 +105,7 @@ def update_entry(incident: Incident, text: str, *, by: str, now: datetime) -> Ti
     )
 
 
-def timeline_text(entry: TimelineEntry) -> str:
+def timeline_text(entry: TimelineEntry | TimelineLine) -> str:
     """How an entry reads on the timeline (in Slack and the RCA): updates are labelled as such."""
     return f"Status update: {entry.text}" if entry.kind is TimelineKind.STATUS_UPDATE else entry.text
 

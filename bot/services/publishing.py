@@ -13,7 +13,7 @@ from bot.core.doc_updates import add_history_row, insert_fleet_status_entry, rel
 from bot.core.errors import RetryLater
 from bot.core.jobs import DmOwners, Next, PublishProblemNotice, PublishRca, RcaPublishedNotice, UpdateRcaRow
 from bot.core.markdown import mentioned_user_ids
-from bot.core.models import ActionItem, Incident, TimelineEntry
+from bot.core.models import ActionItem, Incident, TimelineLine
 from bot.core.ports import Chat, Edit, Publisher, PublishError, PublishResult
 from bot.core.rca import fleet_status_line, rca_filename, render_rca, safe_join, zone_for
 from bot.core.rca_parse import set_action_status
@@ -44,7 +44,7 @@ class DocsLayout:
 @dataclass(frozen=True)
 class IncidentRecord:
     incident: Incident
-    timeline: list[TimelineEntry]
+    timeline: list[TimelineLine]
     actions: list[ActionItem]
 
 
@@ -75,9 +75,7 @@ class RcaPublishing:
             incident = uow.incidents.get(incident_id)
             if incident is None:
                 raise PublishError(f"incident #{incident_id} no longer exists")
-            return IncidentRecord(
-                incident, uow.timeline.for_incident(incident_id), uow.actions.for_incident(incident_id)
-            )
+            return IncidentRecord(incident, uow.timeline.lines(incident_id), uow.actions.for_incident(incident_id))
 
     def names_for(self, record: IncidentRecord) -> dict[str, str]:
         """Display names of everyone the RCA mentions."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.services.action_status import HandWrittenOwner
@@ -16,3 +17,5 @@ class ListenerContext:
     # Who owns a row of a hand-written RCA, read from the docs repo (buttons in reminder DMs).
     hand_written_owner: HandWrittenOwner
     timeline_emoji: str = "pushpin"
+    # A resolve form just opened: what the RCA's render needs is loaded while it is filled in.
+    resolve_form_opened: Callable[[], None] = lambda: None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -10,7 +11,15 @@ from pydantic import BaseModel, TypeAdapter
 from sqlalchemy import Connection, Result, RowMapping, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.core.models import ActionItem, ActionStatus, Incident, IncidentStatus, TimelineEntry, TimelineKind
+from bot.core.models import (
+    ActionItem,
+    ActionStatus,
+    Incident,
+    IncidentStatus,
+    TimelineEntry,
+    TimelineKind,
+    TimelineLine,
+)
 from bot.storage.sql import DriverStatement, insert_if_absent, insert_ignoring_conflicts
 from bot.storage.tables import action_items, incident_roles, incidents, timeline_entries, timeline_pins
 
@@ -278,6 +287,22 @@ _ACTIONS = (
 )
 # A listing is validated in one call over all its rows, from tuples: on a 10,000-entry timeline that
 # costs a third less than a mapping and a model_validate per row, and gives the very same models.
+# A render's read of the timeline, run on the driver itself: rows as tuples, no models (see `lines`).
+_LINES = DriverStatement(
+    lambda _dialect: (
+        select(
+            timeline_entries.c.id,
+            timeline_entries.c.kind,
+            timeline_entries.c.occurred_at,
+            timeline_entries.c.author_id,
+            timeline_entries.c.text,
+            timeline_entries.c.permalink,
+        )
+        .where(timeline_entries.c.incident_id == bindparam("incident_id"))
+        .order_by(timeline_entries.c.occurred_at, timeline_entries.c.id)
+    )
+)
+_KINDS = {kind.value: kind for kind in TimelineKind}
 _ENTRY_LIST = TypeAdapter(list[TimelineEntry])
 _ACTION_LIST = TypeAdapter(list[ActionItem])
 
@@ -317,6 +342,22 @@ class SqlTimelineRepo:
     def for_incident(self, incident_id: int) -> list[TimelineEntry]:
         """The incident's timeline in the order things happened."""
         return _models(_ENTRY_LIST, self._conn().execute(_TIMELINE, {"incident_id": incident_id}))
+
+    def lines(self, incident_id: int) -> list[TimelineLine]:
+        """The incident's timeline as the RCA shows it, in the order things happened: six columns read as
+        the driver returns them (a 10,000-entry timeline in a tenth of the time its models take)."""
+        kinds, moment = _KINDS, _utc_moment
+        return [
+            TimelineLine(
+                id=row[0],
+                kind=kinds[row[1]],
+                occurred_at=moment(row[2]),
+                author_id=row[3],
+                text=row[4],
+                permalink=row[5],
+            )
+            for row in _LINES.rows(self._conn(), {"incident_id": incident_id})
+        ]
 
     def of_kinds(self, incident_id: int, kinds: Collection[TimelineKind]) -> list[TimelineEntry]:
         """The incident's entries of these kinds, in the order things happened."""
@@ -459,6 +500,12 @@ class SqlActionItemRepo:
             .order_by(action_items.c.incident_id, action_items.c.number)
         )
         return [_action(row) for row in rows.mappings()]
+
+
+def _utc_moment(value: datetime | str) -> datetime:
+    """An aware UTC datetime from what the driver returned for a UTCDateTime column (SQLite: its text)."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _models(adapter: TypeAdapter[list[M]], result: Result[Any]) -> list[M]:

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.core.jobs import EscalateDm, PostSummary
-from bot.core.models import ActionStatus, Incident, IncidentStatus, Severity, TimelineKind
+from bot.core.models import ActionStatus, Incident, IncidentStatus, Severity, TimelineKind, TimelineLine
 from bot.core.ports import UnitOfWork
 from bot.storage import SqlJobStore, SqlUnitOfWork
 from tests.storage import factories as f
@@ -120,6 +120,20 @@ def test_timeline_round_trip_and_order(uow_factory: UowFactory) -> None:
         assert all(e.occurred_at.utcoffset() == timedelta(0) for e in entries)
         assert uow.timeline.count(incident_id) == 3
         assert uow.timeline.for_incident(999_999) == []
+        # A render's read: the same entries, in the same order, as plain lines (UTC moments, kinds, links).
+        assert uow.timeline.lines(incident_id) == [
+            TimelineLine(
+                id=e.id or 0,
+                kind=e.kind,
+                occurred_at=e.occurred_at,
+                author_id=e.author_id,
+                text=e.text,
+                permalink=e.permalink,
+            )
+            for e in entries
+        ]
+        assert all(line.occurred_at.utcoffset() == timedelta(0) for line in uow.timeline.lines(incident_id))
+        assert uow.timeline.lines(999_999) == []
 
 
 def test_timeline_entries_of_some_kinds_and_one_entry_by_id(uow_factory: UowFactory) -> None:

@@ -52,6 +52,7 @@ def register(app: App, context: ListenerContext) -> None:
         incident = resolve.incident_to_resolve(ctx, by=clicked.user.id, incident_id=incident_id(clicked.action.value))
         context.chat.open_view(trigger(clicked.trigger_id), resolve_blocks.resolve_modal(incident))
         ack()
+        context.resolve_form_opened()
 
     def change_from_button(ack: Ack, body: dict[str, Any], respond: Respond, status: ActionStatus) -> None:
         clicked = parse(BlockActions, body)

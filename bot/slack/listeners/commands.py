@@ -81,6 +81,7 @@ def register(app: App, context: ListenerContext) -> None:
                 incident = resolve.incident_to_resolve(ctx, room_id=room_id, by=user_id)
                 context.chat.open_view(trigger(request.trigger_id), resolve_blocks.resolve_modal(incident))
                 ack()
+                context.resolve_form_opened()
             case grammar.PreviewRca():
                 resolve.request_rca_preview(ctx, room_id=room_id, reply=reply)
                 ack(response_type="ephemeral", text="Rendering the RCA draft…")
