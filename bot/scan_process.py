@@ -137,7 +137,7 @@ def _read_result(data: bytes) -> OpenItems:
         items: list[OpenItem] = []
         for _ in range(chunks):
             items.extend(pickle.load(stream))  # between chunks, other threads get their turn
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError) as error:
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError) as error:
         raise ChildScanFailed(f"its answer could not be read: {error}") from error
     return OpenItems(items=items, problems=problems, status_changes=status_changes)
 
