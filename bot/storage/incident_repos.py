@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -21,7 +21,7 @@ from bot.core.models import (
     TimelineLine,
 )
 from bot.storage.sql import DriverStatement, insert_if_absent, insert_ignoring_conflicts
-from bot.storage.tables import action_items, incident_roles, incidents, timeline_entries, timeline_pins
+from bot.storage.tables import action_items, as_utc, incident_roles, incidents, timeline_entries, timeline_pins
 
 ConnectionSource = Callable[[], Connection]
 M = TypeVar("M", bound=BaseModel)
@@ -285,24 +285,21 @@ _ENTRY = select(timeline_entries).where(timeline_entries.c.id == bindparam("entr
 _ACTIONS = (
     select(action_items).where(action_items.c.incident_id == bindparam("incident_id")).order_by(action_items.c.number)
 )
-# A listing is validated in one call over all its rows, from tuples: on a 10,000-entry timeline that
-# costs a third less than a mapping and a model_validate per row, and gives the very same models.
-# A render's read of the timeline, run on the driver itself: rows as tuples, no models (see `lines`).
+# A render's read of the timeline (the same rows and order), run on the driver itself: rows as tuples,
+# no models (see `lines`).
 _LINES = DriverStatement(
-    lambda _dialect: (
-        select(
-            timeline_entries.c.id,
-            timeline_entries.c.kind,
-            timeline_entries.c.occurred_at,
-            timeline_entries.c.author_id,
-            timeline_entries.c.text,
-            timeline_entries.c.permalink,
-        )
-        .where(timeline_entries.c.incident_id == bindparam("incident_id"))
-        .order_by(timeline_entries.c.occurred_at, timeline_entries.c.id)
+    lambda _dialect: _TIMELINE.with_only_columns(
+        timeline_entries.c.id,
+        timeline_entries.c.kind,
+        timeline_entries.c.occurred_at,
+        timeline_entries.c.author_id,
+        timeline_entries.c.text,
+        timeline_entries.c.permalink,
     )
 )
 _KINDS = {kind.value: kind for kind in TimelineKind}
+# A listing is validated in one call over all its rows, from tuples: on a 10,000-entry timeline that
+# costs a third less than a mapping and a model_validate per row, and gives the very same models.
 _ENTRY_LIST = TypeAdapter(list[TimelineEntry])
 _ACTION_LIST = TypeAdapter(list[ActionItem])
 
@@ -345,7 +342,7 @@ class SqlTimelineRepo:
 
     def lines(self, incident_id: int) -> list[TimelineLine]:
         """The incident's timeline as the RCA shows it, in the order things happened: six columns read as
-        the driver returns them (a 10,000-entry timeline in a tenth of the time its models take)."""
+        the driver returns them (a 10,000-entry timeline in a third of the time its models take)."""
         kinds, moment = _KINDS, _utc_moment
         return [
             TimelineLine(
@@ -504,8 +501,7 @@ class SqlActionItemRepo:
 
 def _utc_moment(value: datetime | str) -> datetime:
     """An aware UTC datetime from what the driver returned for a UTCDateTime column (SQLite: its text)."""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return as_utc(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
 
 def _models(adapter: TypeAdapter[list[M]], result: Result[Any]) -> list[M]:

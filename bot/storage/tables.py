@@ -36,6 +36,11 @@ metadata = MetaData(naming_convention=NAMING_CONVENTION)
 ID_LENGTH = 255
 
 
+def as_utc(moment: datetime) -> datetime:
+    """The same moment in UTC; a naive value is taken to be UTC already."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware timestamp that is always stored and returned in UTC."""
 
@@ -46,20 +51,14 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         """Normalise to UTC; naive values are taken to be UTC already."""
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        return None if value is None else as_utc(value)
 
     def process_result_value(self, value: Any | None, dialect: Dialect) -> datetime | None:
         """Give the core an aware UTC datetime whatever the driver returned."""
         if value is None:
             return None
         assert isinstance(value, datetime)
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        return as_utc(value)
 
 
 def _id_column(name: str, *, nullable: bool = True) -> Column[str]:
