@@ -23,6 +23,9 @@ class Sizes:
     daily_pace: float = 0.5  # seconds between one client thread's notes while the daily check runs
     remind_cutoff: float = 120.0  # seconds a `remind` run is watched at most
     timeline_entries: int = 10000
+    # Seconds a resolve form stays open before the submit: people write a summary, the root causes, what
+    # fixed it and the lessons (the bot gets the RCA ready meanwhile; a person takes minutes, not seconds).
+    form_open: float = 3.0
     # The slow measures (each round takes up to minutes) run at most this many rounds.
     heavy_rounds: int = 3
 
@@ -35,6 +38,7 @@ QUICK = Sizes(
     daily_interval=2.0,
     remind_cutoff=30.0,
     timeline_entries=500,
+    form_open=0.5,
     heavy_rounds=1,
 )
 

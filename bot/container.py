@@ -19,7 +19,7 @@ from bot.config import Settings, read_owner_map, read_update_minutes
 from bot.core.paging import Pager
 from bot.core.policy import Escalation
 from bot.core.ports import Clock, Publisher
-from bot.core.rca import RCA_TEMPLATE, rca_environment
+from bot.core.rca import rca_environment
 from bot.core.roles import DEFAULT_ROLES, Role, commander_first
 from bot.ops.metrics import BotMetrics
 from bot.publish import GitPublisher
@@ -134,18 +134,6 @@ class LazyTemplates:
             if self._environment is None:
                 self._environment = rca_templates(self._dir)
             return self._environment
-
-    def warm(self) -> None:
-        """Load and compile the RCA template in a thread of its own, once: a resolve form has just opened, so
-        a render is coming, and it need not wait for Jinja's import (the first render after a start did)."""
-        if self._environment is None:
-            threading.Thread(target=self._compile, name="rca-templates", daemon=True).start()
-
-    def _compile(self) -> None:
-        try:
-            self().get_template(RCA_TEMPLATE)
-        except Exception:
-            log.debug("the RCA template could not be loaded ahead of a render", exc_info=True)
 
 
 def build_container(
@@ -309,7 +297,7 @@ def build_container(
         chat=chat,
         hand_written_owner=reminders.hand_written_owner,
         timeline_emoji=settings.timeline_emoji,
-        resolve_form_opened=templates.warm,
+        resolve_form_opened=publishing.prepare_in_background,
     )
     app = build_app(settings, listeners, client, offline=offline)
     return Container(

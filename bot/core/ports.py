@@ -78,8 +78,13 @@ class TimelineRepo(Protocol):
         ...
 
     def for_incident(self, incident_id: int) -> list[TimelineEntry]: ...
-    def lines(self, incident_id: int) -> list[TimelineLine]:
-        """The incident's timeline as the RCA shows it, in the order things happened (a render's read)."""
+    def lines(self, incident_id: int, *, after: int | None = None) -> list[TimelineLine]:
+        """The incident's timeline as the RCA shows it, in the order things happened (a render's read);
+        `after`: only the entries whose id is greater, in no particular order."""
+        ...
+
+    def edits(self, incident_id: int) -> int:
+        """How many times an entry of the incident's timeline was changed or removed (added ones do not count)."""
         ...
 
     def of_kinds(self, incident_id: int, kinds: Collection[TimelineKind]) -> list[TimelineEntry]:
@@ -199,6 +204,9 @@ class Metrics(Protocol):
 
     def published(self, *, ok: bool) -> None: ...
     def reminder_sent(self, reason: str) -> None: ...
+    def rca_rows(self, outcome: str) -> None:
+        """An RCA timeline's rows made while its resolve form was open: made, used, stale (read again), failed."""
+        ...
 
 
 class NoMetrics:
@@ -206,6 +214,9 @@ class NoMetrics:
         pass
 
     def reminder_sent(self, reason: str) -> None:
+        pass
+
+    def rca_rows(self, outcome: str) -> None:
         pass
 
 

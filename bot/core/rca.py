@@ -7,15 +7,24 @@ RCAs back in `bot.core.rca_parse`; both are re-exported here so callers need one
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
+from operator import itemgetter
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core.doc_updates import add_history_row, insert_fleet_status_entry, relative_link
 from bot.core.errors import InvalidInput
-from bot.core.markdown import link_cell, markdown_inline, slack_table_cell, slack_to_markdown, table_cell
+from bot.core.markdown import (
+    link_cell,
+    markdown_inline,
+    mentioned_user_ids,
+    slack_table_cell,
+    slack_to_markdown,
+    table_cell,
+)
 from bot.core.models import ActionItem, Incident, TimelineEntry, TimelineLine
 from bot.core.naming import slugify
 from bot.core.roles import COMMANDER, DEFAULT_ROLES, Role, commander_first
@@ -40,9 +49,11 @@ __all__ = [
     "ParsedRca",
     "RcaEditError",
     "RcaProblem",
+    "TimelineTable",
     "add_history_row",
     "fleet_status_line",
     "insert_fleet_status_entry",
+    "make_timeline_table",
     "owner_markdown",
     "parse_action_status",
     "parse_rca",
@@ -53,6 +64,7 @@ __all__ = [
     "safe_join",
     "set_action_status",
     "time_range",
+    "timeline_user_ids",
     "zone_for",
 ]
 
@@ -90,20 +102,16 @@ def render_rca(
     resolved_at: datetime | None = None,
     templates: jinja2.Environment,
     roles: Sequence[Role] = DEFAULT_ROLES,
+    made: TimelineTable | None = None,
 ) -> str:
     """The RCA draft as Markdown, from the `rca.md.j2` that `templates` finds first.
 
-    `roles` names and orders the roles; the header names each one that somebody held.
+    `roles` names and orders the roles; the header names each one that somebody held. `made`: rows made
+    earlier for some of the timeline's entries (by id), used when they were made in `tz` with these names.
     """
     zone = zone_for(tz)
     resolved = resolved_at or incident.resolved_at
-    entries = sorted(timeline, key=lambda entry: (_utc(entry.occurred_at), entry.id or 0))
-    # Per-entry work is done once per entry (a timeline may have 10,000), and once per author.
-    local_times = [_local(entry.occurred_at, zone) for entry in entries]
-    days = {moment.date() for moment in local_times}
-    days.update(_local(moment, zone).date() for moment in (incident.declared_at, resolved) if moment)
-    with_date = len(days) > 1
-    authors: dict[str, str] = {}
+    ends = [moment for moment in (incident.declared_at, resolved) if moment]
     context = {
         "title": markdown_inline(incident.title, names),
         "severity": incident.severity.value,
@@ -114,15 +122,7 @@ def render_rca(
         "summary": slack_to_markdown(summary, names) if summary.strip() else "",
         "zone": tz,
         "time_header": table_cell(f"Time ({tz})"),
-        "timeline": [
-            _Row(
-                time=_clock(moment, with_date=with_date),
-                author=_author_cell(entry.author_id, names, authors) if entry.author_id else "",
-                event=slack_table_cell(timeline_text(entry), names),
-                link=link_cell(entry.permalink, "link") if entry.permalink else "",
-            )
-            for entry, moment in zip(entries, local_times, strict=True)
-        ],
+        "timeline": _timeline_rows(timeline, names, tz=tz, zone=zone, ends=ends, made=made),
         "root_causes": _section(root_causes, names),
         "resolution": _section(resolution, names),
         "lessons": _section(lessons, names),
@@ -139,6 +139,114 @@ def render_rca(
     # Values are passed as data, never compiled, so `{{ }}` in what people wrote stays text.
     rendered = templates.get_template(RCA_TEMPLATE).render(context)
     return rendered.rstrip("\n") + "\n"
+
+
+def timeline_user_ids(timeline: Iterable[TimelineEntry | TimelineLine]) -> set[str]:
+    """Everyone the timeline's rows name: the entries' authors and the people their text mentions."""
+    ids: set[str] = set()
+    for entry in timeline:
+        if entry.author_id:
+            ids.add(entry.author_id)
+        if "<@" in entry.text:
+            ids |= mentioned_user_ids(entry.text)
+    return ids
+
+
+# One entry's row as a table keeps it: (its place in the order, its local day and time, the row).
+_Made = tuple[tuple[datetime, int], date, datetime, "_Row"]
+
+
+@dataclass(frozen=True)
+class TimelineTable:
+    """The RCA's timeline rows, made ahead of a render for the entries of a timeline (a resolve form has them
+    made while people fill it in: on a long timeline the rows are most of the render's work).
+
+    A render reuses the row of each entry it has by id, when the table was made in the render's zone and
+    each name its rows show is still the name the render has; whoever keeps a table must know that the
+    entries it was made from have not changed since (the timeline's edit count, `TimelineRepo.edits`).
+    """
+
+    tz: str
+    # The names the rows were made with, for everyone they name (None: the name was not known).
+    names: Mapping[str, str | None]
+    rows: Mapping[int, _Made]
+    # Whether the rows' times show the date (they do when the entries span days).
+    with_date: bool
+
+    def fits(self, tz: str, names: Mapping[str, str]) -> bool:
+        return tz == self.tz and all(names.get(user_id) == name for user_id, name in self.names.items())
+
+
+def make_timeline_table(
+    timeline: Sequence[TimelineEntry | TimelineLine], names: Mapping[str, str], *, tz: str
+) -> TimelineTable:
+    """The rows of `timeline` (its entries that have an id), made in `tz` with `names`."""
+    zone = zone_for(tz)
+    entries = [entry for entry in timeline if entry.id is not None]
+    moments = [_local(entry.occurred_at, zone) for entry in entries]
+    with_date = len({moment.date() for moment in moments}) > 1
+    authors: dict[str, str] = {}
+    rows = {
+        made[0][1]: made
+        for made in (
+            _made(entry, moment, _row(entry, moment, names, authors, with_date))
+            for entry, moment in zip(entries, moments, strict=True)
+        )
+    }
+    shown = {user_id: names.get(user_id) for user_id in timeline_user_ids(entries)}
+    return TimelineTable(tz=tz, names=shown, rows=rows, with_date=with_date)
+
+
+def _timeline_rows(
+    timeline: Sequence[TimelineEntry | TimelineLine],
+    names: Mapping[str, str],
+    *,
+    tz: str,
+    zone: tzinfo,
+    ends: Sequence[datetime],
+    made: TimelineTable | None,
+) -> list[_Row]:
+    """The timeline's rows in the order things happened, with the date in the time only when they span days."""
+    ends_on = {_local(moment, zone).date() for moment in ends}
+    # Per-entry work is done once per entry (a timeline may have 10,000), and once per author.
+    authors: dict[str, str] = {}
+    if made is None or not made.fits(tz, names):
+        entries = sorted(timeline, key=lambda entry: (_utc(entry.occurred_at), entry.id or 0))
+        moments = [_local(entry.occurred_at, zone) for entry in entries]
+        with_date = len({moment.date() for moment in moments} | ends_on) > 1
+        return [_row(entry, moment, names, authors, with_date) for entry, moment in zip(entries, moments, strict=True)]
+    ready, made_with = made.rows, made.with_date
+    rows: list[_Made] = []
+    for entry in timeline:
+        found = ready.get(entry.id) if entry.id is not None else None
+        if found is None:
+            moment = _local(entry.occurred_at, zone)
+            found = _made(entry, moment, _row(entry, moment, names, authors, made_with))
+        rows.append(found)
+    rows.sort(key=itemgetter(0))
+    with_date = len({row[1] for row in rows} | ends_on) > 1
+    if with_date is made_with:
+        return [row[3] for row in rows]
+    return [_Row(**{**row[3], "time": _clock(row[2], with_date=with_date)}) for row in rows]
+
+
+def _made(entry: TimelineEntry | TimelineLine, moment: datetime, row: _Row) -> _Made:
+    return (_utc(entry.occurred_at), entry.id or 0), moment.date(), moment, row
+
+
+def _row(
+    entry: TimelineEntry | TimelineLine,
+    moment: datetime,
+    names: Mapping[str, str],
+    authors: dict[str, str],
+    with_date: bool,
+) -> _Row:
+    return _Row(
+        time=_clock(moment, with_date=with_date),
+        author=_author_cell(entry.author_id, names, authors) if entry.author_id else "",
+        event=slack_table_cell(timeline_text(entry), names),
+        link=link_cell(entry.permalink, "link") if entry.permalink else "",
+    )
 
 
 class _Row(dict[str, str]):

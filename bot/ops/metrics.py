@@ -26,6 +26,11 @@ _COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "incident_bot_publishes": ("RCA publishes to the docs repo, by outcome.", ("outcome",)),
     "incident_bot_reminders_sent": ("Action-item DMs sent, by reason.", ("reason",)),
+    "incident_bot_rca_rows_ahead": (
+        "RCA timeline rows made while a resolve form was open, by outcome (made, used, stale: the timeline "
+        "changed and was read again, failed).",
+        ("outcome",),
+    ),
     "incident_bot_slack_api_calls": (
         "Slack Web API calls, by method and status (ok, an error code, 429, 5xx, unreachable).",
         ("method", "status"),
@@ -58,6 +63,9 @@ class BotMetrics:
 
     def reminder_sent(self, reason: str) -> None:
         self._count("incident_bot_reminders_sent", reason)
+
+    def rca_rows(self, outcome: str) -> None:
+        self._count("incident_bot_rca_rows_ahead", outcome)
 
     def slack_call(self, method: str, status: str) -> None:
         self._count("incident_bot_slack_api_calls", method[:64] or "unknown", status[:64])

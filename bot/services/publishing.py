@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -14,8 +17,18 @@ from bot.core.errors import RetryLater
 from bot.core.jobs import DmOwners, Next, PublishProblemNotice, PublishRca, RcaPublishedNotice, UpdateRcaRow
 from bot.core.markdown import mentioned_user_ids
 from bot.core.models import ActionItem, Incident, TimelineLine
-from bot.core.ports import Chat, Edit, Publisher, PublishError, PublishResult
-from bot.core.rca import fleet_status_line, rca_filename, render_rca, safe_join, zone_for
+from bot.core.ports import Chat, Edit, Metrics, Publisher, PublishError, PublishResult, UnitOfWork
+from bot.core.rca import (
+    RCA_TEMPLATE,
+    TimelineTable,
+    fleet_status_line,
+    make_timeline_table,
+    rca_filename,
+    render_rca,
+    safe_join,
+    timeline_user_ids,
+    zone_for,
+)
 from bot.core.rca_parse import set_action_status
 from bot.services.context import ServiceContext
 
@@ -25,6 +38,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NEW_FLEET_STATUS = "# Fleet Status\n"
+# A resolve form that opened fetched the docs repo: a publish within this long of it pushes without
+# fetching again (if someone pushed meanwhile, the push is refused and the publish fetches and rebases).
+FETCHED_FRESH_S = 300.0
+# Timeline tables made for resolve forms, kept for this many incidents at most (a 10,000-entry timeline's
+# takes about 10 MB), for this long at most (a form closed without a submit leaves one), and waited for
+# this long by a publish that finds one still being made.
+PREPARED_KEEP = 3
+PREPARED_TTL_S = 3600.0
+PREPARED_WAIT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -46,6 +68,85 @@ class IncidentRecord:
     incident: Incident
     timeline: list[TimelineLine]
     actions: list[ActionItem]
+    # Rows made earlier for entries of `timeline` that have not changed since (see `PreparedTimelines`).
+    made: TimelineTable | None = None
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A timeline as a resolve form's opening read it, and its rows."""
+
+    edits: int
+    lines: list[TimelineLine]
+    table: TimelineTable
+    last_id: int
+
+
+class _Preparing:
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.prepared: _Prepared | None = None
+        self.started = time.monotonic()
+
+
+class PreparedTimelines:
+    """RCA timeline rows made while a resolve form is open, kept in this process for the publish that follows.
+
+    A 10,000-entry timeline takes a few hundred milliseconds to read and turn into rows; people take far
+    longer to fill the form. The publish uses a table only if its timeline's edit count is unchanged (no
+    entry changed or removed) and every entry still there is one the table had or one added since, which it
+    reads then (the resolve adds one). Anything else, or a publish in another process, reads and makes
+    everything, as without a table.
+    """
+
+    def __init__(self, metrics: Metrics, *, keep: int = PREPARED_KEEP, ttl: float = PREPARED_TTL_S) -> None:
+        self._metrics = metrics
+        self._keep = keep
+        self._ttl = ttl
+        self._lock = threading.Lock()
+        self._tables: OrderedDict[int, _Preparing] = OrderedDict()
+
+    def start(self, incident_id: int) -> _Preparing | None:
+        """A new slot for the incident's table, or None when one is being made now."""
+        with self._lock:
+            now = time.monotonic()
+            for key in [key for key, slot in self._tables.items() if now - slot.started > self._ttl]:
+                del self._tables[key]
+            current = self._tables.get(incident_id)
+            if current is not None and not current.done.is_set():
+                return None
+            slot = self._tables[incident_id] = _Preparing()
+            self._tables.move_to_end(incident_id)
+            while len(self._tables) > self._keep:
+                self._tables.popitem(last=False)
+            return slot
+
+    def get(self, incident_id: int, *, wait: float = PREPARED_WAIT_S) -> _Prepared | None:
+        """The incident's table, waiting a while for one being made."""
+        with self._lock:
+            slot = self._tables.get(incident_id)
+        if slot is None or not slot.done.wait(wait):
+            return None
+        return slot.prepared
+
+    def forget(self, incident_id: int) -> None:
+        with self._lock:
+            self._tables.pop(incident_id, None)
+
+    def timeline(self, uow: UnitOfWork, incident_id: int) -> tuple[list[TimelineLine], TimelineTable | None]:
+        """The incident's timeline, and the table made for it earlier when that still holds for it."""
+        prepared = self.get(incident_id)
+        if prepared is not None:
+            newer = uow.timeline.lines(incident_id, after=prepared.last_id)
+            # In this order: the count after the entries added, the edits last. Entries are only added
+            # while the edit count stays put, so if the count is what the table has plus those, no entry
+            # is missing (one given a lower id but committed after the table was made would make it more).
+            count = uow.timeline.count(incident_id)
+            if count == len(prepared.lines) + len(newer) and uow.timeline.edits(incident_id) == prepared.edits:
+                self._metrics.rca_rows("used")
+                return [*prepared.lines, *newer], prepared.table
+            self._metrics.rca_rows("stale")
+        return uow.timeline.lines(incident_id), None
 
 
 def retry_delay(attempts: int) -> float:
@@ -69,20 +170,67 @@ class RcaPublishing:
         self._publisher = publisher
         self._layout = layout
         self._templates = templates
+        self._prepared = PreparedTimelines(ctx.metrics)
+        self._fetched_at: float | None = None
+
+    def prepare_in_background(self, incident_id: int) -> None:
+        """A resolve form has just opened: in a thread of its own, read the incident's timeline and make its
+        RCA rows, load the RCA template and fetch the docs repo, so that the submit's publish has little
+        left to do. Best effort: whatever fails here, the publish does itself."""
+        slot = self._prepared.start(incident_id)
+        if slot is not None:
+            threading.Thread(target=self._prepare, args=(incident_id, slot), name="rca-prepare", daemon=True).start()
+
+    def _prepare(self, incident_id: int, slot: _Preparing) -> None:
+        try:
+            slot.prepared = self._make_table(incident_id)
+        except Exception:
+            self._ctx.metrics.rca_rows("failed")
+            log.info("could not make incident #%s's RCA rows ahead of its resolve", incident_id, exc_info=True)
+        finally:
+            slot.done.set()  # a publish waiting for the rows need not wait for the fetch
+        try:
+            self._templates().get_template(RCA_TEMPLATE)
+            if self._publisher is not None:
+                self._publisher.pull()
+                self._fetched_at = time.monotonic()
+        except Exception:
+            log.info("could not get the docs repo ready ahead of a resolve", exc_info=True)
+        if slot.prepared is not None:
+            self._ctx.metrics.rca_rows("made")  # counted once all of it is done
+
+    def _make_table(self, incident_id: int) -> _Prepared | None:
+        with self._ctx.reader() as uow:
+            incident = uow.incidents.get(incident_id)
+            if incident is None:
+                return None
+            # The edit count before the entries: an edit in between makes the table look older, never newer.
+            edits = uow.timeline.edits(incident_id)
+            lines = uow.timeline.lines(incident_id)
+        names = self._chat.display_names(sorted(timeline_user_ids(lines)))
+        table = make_timeline_table(lines, names, tz=self._layout.tz)
+        last_id = max((line.id for line in lines), default=0)
+        return _Prepared(edits=edits, lines=lines, table=table, last_id=last_id)
 
     def load(self, incident_id: int) -> IncidentRecord:
         with self._ctx.reader() as uow:
             incident = uow.incidents.get(incident_id)
             if incident is None:
                 raise PublishError(f"incident #{incident_id} no longer exists")
-            return IncidentRecord(incident, uow.timeline.lines(incident_id), uow.actions.for_incident(incident_id))
+            timeline, made = self._prepared.timeline(uow, incident_id)
+            return IncidentRecord(incident, timeline, uow.actions.for_incident(incident_id), made)
 
     def names_for(self, record: IncidentRecord) -> dict[str, str]:
         """Display names of everyone the RCA mentions."""
         ids = {record.incident.commander_id, record.incident.declared_by, *record.incident.roles.values()}
-        ids |= {entry.author_id for entry in record.timeline if entry.author_id}
         ids |= {item.owner_id for item in record.actions if item.owner_id}
-        for text in [entry.text for entry in record.timeline] + [
+        if record.made is None:
+            ids |= timeline_user_ids(record.timeline)
+        else:
+            rows = record.made.rows
+            ids |= record.made.names.keys()
+            ids |= timeline_user_ids(entry for entry in record.timeline if entry.id not in rows)
+        for text in [
             record.incident.title,
             record.incident.summary,
             record.incident.root_causes,
@@ -108,6 +256,7 @@ class RcaPublishing:
             resolved_at=incident.resolved_at,
             templates=self._templates(),
             roles=self._ctx.policy.roles,
+            made=record.made,
         )
 
     def publish(self, job: PublishRca, *, job_id: int, attempts: int) -> list[Next]:
@@ -130,6 +279,7 @@ class RcaPublishing:
             return [Next(notice, key=f"publish-problem:{job_id}"), dm_owners]
         try:
             path, result = self._publish(record, self._publisher)
+            self._prepared.forget(job.incident_id)
         except PublishError as error:
             self._ctx.metrics.published(ok=False)
             notice = PublishProblemNotice(
@@ -188,6 +338,10 @@ class RcaPublishing:
 
     def _publish(self, record: IncidentRecord, publisher: Publisher) -> tuple[str | None, PublishResult]:
         incident = record.incident
+        fetched = self._fetched_at
+        if fetched is not None and time.monotonic() - fetched < FETCHED_FRESH_S:
+            # The resolve form's opening fetched the docs repo a moment ago: commit and push straight away.
+            return self._commit(record, publisher, self.render(record) if incident.needs_rca else "", pulled=True)
         # The docs repo is fetched while the RCA is rendered (a long timeline takes a while): the render
         # needs nothing from the repo, and the fetch is a git process, so neither waits for the other.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="docs-pull") as pool:
@@ -199,6 +353,12 @@ class RcaPublishing:
             except PublishError as error:
                 pulled = False  # publish() tries the remote again, and commits locally if it is still down
                 log.warning("could not update the docs repo before publishing: %s", error)
+        return self._commit(record, publisher, markdown, pulled=pulled)
+
+    def _commit(
+        self, record: IncidentRecord, publisher: Publisher, markdown: str, *, pulled: bool
+    ) -> tuple[str | None, PublishResult]:
+        incident = record.incident
         layout = self._layout
         path = None
         edits: dict[str, Edit] = {}

@@ -17,5 +17,5 @@ class ListenerContext:
     # Who owns a row of a hand-written RCA, read from the docs repo (buttons in reminder DMs).
     hand_written_owner: HandWrittenOwner
     timeline_emoji: str = "pushpin"
-    # A resolve form just opened: what the RCA's render needs is loaded while it is filled in.
-    resolve_form_opened: Callable[[], None] = lambda: None
+    # A resolve form just opened for this incident: what its RCA's publish needs is made while it is filled in.
+    resolve_form_opened: Callable[[int], None] = lambda _incident_id: None

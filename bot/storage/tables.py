@@ -90,6 +90,10 @@ incidents = Table(
     Column("rca_wanted", Boolean, nullable=False, default=False),
     Column("rca_path", Text, nullable=True),
     Column("rca_commit", String(64), nullable=True),
+    # Times an entry of its timeline was changed or removed (entries added do not count): RCA rows made
+    # earlier from the timeline are good while it is unchanged. Not a field of the model, so that a save
+    # of an incident read earlier cannot set it back.
+    Column("timeline_edits", Integer, nullable=False, server_default="0"),
     UniqueConstraint("room_id", name="uq_incidents_room_id"),
     # Two incidents never share an RCA file, whichever replica chose the name.
     UniqueConstraint("rca_path", name="uq_incidents_rca_path"),

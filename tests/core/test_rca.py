@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import jinja2
 import pytest
@@ -14,6 +14,7 @@ from bot.core.errors import InvalidInput
 from bot.core.models import ActionItem, ActionStatus, Incident, Severity, TimelineEntry, TimelineKind
 from bot.core.rca import (
     fleet_status_line,
+    make_timeline_table,
     parse_rca,
     rca_environment,
     rca_filename,
@@ -169,6 +170,55 @@ def test_empty_sections_get_a_placeholder_and_an_empty_summary_is_left_out() -> 
     assert "- **Commander:** @matt\n\n## Timeline" in markdown
     for heading in SECTIONS[1:4]:
         assert f"{heading}\n\n_TBD_\n\n## " in markdown
+
+
+def numbered(*entries: TimelineEntry) -> list[TimelineEntry]:
+    return [e.model_copy(update={"id": number}) for number, e in enumerate(entries, start=1)]
+
+
+def test_rows_made_ahead_give_the_very_same_rca_with_the_entries_added_since() -> None:
+    timeline = numbered(
+        entry(at(6, 10), "Watchdog: 6/10 agents failing", link="https://acme.slack.com/archives/C1/p1"),
+        entry(at(7, 5), "<@U0CTO> found `auth-profiles.json` missing", author="U0CTO"),
+        entry(at(8, 45), "Incident resolved"),
+        entry(at(6, 30), "A pinned message from earlier"),
+    )
+    made = make_timeline_table(timeline[:2], NAMES, tz="UTC")
+    assert render(timeline=timeline, made=made) == render(timeline=timeline)
+    assert "| 06:30 | @matt | A pinned message from earlier |  |" in render(timeline=timeline, made=made)
+
+
+def test_rows_made_with_other_names_or_in_another_zone_are_made_again() -> None:
+    timeline = numbered(entry(at(7, 5), "<@U0CTO> found it", author="U0CTO"))
+    made = make_timeline_table(timeline, {"U0CTO": "cto"}, tz="UTC")
+    renamed = render(timeline=timeline, names={**NAMES, "U0CTO": "chief"}, made=made)
+    assert "| 07:05 | @chief | @chief found it |  |" in renamed
+    assert "| 08:05 | @cto |" in render(timeline=timeline, tz="Europe/Berlin", made=made)
+    unknown = make_timeline_table(timeline, {}, tz="UTC")  # the name was not known when they were made
+    assert "| 07:05 | @cto | @cto found it |  |" in render(timeline=timeline, made=unknown)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    offsets=st.lists(st.integers(min_value=-2000, max_value=2000), min_size=1, max_size=12),
+    made_count=st.integers(min_value=0, max_value=12),
+    made_names=st.sampled_from([NAMES, {"U0MATT": "matthew"}, {}]),
+    made_tz=st.sampled_from(["UTC", "Asia/Tokyo"]),
+    tz=st.sampled_from(["UTC", "Asia/Tokyo", "America/Los_Angeles"]),
+)
+def test_a_table_made_ahead_never_changes_the_rca(
+    offsets: list[int], made_count: int, made_names: dict[str, str], made_tz: str, tz: str
+) -> None:
+    """Whatever a table was made from (some of the entries, other names, another zone; across local
+    days or not), the RCA is the one made without it."""
+    timeline = numbered(
+        *(
+            entry(at(6, 10) + timedelta(minutes=offset), f"<@U0CTO> step {n}", author=("U0MATT", "U0CTO")[n % 2])
+            for n, offset in enumerate(offsets)
+        )
+    )
+    made = make_timeline_table(timeline[:made_count], made_names, tz=made_tz)
+    assert render(timeline=timeline, tz=tz, made=made) == render(timeline=timeline, tz=tz)
 
 
 def test_nasty_input_stays_text() -> None:

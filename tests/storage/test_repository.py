@@ -136,6 +136,39 @@ def test_timeline_round_trip_and_order(uow_factory: UowFactory) -> None:
         assert uow.timeline.lines(999_999) == []
 
 
+def test_the_timeline_counts_its_edits_and_reads_the_entries_added_after_one(uow_factory: UowFactory) -> None:
+    incident = _add_incident(uow_factory)
+    other = _add_incident(uow_factory, room_id="C_OTHER")
+    assert incident.id is not None and other.id is not None
+    with uow_factory() as uow:
+        first = uow.timeline.add(f.entry(incident.id, text="first"))
+        second = uow.timeline.add(f.entry(incident.id, text="second", occurred_at=f.T0 - timedelta(minutes=5)))
+        uow.timeline.add(f.entry(other.id, text="elsewhere"))
+        uow.commit()
+    assert first.id is not None and second.id is not None
+    with uow_factory() as uow:
+        # Entries added are not edits; the entries after one are only the incident's, whatever their time.
+        assert uow.timeline.edits(incident.id) == uow.timeline.edits(other.id) == 0
+        assert uow.timeline.edits(999_999) == 0
+        assert [line.text for line in uow.timeline.lines(incident.id, after=first.id)] == ["second"]
+        assert uow.timeline.lines(incident.id, after=second.id) == []
+        assert sorted(line.text for line in uow.timeline.lines(incident.id, after=0)) == ["first", "second"]
+    with uow_factory() as uow:
+        uow.timeline.update(first.model_copy(update={"text": "first, edited"}))
+        uow.commit()
+    with uow_factory() as uow:
+        assert uow.timeline.edits(incident.id) == 1
+        # A save of the incident as it was read before the edit does not set the count back.
+        uow.incidents.save(incident.model_copy(update={"summary": "saved after the edit"}))
+        uow.timeline.delete(second.id)
+        uow.timeline.delete(second.id)  # already gone: nothing to count
+        uow.commit()
+    with uow_factory() as uow:
+        assert uow.timeline.edits(incident.id) == 2
+        assert uow.timeline.edits(other.id) == 0
+        assert [line.text for line in uow.timeline.lines(incident.id)] == ["first, edited"]
+
+
 def test_timeline_entries_of_some_kinds_and_one_entry_by_id(uow_factory: UowFactory) -> None:
     one = _add_incident(uow_factory).id
     two = _add_incident(uow_factory).id

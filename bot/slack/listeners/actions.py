@@ -10,6 +10,7 @@ from slack_bolt import Ack, App, Respond
 
 from bot.core.models import ActionStatus, Incident
 from bot.services import action_status, home, incidents, resolve
+from bot.services.incidents import require_id
 from bot.slack import action_blocks, blocks, home_blocks, reminder_blocks, resolve_blocks, role_blocks
 from bot.slack.listener_context import ListenerContext
 from bot.slack.payloads import BlockActions, ItemButton, incident_id, parse, parse_json, trigger
@@ -52,7 +53,7 @@ def register(app: App, context: ListenerContext) -> None:
         incident = resolve.incident_to_resolve(ctx, by=clicked.user.id, incident_id=incident_id(clicked.action.value))
         context.chat.open_view(trigger(clicked.trigger_id), resolve_blocks.resolve_modal(incident))
         ack()
-        context.resolve_form_opened()
+        context.resolve_form_opened(require_id(incident))
 
     def change_from_button(ack: Ack, body: dict[str, Any], respond: Respond, status: ActionStatus) -> None:
         clicked = parse(BlockActions, body)

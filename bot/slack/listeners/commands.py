@@ -11,6 +11,7 @@ from bot.core.errors import InvalidInput
 from bot.core.models import ActionStatus, Reply
 from bot.core.roles import require_role
 from bot.services import action_status, actions, incidents, resolve, roles, timeline
+from bot.services.incidents import require_id
 from bot.slack import blocks, resolve_blocks
 from bot.slack.listener_context import ListenerContext
 from bot.slack.listeners import SLASH_COMMAND, status_updates
@@ -81,7 +82,7 @@ def register(app: App, context: ListenerContext) -> None:
                 incident = resolve.incident_to_resolve(ctx, room_id=room_id, by=user_id)
                 context.chat.open_view(trigger(request.trigger_id), resolve_blocks.resolve_modal(incident))
                 ack()
-                context.resolve_form_opened()
+                context.resolve_form_opened(require_id(incident))
             case grammar.PreviewRca():
                 resolve.request_rca_preview(ctx, room_id=room_id, reply=reply)
                 ack(response_type="ephemeral", text="Rendering the RCA draft…")
