@@ -133,9 +133,10 @@ class PreparedTimelines:
         with self._lock:
             self._tables.pop(incident_id, None)
 
-    def timeline(self, uow: UnitOfWork, incident_id: int) -> tuple[list[TimelineLine], TimelineTable | None]:
-        """The incident's timeline, and the table made for it earlier when that still holds for it."""
-        prepared = self.get(incident_id)
+    def timeline(
+        self, uow: UnitOfWork, incident_id: int, prepared: _Prepared | None
+    ) -> tuple[list[TimelineLine], TimelineTable | None]:
+        """The incident's timeline, and `prepared`'s table (`get`) when that still holds for it."""
         if prepared is not None:
             newer = uow.timeline.lines(incident_id, after=prepared.last_id)
             # In this order: the count after the entries added, the edits last. Entries are only added
@@ -213,11 +214,12 @@ class RcaPublishing:
         return _Prepared(edits=edits, lines=lines, table=table, last_id=last_id)
 
     def load(self, incident_id: int) -> IncidentRecord:
+        prepared = self._prepared.get(incident_id)  # waited for outside any transaction
         with self._ctx.reader() as uow:
             incident = uow.incidents.get(incident_id)
             if incident is None:
                 raise PublishError(f"incident #{incident_id} no longer exists")
-            timeline, made = self._prepared.timeline(uow, incident_id)
+            timeline, made = self._prepared.timeline(uow, incident_id, prepared)
             return IncidentRecord(incident, timeline, uow.actions.for_incident(incident_id), made)
 
     def names_for(self, record: IncidentRecord) -> dict[str, str]:
