@@ -24,9 +24,11 @@ from bot.demo.docs_repo import DocsRepo
 from bot.storage import SqlJobStore, create_engine_for
 from slack_sim import FakeSlack, SlackDriver
 from tests.slack.conftest import COMMANDER, ESCALATION, RESPONDER, all_text, bot_posts, driver_for
+from tests.slack.test_resolve_ahead import rows_ahead
 
 # A job leased by a process that died is taken over once its lease (6 s) runs out.
 RESUMED_WITHIN = 10.0
+LATE_OWNER = "UCAROL"  # given an action item once the resolve form is open
 # SIGTERM lets a running job finish for up to STOP_GRACE_SECONDS (set lower in these tests), then exits.
 STOPPED_WITHIN = 30.0
 
@@ -168,7 +170,13 @@ def test_killed_during_a_publish_the_rca_and_the_owners_dm_happen_once(
     before = len(fake_slack.views())
     slack.command("/incident", "resolve", user=COMMANDER, channel=room["id"])
     form = fake_slack.wait_for(lambda: fake_slack.views()[before:])[-1]
-    rendering = fake_slack.hold("users.info")  # the publish looks up names while rendering the RCA
+    fake_slack.wait_for(lambda: rows_ahead(first, "made") == 1)  # the form's head start is done
+    # The publish looks up the names its RCA mentions while rendering it; an owner named after the head
+    # start was made is looked up by the publish itself.
+    rendering = fake_slack.hold("users.info", when=lambda args: args.get("user") == LATE_OWNER)
+    late_item = f"action <@{LATE_OWNER}|carol> Alert on a missing file"
+    slack.command("/incident", late_item, user=COMMANDER, channel=room["id"])
+    fake_slack.wait_for(lambda: len(bot_posts(fake_slack, room["id"], "added action item")) == 2)
     slack.submit(COMMANDER, form, {"Summary": "Restored the file"})
     assert rendering.reached.wait(20)
     first.kill()

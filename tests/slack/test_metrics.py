@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import urllib.request
+from typing import Protocol
 
 from bot.server import RunningBot
 from slack_sim import FakeSlack, SlackDriver
@@ -12,7 +13,14 @@ from tests.slack.conftest import COMMANDER, RESPONDER, SECRET, wait_until_idle
 from tests.slack.test_resolve import declare, open_resolve_form, room_says
 
 
-def scrape(bot: RunningBot) -> str:
+class Listening(Protocol):
+    """A running bot, in this process or a child: where its HTTP server listens."""
+
+    @property
+    def port(self) -> int: ...
+
+
+def scrape(bot: Listening) -> str:
     with urllib.request.urlopen(f"http://127.0.0.1:{bot.port}/metrics", timeout=10) as answer:
         assert answer.status == 200 and answer.headers["Content-Type"].startswith("text/plain")
         return str(answer.read().decode())

@@ -14,7 +14,10 @@ from bot.server import RunningBot
 from slack_sim import FakeSlack, SlackDriver
 from tests.slack.conftest import COMMANDER, RESPONDER, all_text, driver_for, settle, start_bot
 from tests.slack.test_resolve import open_resolve_form, room_says
+from tests.slack.test_resolve_ahead import rows_ahead
 from tests.support.clock import TODAY, RunningClock
+
+HELPER = "UCAROL"  # owns an action item
 
 
 @pytest.fixture
@@ -110,13 +113,18 @@ def test_severity_changes_racing_on_two_replicas_are_applied_one_after_the_other
 def test_a_reopen_during_a_publish_is_not_undone(
     replicas: list[tuple[RunningBot, SlackDriver]], fake_slack: FakeSlack, clock: RunningClock
 ) -> None:
-    (_, driver), (_, other) = replicas
+    (bot, driver), (_, other) = replicas
     driver.command("/incident", "sev2 Billing export failing", user=COMMANDER, channel="CGENERAL")
     room = fake_slack.wait_for(lambda: next(iter(incident_rooms(fake_slack)), None))
     fake_slack.join(room["id"], RESPONDER)
     settle_all(replicas, clock)
-    publishing = fake_slack.hold("users.info")  # the publish looks up names while rendering the RCA
-    driver.submit(COMMANDER, open_resolve_form(driver, fake_slack, room), {"Summary": "First fix"})
+    form = open_resolve_form(driver, fake_slack, room)
+    fake_slack.wait_for(lambda: rows_ahead(bot, "made") == 1)  # the form's head start is done
+    # The publish looks up the names its RCA mentions while rendering it; an owner named after the head
+    # start was made is looked up by the publish itself.
+    publishing = fake_slack.hold("users.info", when=lambda args: args.get("user") == HELPER)
+    driver.command("/incident", f"action <@{HELPER}|carol> Alert on stuck exports", user=COMMANDER, channel=room["id"])
+    driver.submit(COMMANDER, form, {"Summary": "First fix"})
     assert publishing.reached.wait(10)
     assert "Reopened" in other.command("/incident", "reopen", user=COMMANDER, channel=room["id"]).json()["text"]
     publishing.release()

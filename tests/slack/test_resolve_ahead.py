@@ -9,14 +9,14 @@ from bot.demo.docs_repo import DocsRepo
 from bot.server import RunningBot
 from slack_sim import FakeSlack, SlackDriver
 from tests.slack.conftest import COMMANDER, RESPONDER, all_text
-from tests.slack.test_metrics import scrape, value
+from tests.slack.test_metrics import Listening, scrape, value
 from tests.slack.test_resolve import declare, open_resolve_form, room_says
 from tests.support.clock import TODAY
 
 ROWS = "incident_bot_rca_rows_ahead_total"
 
 
-def rows_ahead(bot: RunningBot, outcome: str) -> float:
+def rows_ahead(bot: Listening, outcome: str) -> float:
     return value(scrape(bot), ROWS, outcome=outcome)
 
 
