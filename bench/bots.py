@@ -184,15 +184,22 @@ def _listening(process: Process) -> Process:
 
 
 def start_bare(
-    secret: str, api_url: str, *, log: Path, port: int | None = None, wait: bool = True, store: str | None = None
+    secret: str,
+    api_url: str,
+    *,
+    log: Path,
+    port: int | None = None,
+    wait: bool = True,
+    store: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> Process:
-    """The bare Bolt app as its own process (run with this interpreter, from this checkout); with `store`
-    (a database URL), the one that stores a row before each ack."""
+    """The bare Bolt app as its own process (run with this interpreter, from this checkout, with `env`
+    added to its environment); with `store` (a database URL), the one that stores a row before each ack."""
     chosen = free_port() if port is None else port
     argv = [sys.executable, "-m", "bench.bare_app", "--port", str(chosen), "--secret", secret, "--api-url", api_url]
     if store is not None:
         argv += ["--store", store]
-    process = Process(argv, env={}, cwd=REPO_ROOT, log=log)
+    process = Process(argv, env=env or {}, cwd=REPO_ROOT, log=log)
     process.port = chosen
     return _listening(process) if wait else process
 
