@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, Engine, Row, and_, bindparam, delete, func, literal, or_, select, update
+from sqlalchemy import Connection, Engine, Row, and_, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.sql.dml import Update
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -20,6 +20,17 @@ from bot.storage.tables import jobs
 
 # Tracebacks can be long; the newest lines matter most and a row should stay small.
 _MAX_ERROR_CHARS = 8000
+
+# The lanes (jobs.lane), in the order workers take due jobs: incident work (never behind a morning's
+# reminders), fan-out that booked its turn of the lane when it was put back, then the rest of the fan-out.
+LANE_WORK, LANE_BOOKED, LANE_FAN_OUT = 0, 1, 2
+_EVERY_LANE = (LANE_WORK, LANE_BOOKED, LANE_FAN_OUT)
+_NO_FAN_OUT_TURN = (LANE_WORK, LANE_BOOKED)  # the fan-out lane has no turn free now
+
+
+def lane_of(kind: str) -> int:
+    """The lane a new job of `kind` waits in."""
+    return LANE_FAN_OUT if kind in FAN_OUT_KINDS else LANE_WORK
 
 
 def insert_job(
@@ -34,6 +45,7 @@ def insert_job(
         "attempts": 0,
         "created_at": now,
         "dedupe_key": key,
+        "lane": lane_of(job.kind),
     }
     conn.execute(insert_ignoring_conflicts(conn, jobs), values)
 
@@ -41,7 +53,14 @@ def insert_job(
 def insert_jobs(conn: Connection, batch: Sequence[Job], *, now: datetime) -> None:
     """Store these jobs, due now, in the caller's transaction, in one statement."""
     rows = [
-        {"kind": job.kind, "payload": job.model_dump_json(), "run_at": now, "attempts": 0, "created_at": now}
+        {
+            "kind": job.kind,
+            "payload": job.model_dump_json(),
+            "run_at": now,
+            "attempts": 0,
+            "created_at": now,
+            "lane": lane_of(job.kind),
+        }
         for job in batch
     ]
     conn.execute(jobs.insert(), rows)
@@ -75,14 +94,21 @@ class SqlJobStore:
         `fan_out=False` (the fan-out lane has no turn free now): a job of another kind, or a fan-out job
         that booked its turn when it was put back."""
         lease_until = now + timedelta(seconds=lease_seconds)
-        any_due, claim = (_ANY_DUE, _CLAIM) if fan_out else (_ANY_DUE_BUT_FAN_OUT, _CLAIM_BUT_FAN_OUT)
+        lanes = _EVERY_LANE if fan_out else _NO_FAN_OUT_TURN
         # Idle workers poll: looking costs no write lock, so only a worker that sees a due job takes one.
+        # Each look reads the first few entries of one lane in ix_jobs_pending.
         with self._engine.connect() as peek, peek.execution_options(**READ_ONLY).begin():
-            if peek.execute(any_due, {"now": now}).first() is None:
-                return None
+            due = next((lane for lane in lanes if peek.execute(_ANY_DUE, {"now": now, "in_lane": lane}).first()), None)
+        if due is None:
+            return None
+        params = {"now": now, "worker_id": worker_id, "lease_until": lease_until}
         with self._engine.begin() as conn:
-            row = conn.execute(claim, {"now": now, "worker_id": worker_id, "lease_until": lease_until}).first()
-            return None if row is None else _claimed(row)
+            # Another worker may take the job seen meanwhile: then the next lane's, if one is due.
+            for lane in lanes[lanes.index(due) :]:
+                row = conn.execute(_CLAIM, {**params, "in_lane": lane}).first()
+                if row is not None:
+                    return _claimed(row)
+            return None
 
     def complete(self, job_id: int, now: datetime, *, then: Sequence[Next] = (), holder: str | None = None) -> bool:
         """Mark the job done and store what follows from it, in one transaction.
@@ -99,7 +125,14 @@ class SqlJobStore:
         another turn (the calls before it, which are not limited or have turns free, take theirs as usual).
         """
         return self._finish(
-            job_id, run_at, (), holder, run_at=run_at, paced_for=booked_for[:200], attempts=_ONE_ATTEMPT_BACK
+            job_id,
+            run_at,
+            (),
+            holder,
+            run_at=run_at,
+            paced_for=booked_for[:200],
+            attempts=_ONE_ATTEMPT_BACK,
+            lane=_BOOKED_IF_FAN_OUT,
         )
 
     def retry(
@@ -114,7 +147,14 @@ class SqlJobStore:
     ) -> bool:
         """Release the job to run again at `run_at`, remembering why; `then` is stored to run from `now`."""
         return self._finish(
-            job_id, now or run_at, then, holder, run_at=run_at, paced_for=None, last_error=error[-_MAX_ERROR_CHARS:]
+            job_id,
+            now or run_at,
+            then,
+            holder,
+            run_at=run_at,
+            paced_for=None,
+            last_error=error[-_MAX_ERROR_CHARS:],
+            lane=_UNBOOKED_IF_FAN_OUT,
         )
 
     def fail(
@@ -243,28 +283,27 @@ def _claimable(now: Any) -> Any:
 
 # Built once: the worker runs these for every job (and polls with the first).
 _DUE_NOW = _claimable(bindparam("now", type_=jobs.c.run_at.type))
-_ANY_DUE = select(jobs.c.id).where(_DUE_NOW).limit(1)
-# (The fan-out kinds as plain parameters: an IN list given whole is rendered anew on every execution.)
-_FAN_OUT = jobs.c.kind.in_([literal(kind) for kind in sorted(FAN_OUT_KINDS)])
-# While the fan-out lane has no turn free: jobs of other kinds, and fan-out that booked its turn before.
-_NOT_WAITING_FOR_THE_LANE = or_(~_FAN_OUT, jobs.c.paced_for.is_not(None))
-_ANY_DUE_BUT_FAN_OUT = select(jobs.c.id).where(_DUE_NOW, _NOT_WAITING_FOR_THE_LANE).limit(1)
+# The unfinished jobs of one lane (the partial index's condition, spelled as it is, so both databases use it).
+_IN_LANE = and_(jobs.c.done_at.is_(None), jobs.c.failed_at.is_(None), jobs.c.lane == bindparam("in_lane"))
+_ANY_DUE = select(jobs.c.id).where(_IN_LANE, _DUE_NOW).order_by(jobs.c.run_at, jobs.c.id).limit(1)
 _LOADED = (jobs.c.id, jobs.c.kind, jobs.c.payload, jobs.c.attempts, jobs.c.paced_for)
+# A fan-out job put back for its turn of the lane has booked it; one put back for another reason has not.
+_BOOKED_IF_FAN_OUT = case((jobs.c.lane == LANE_WORK, LANE_WORK), else_=LANE_BOOKED)
+_UNBOOKED_IF_FAN_OUT = case((jobs.c.lane == LANE_WORK, LANE_WORK), else_=LANE_FAN_OUT)
 
 
-def _claim(*conditions: Any) -> Any:
-    """One statement that picks the oldest due job, leases it and returns it. PostgreSQL: the row is locked
-    and other workers skip to the next one; SQLite ignores that, its BEGIN IMMEDIATE already makes claims
-    take turns. The conditions are checked again on the row being updated, so a claim is safe even without
-    row locks."""
+def _claim() -> Any:
+    """One statement that picks the oldest due job of a lane, leases it and returns it. PostgreSQL: the
+    row is locked and other workers skip to the next one; SQLite ignores that, its BEGIN IMMEDIATE already
+    makes claims take turns. The conditions are checked again on the row being updated, so a claim is safe
+    even without row locks."""
     return (
         update(jobs)
         .where(
             jobs.c.id
             == select(jobs.c.id)
-            .where(_DUE_NOW, *conditions)
-            # Fan-out last among the due jobs: a morning's reminders never hold up an incident.
-            .order_by(_FAN_OUT, jobs.c.run_at, jobs.c.id)
+            .where(_IN_LANE, _DUE_NOW)
+            .order_by(jobs.c.run_at, jobs.c.id)
             .limit(1)
             .with_for_update(skip_locked=True)
             .scalar_subquery(),
@@ -280,7 +319,6 @@ def _claim(*conditions: Any) -> Any:
 
 
 _CLAIM = _claim()
-_CLAIM_BUT_FAN_OUT = _claim(_NOT_WAITING_FOR_THE_LANE)
 
 
 _ONE_ATTEMPT_BACK = jobs.c.attempts - 1

@@ -14,11 +14,13 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 
 # Explicit constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -207,7 +209,20 @@ jobs = Table(
     # Put back to wait for a rate limit: the call (method and channel) whose moment the next run has
     # booked; the wait is no attempt.
     Column("paced_for", String(200), nullable=True),
+    # The order in which workers take due jobs (bot/storage/jobs.py: incident work, then fan-out that
+    # booked its turn, then the rest of the fan-out); kept as a column so that the claim is one walk of
+    # ix_jobs_pending, however many reminders are queued.
+    Column("lane", SmallInteger, nullable=False, server_default="0"),
     UniqueConstraint("dedupe_key", name="uq_jobs_dedupe_key"),
-    # The worker's query: unfinished jobs, oldest due first.
+    # Counting unfinished jobs, oldest due first (the queue's state and metrics).
     Index("ix_jobs_due", "done_at", "failed_at", "run_at"),
+    # The worker's claim: the unfinished jobs of a lane, oldest due first.
+    Index(
+        "ix_jobs_pending",
+        "lane",
+        "run_at",
+        "id",
+        sqlite_where=text("done_at IS NULL AND failed_at IS NULL"),
+        postgresql_where=text("done_at IS NULL AND failed_at IS NULL"),
+    ),
 )

@@ -211,6 +211,38 @@ def test_while_the_fan_out_lane_is_full_only_other_jobs_and_booked_fan_out_are_c
     assert last is not None and isinstance(last.job, SendActionItems) and last.job.owner_id == "U1"
 
 
+def test_a_booked_fan_out_job_that_fails_waits_for_a_turn_again(engine: Engine) -> None:
+    with SqlUnitOfWork(engine, clock=CLOCK) as uow:
+        uow.jobs.enqueue(SendActionItems(owner_id="U0", reason="reminder", items=()), run_at=NOW)
+        uow.commit()
+    store = SqlJobStore(engine)
+    booked = store.claim("w1", NOW, 6)
+    assert booked is not None
+    store.defer(booked.id, NOW + timedelta(seconds=1), booked_for="chat.postMessage:U0:fan-out")
+    failed = store.claim("w1", NOW + timedelta(seconds=1), 6, fan_out=False)
+    assert failed is not None and failed.id == booked.id
+    # Slack answered 500: the turn it had booked is spent, so the retry waits for a free one.
+    store.retry(failed.id, "internal_error", NOW + timedelta(seconds=2), holder="w1")
+    assert store.claim("w1", NOW + timedelta(seconds=2), 6, fan_out=False) is None
+    again = store.claim("w1", NOW + timedelta(seconds=2), 6)
+    assert again is not None and again.id == booked.id and again.paced_for is None
+
+
+def test_incident_work_queued_after_a_morning_of_reminders_is_taken_first(engine: Engine) -> None:
+    with SqlUnitOfWork(engine, clock=CLOCK) as uow:
+        for n in range(300):
+            uow.jobs.enqueue(SendActionItems(owner_id=f"U{n}", reason="reminder", items=()), run_at=NOW)
+        uow.commit()
+    _enqueue(engine, run_at=NOW + timedelta(seconds=5))
+    store = SqlJobStore(engine)
+    first = store.claim("w1", NOW + timedelta(seconds=5), 6)
+    assert first is not None and isinstance(first.job, Tell)
+    reminders = [store.claim("w1", NOW + timedelta(seconds=5), 6) for _ in range(300)]
+    owners = [r.job.owner_id for r in reminders if r is not None and isinstance(r.job, SendActionItems)]
+    assert owners == [f"U{n}" for n in range(300)]  # then the reminders, oldest first, each once
+    assert store.claim("w1", NOW + timedelta(seconds=5), 6) is None
+
+
 def test_a_job_this_version_cannot_read_is_handed_over_as_unreadable(engine: Engine) -> None:
     with engine.begin() as conn:
         conn.execute(
