@@ -23,7 +23,10 @@ _MAX_ERROR_CHARS = 8000
 
 # The lanes (jobs.lane), in the order workers take due jobs: incident work (never behind a morning's
 # reminders), fan-out that booked its turn of the lane when it was put back, then the rest of the fan-out.
-LANE_WORK, LANE_BOOKED, LANE_FAN_OUT = 0, 1, 2
+# A job done or failed for good moves to a lane of its own, which no claim reads, so that ix_jobs_lane
+# (lane, run_at, id) leads a claim straight to the unfinished jobs of a lane, with no partial index
+# (whose dialect options would load SQLAlchemy's PostgreSQL dialect into a bot that runs on SQLite).
+LANE_WORK, LANE_BOOKED, LANE_FAN_OUT, LANE_FINISHED = 0, 1, 2, 9
 _EVERY_LANE = (LANE_WORK, LANE_BOOKED, LANE_FAN_OUT)
 _NO_FAN_OUT_TURN = (LANE_WORK, LANE_BOOKED)  # the fan-out lane has no turn free now
 
@@ -96,7 +99,7 @@ class SqlJobStore:
         lease_until = now + timedelta(seconds=lease_seconds)
         lanes = _EVERY_LANE if fan_out else _NO_FAN_OUT_TURN
         # Idle workers poll: looking costs no write lock, so only a worker that sees a due job takes one.
-        # Each look reads the first few entries of one lane in ix_jobs_pending.
+        # Each look reads the first few entries of one lane in ix_jobs_lane.
         with self._engine.connect() as peek, peek.execution_options(**READ_ONLY).begin():
             due = next((lane for lane in lanes if peek.execute(_ANY_DUE, {"now": now, "in_lane": lane}).first()), None)
         if due is None:
@@ -116,7 +119,7 @@ class SqlJobStore:
         `holder` (here and below): only while this worker still holds the job's lease; False when it
         does not (its lease ran out and another worker took the job, or it gave the lease back).
         """
-        return self._finish(job_id, now, then, holder, done_at=now, paced_for=None)
+        return self._finish(job_id, now, then, holder, done_at=now, paced_for=None, lane=LANE_FINISHED)
 
     def defer(self, job_id: int, run_at: datetime, *, booked_for: str, holder: str | None = None) -> bool:
         """Put the job back until `run_at` to wait for a rate limit; the wait does not count as an attempt.
@@ -161,7 +164,9 @@ class SqlJobStore:
         self, job_id: int, error: str, now: datetime, *, then: Sequence[Next] = (), holder: str | None = None
     ) -> bool:
         """Give up on the job for good, remembering why; `then` (what follows from the failure) is stored with it."""
-        return self._finish(job_id, now, then, holder, failed_at=now, last_error=error[-_MAX_ERROR_CHARS:])
+        return self._finish(
+            job_id, now, then, holder, failed_at=now, last_error=error[-_MAX_ERROR_CHARS:], lane=LANE_FINISHED
+        )
 
     def renew(self, job_ids: Sequence[int], worker_id: str, until: datetime) -> None:
         """Extend the leases `worker_id` still holds on these jobs."""
@@ -283,7 +288,7 @@ def _claimable(now: Any) -> Any:
 
 # Built once: the worker runs these for every job (and polls with the first).
 _DUE_NOW = _claimable(bindparam("now", type_=jobs.c.run_at.type))
-# The unfinished jobs of one lane (the partial index's condition, spelled as it is, so both databases use it).
+# The unfinished jobs of one lane.
 _IN_LANE = and_(jobs.c.done_at.is_(None), jobs.c.failed_at.is_(None), jobs.c.lane == bindparam("in_lane"))
 _ANY_DUE = select(jobs.c.id).where(_IN_LANE, _DUE_NOW).order_by(jobs.c.run_at, jobs.c.id).limit(1)
 _LOADED = (jobs.c.id, jobs.c.kind, jobs.c.payload, jobs.c.attempts, jobs.c.paced_for)

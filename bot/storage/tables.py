@@ -20,7 +20,6 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
-    text,
 )
 
 # Explicit constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -210,19 +209,12 @@ jobs = Table(
     # booked; the wait is no attempt.
     Column("paced_for", String(200), nullable=True),
     # The order in which workers take due jobs (bot/storage/jobs.py: incident work, then fan-out that
-    # booked its turn, then the rest of the fan-out); kept as a column so that the claim is one walk of
-    # ix_jobs_pending, however many reminders are queued.
+    # booked its turn, then the rest of the fan-out; finished jobs in a lane of their own), kept as a
+    # column so that a claim is a short walk of ix_jobs_lane however many reminders are queued.
     Column("lane", SmallInteger, nullable=False, server_default="0"),
     UniqueConstraint("dedupe_key", name="uq_jobs_dedupe_key"),
     # Counting unfinished jobs, oldest due first (the queue's state and metrics).
     Index("ix_jobs_due", "done_at", "failed_at", "run_at"),
-    # The worker's claim: the unfinished jobs of a lane, oldest due first.
-    Index(
-        "ix_jobs_pending",
-        "lane",
-        "run_at",
-        "id",
-        sqlite_where=text("done_at IS NULL AND failed_at IS NULL"),
-        postgresql_where=text("done_at IS NULL AND failed_at IS NULL"),
-    ),
+    # The worker's claim: the jobs of a lane, oldest due first.
+    Index("ix_jobs_lane", "lane", "run_at", "id"),
 )

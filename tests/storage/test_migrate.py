@@ -40,7 +40,7 @@ def _schema(engine: Engine) -> dict[str, object]:
 
 
 def test_migrate_creates_every_table_at_head(engine: Engine) -> None:
-    assert head_revision() == HEAD_REVISION == "0007"
+    assert head_revision() == HEAD_REVISION == "0008"
     assert current_revision(engine) == head_revision()
     assert set(inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
 
