@@ -9,11 +9,13 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from alembic import command
 from sqlalchemy import Engine, select
 
 from bot.core.jobs import JOBS, Next, SendActionItems, Tell
 from bot.core.models import Reply
 from bot.storage import SqlJobStore, SqlUnitOfWork, create_engine_for, migrate
+from bot.storage.migrate import alembic_config
 from bot.storage.tables import jobs
 from tests.storage.concurrency import run_together
 from tests.support.clock import FixedClock
@@ -241,6 +243,29 @@ def test_incident_work_queued_after_a_morning_of_reminders_is_taken_first(engine
     owners = [r.job.owner_id for r in reminders if r is not None and isinstance(r.job, SendActionItems)]
     assert owners == [f"U{n}" for n in range(300)]  # then the reminders, oldest first, each once
     assert store.claim("w1", NOW + timedelta(seconds=5), 6) is None
+
+
+def test_jobs_queued_before_the_lanes_existed_are_taken_in_their_order_after_the_upgrade(engine: Engine) -> None:
+    with SqlUnitOfWork(engine, clock=CLOCK) as uow:
+        uow.jobs.enqueue(SendActionItems(owner_id="U0", reason="reminder", items=()), run_at=NOW)
+        uow.jobs.enqueue(tell("already done"), run_at=NOW)
+        uow.jobs.enqueue(tell("incident work"), run_at=NOW)
+        uow.commit()
+    store = SqlJobStore(engine)
+    done = store.claim("w1", NOW, 6)
+    assert done is not None and isinstance(done.job, Tell) and done.job.text == "already done"
+    assert store.complete(done.id, NOW, holder="w1")
+    config = alembic_config(engine.url)
+    with engine.begin() as conn:  # back to the schema before the lanes, the queue kept
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0006")
+    migrate(engine)
+    first = store.claim("w1", NOW, 6, fan_out=False)
+    assert first is not None and isinstance(first.job, Tell) and first.job.text == "incident work"
+    assert store.claim("w1", NOW, 6, fan_out=False) is None  # the reminder waits for a turn of its lane
+    second = store.claim("w1", NOW, 6)
+    assert second is not None and isinstance(second.job, SendActionItems)
+    assert store.claim("w1", NOW, 6) is None  # the finished job stays finished
 
 
 def test_a_job_this_version_cannot_read_is_handed_over_as_unreadable(engine: Engine) -> None:
