@@ -101,6 +101,16 @@ def start(serve: list[Serve], env: dict[str, Any], cwd: Path) -> Serve:
     return process
 
 
+def declare_with_an_action_item(slack: SlackDriver, fake: FakeSlack, title: str, item: str) -> dict[str, Any]:
+    """Alice declares a SEV-2 and gives bob, who joins its channel, an action item; returns the channel."""
+    slack.command("/incident", f"sev2 {title}", user=COMMANDER, channel="CGENERAL")
+    room = fake.wait_for(lambda: next((c for c in incident_rooms(fake) if fake.messages(c["id"])), None))
+    fake.join(room["id"], RESPONDER)
+    slack.command("/incident", f"action <@{RESPONDER}|bob> {item}", user=COMMANDER, channel=room["id"])
+    fake.wait_for(lambda: bot_posts(fake, room["id"], "added action item"))
+    return room
+
+
 def jobs_left(env: dict[str, Any]) -> int:
     """Jobs in the bot's database not yet done (or failed for good), whichever process queued them."""
     engine = create_engine_for(env["DATABASE_URL"])
@@ -160,13 +170,7 @@ def test_killed_during_a_publish_the_rca_and_the_owners_dm_happen_once(
 ) -> None:
     first = start(serve, bot_env, tmp_path)
     slack = first.driver(fake_slack)
-    slack.command("/incident", "sev2 Gateway auth outage", user=COMMANDER, channel="CGENERAL")
-    room = fake_slack.wait_for(
-        lambda: next((c for c in incident_rooms(fake_slack) if fake_slack.messages(c["id"])), None)
-    )
-    fake_slack.join(room["id"], RESPONDER)
-    slack.command("/incident", f"action <@{RESPONDER}|bob> Add a startup check", user=COMMANDER, channel=room["id"])
-    fake_slack.wait_for(lambda: bot_posts(fake_slack, room["id"], "added action item"))
+    room = declare_with_an_action_item(slack, fake_slack, "Gateway auth outage", "Add a startup check")
     before = len(fake_slack.views())
     slack.command("/incident", "resolve", user=COMMANDER, channel=room["id"])
     form = fake_slack.wait_for(lambda: fake_slack.views()[before:])[-1]

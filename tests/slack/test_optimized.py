@@ -12,7 +12,7 @@ from typing import Any
 from bot.demo.docs_repo import DocsRepo
 from slack_sim import FakeSlack
 from tests.slack.conftest import COMMANDER, RESPONDER, all_text, bot_posts
-from tests.slack.test_crashes import Serve, incident_rooms, serve, start
+from tests.slack.test_crashes import Serve, declare_with_an_action_item, serve, start
 
 __all__ = ["serve"]  # the fixture
 
@@ -22,13 +22,7 @@ def test_serve_run_as_the_image_runs_it_declares_resolves_and_pushes_the_rca(
 ) -> None:
     bot = start(serve, {**bot_env, "PYTHONOPTIMIZE": "2"}, tmp_path)
     slack = bot.driver(fake_slack)
-    slack.command("/incident", "sev2 Gateway auth outage", user=COMMANDER, channel="CGENERAL")
-    room = fake_slack.wait_for(
-        lambda: next((c for c in incident_rooms(fake_slack) if fake_slack.messages(c["id"])), None)
-    )
-    fake_slack.join(room["id"], RESPONDER)
-    slack.command("/incident", f"action <@{RESPONDER}|bob> Add a startup check", user=COMMANDER, channel=room["id"])
-    fake_slack.wait_for(lambda: bot_posts(fake_slack, room["id"], "added action item"))
+    room = declare_with_an_action_item(slack, fake_slack, "Gateway auth outage", "Add a startup check")
     before = len(fake_slack.views())
     slack.command("/incident", "resolve", user=COMMANDER, channel=room["id"])
     form = fake_slack.wait_for(lambda: fake_slack.views()[before:])[-1]
