@@ -278,9 +278,12 @@ class SqlJobStore:
 
 
 def _claimable(now: Any) -> Any:
+    # Not finished, spelled as one expression that no index serves: with `done_at IS NULL AND failed_at IS
+    # NULL`, PostgreSQL picks ix_jobs_due whenever its statistics are stale (as after a morning's 2,000
+    # reminders were queued) and sorts every due job of the lane, 12 ms a claim; ix_jobs_lane gives them
+    # in order. It still keeps out a job finished but left in its lane (by a replica older than the lanes).
     return and_(
-        jobs.c.done_at.is_(None),
-        jobs.c.failed_at.is_(None),
+        func.coalesce(jobs.c.done_at, jobs.c.failed_at).is_(None),
         jobs.c.run_at <= now,
         or_(jobs.c.locked_until.is_(None), jobs.c.locked_until <= now),
     )
@@ -288,8 +291,8 @@ def _claimable(now: Any) -> Any:
 
 # Built once: the worker runs these for every job (and polls with the first).
 _DUE_NOW = _claimable(bindparam("now", type_=jobs.c.run_at.type))
-# The unfinished jobs of one lane.
-_IN_LANE = and_(jobs.c.done_at.is_(None), jobs.c.failed_at.is_(None), jobs.c.lane == bindparam("in_lane"))
+# The jobs of one lane (ix_jobs_lane: finished ones are in a lane of their own).
+_IN_LANE = jobs.c.lane == bindparam("in_lane")
 _ANY_DUE = select(jobs.c.id).where(_IN_LANE, _DUE_NOW).order_by(jobs.c.run_at, jobs.c.id).limit(1)
 _LOADED = (jobs.c.id, jobs.c.kind, jobs.c.payload, jobs.c.attempts, jobs.c.paced_for)
 # A fan-out job put back for its turn of the lane has booked it; one put back for another reason has not.
